@@ -377,10 +377,8 @@ fn create_table_statement(table: &Table, backend: DbBackend) -> TableCreateState
         _ => None,
     };
     for column in table.columns.iter() {
-        let mut def = ColumnDef::new_with_type(
-            iden(column.name),
-            column_type_for(&column.ty, backend),
-        );
+        let mut def =
+            ColumnDef::new_with_type(iden(column.name), column_type_for(&column.ty, backend));
         if !column.null {
             def.not_null();
         }
@@ -440,7 +438,7 @@ fn column_type_for(ty: &ColumnType, backend: DbBackend) -> sea_query::ColumnType
             sea_query::ColumnType::custom(name.to_string())
         }
         (ColumnType::Enum { variants, .. }, DbBackend::MySql) => {
-                        sea_query::ColumnType::custom(format!("ENUM('{}')", variants.join("', '")))
+            sea_query::ColumnType::custom(format!("ENUM('{}')", variants.join("', '")))
         }
         _ => ty.to_sea_query(),
     }

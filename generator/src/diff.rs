@@ -1,0 +1,145 @@
+//! The differ: compares the recorded schema with the entities' schema and returns the ordered
+//! operations that turn one into the other. Pure: no I/O, no prompts. Anything it will not
+//! decide alone (a destructive change, a change it cannot write yet) is an error naming the
+//! change and the way out.
+//!
+//! The order of the steps is the algorithm:
+//! 1. create new enum types (tables may use them);
+//! 2. drop removed tables, referencing tables first;
+//! 3. create new tables, referenced tables first, so inline foreign keys always resolve;
+//! 4. drop enum types nothing uses any more.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::Error;
+use crate::model::{Schema, Table};
+use crate::operation::Operation;
+
+/// Decisions the user made on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Allow operations that lose data (`--allow-destructive`).
+    pub allow_destructive: bool,
+}
+
+/// The operations that turn `from` into `to`, in a valid order.
+pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operation>, Error> {
+    let mut operations = Vec::new();
+
+    for (name, values) in &to.enums {
+        match from.enums.get(name) {
+            None => operations.push(Operation::CreateEnum {
+                name: name.clone(),
+                values: values.clone(),
+            }),
+            Some(old) if old != values => {
+                return Err(Error::Refused(format!(
+                    "enum type `{name}` changed from {old:?} to {values:?}; changing enum \
+                     values is not supported yet"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+
+    let dropped: BTreeMap<&str, &Table> = from
+        .tables
+        .iter()
+        .filter(|(name, _)| !to.tables.contains_key(*name))
+        .map(|(name, table)| (name.as_str(), table))
+        .collect();
+    let mut drops: Vec<Operation> = dependency_order(&dropped)?
+        .into_iter()
+        .map(|name| Operation::DropTable {
+            name: name.to_owned(),
+            table: dropped[name].clone(),
+        })
+        .collect();
+    drops.reverse();
+    operations.extend(drops);
+
+    let created: BTreeMap<&str, &Table> = to
+        .tables
+        .iter()
+        .filter(|(name, _)| !from.tables.contains_key(*name))
+        .map(|(name, table)| (name.as_str(), table))
+        .collect();
+    operations.extend(
+        dependency_order(&created)?
+            .into_iter()
+            .map(|name| Operation::CreateTable {
+                name: name.to_owned(),
+                table: created[name].clone(),
+            }),
+    );
+
+    for (name, table) in &to.tables {
+        if let Some(old) = from.tables.get(name) {
+            if old != table {
+                return Err(Error::Refused(format!(
+                    "table `{name}` changed; changing an existing table is not supported yet"
+                )));
+            }
+        }
+    }
+
+    for (name, values) in &from.enums {
+        if !to.enums.contains_key(name) {
+            operations.push(Operation::DropEnum {
+                name: name.clone(),
+                values: values.clone(),
+            });
+        }
+    }
+
+    if !options.allow_destructive {
+        let destructive: Vec<String> = operations
+            .iter()
+            .filter(|op| op.is_destructive())
+            .map(Operation::describe)
+            .collect();
+        if !destructive.is_empty() {
+            return Err(Error::Refused(format!(
+                "these changes lose data:\n  {}\npass --allow-destructive to write them anyway",
+                destructive.join("\n  ")
+            )));
+        }
+    }
+    Ok(operations)
+}
+
+/// `tables` ordered so that each comes after the tables (of this set) that it references.
+/// Ties are broken by name, so the order is deterministic.
+fn dependency_order<'a>(tables: &BTreeMap<&'a str, &Table>) -> Result<Vec<&'a str>, Error> {
+    let mut ordered = Vec::with_capacity(tables.len());
+    let mut placed: BTreeSet<&str> = BTreeSet::new();
+    while ordered.len() < tables.len() {
+        let ready: Vec<&str> = tables
+            .iter()
+            .filter(|(name, _)| !placed.contains(**name))
+            .filter(|(name, table)| {
+                table
+                    .references(name)
+                    .all(|target| placed.contains(target) || !tables.contains_key(target))
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        if ready.is_empty() {
+            let cycle: Vec<&str> = tables
+                .keys()
+                .copied()
+                .filter(|name| !placed.contains(name))
+                .collect();
+            return Err(Error::Refused(format!(
+                "the foreign keys of tables {} form a cycle; cyclic foreign keys are not \
+                 supported yet",
+                cycle.join(", ")
+            )));
+        }
+        for name in ready {
+            placed.insert(name);
+            ordered.push(name);
+        }
+    }
+    Ok(ordered)
+}

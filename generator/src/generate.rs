@@ -1,0 +1,128 @@
+//! Generation: entities + recorded state → the files of the next migration. `prepare` computes
+//! them without writing (shared by `generate`, `check` and `diff`); `MigrationDir::write` puts
+//! them in place.
+
+use std::path::PathBuf;
+
+use chrono::{NaiveDateTime, Utc};
+use migration_ops::v1;
+
+use crate::diff::{self, Options};
+use crate::error::Error;
+use crate::layout::{MigrationDir, Recorded};
+use crate::model::Schema;
+use crate::operation::{Plan, sanitize_name};
+use crate::snapshot::{self, Snapshot};
+use crate::{lower, render};
+
+/// How to name the next migration.
+#[derive(Debug, Clone, Default)]
+pub struct Naming {
+    /// `YYYYMMDD_HHMMSS`; the current UTC time when `None`.
+    pub timestamp: Option<String>,
+    /// Replaces the name suggested from the changes.
+    pub name: Option<String>,
+}
+
+/// The next migration, ready to write.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    pub name: String,
+    /// One line per change (`+ table posts (…)`).
+    pub summary: Vec<String>,
+    pub up: Vec<v1::Op>,
+    pub down: Vec<v1::Op>,
+    /// Each file with its new contents: the migration, `lib.rs`, the snapshot, in write order.
+    pub files: Vec<(PathBuf, String)>,
+}
+
+/// The files of the migration that brings `recorded` to `current`, or `None` when nothing
+/// changed. Writes nothing.
+pub fn prepare(
+    dir: &MigrationDir,
+    recorded: &Recorded,
+    current: &Schema,
+    options: &Options,
+    naming: &Naming,
+) -> Result<Option<Generation>, Error> {
+    let empty = Schema::default();
+    let from = recorded.snapshot.as_ref().map_or(&empty, |s| &s.schema);
+    let operations = diff::diff(from, current, options)?;
+    if operations.is_empty() {
+        return Ok(None);
+    }
+    let plan = Plan { operations };
+    let stem = match &naming.name {
+        Some(name) => sanitize_name(name),
+        None => plan.suggested_name(),
+    };
+    let name = format!(
+        "m{}_{stem}",
+        next_timestamp(naming, recorded.migrations.last())?
+    );
+    let summary: Vec<String> = plan.operations.iter().map(|op| op.describe()).collect();
+    let up = lower::lower(&plan.operations);
+    let down = lower::lower(&plan.down());
+    let source = render::migration_file(&render::MigrationFile {
+        name: &name,
+        summary: &summary,
+        destructive: plan.operations.iter().any(|op| op.is_destructive()),
+        up: &up,
+        down: &down,
+    });
+    let mut migrations = recorded.migrations.clone();
+    migrations.push(name.clone());
+    let snapshot = Snapshot {
+        format: snapshot::FORMAT,
+        migration: name.clone(),
+        schema: current.clone(),
+    };
+    let files = vec![
+        (dir.migration_path(&name), source),
+        (dir.lib_path(), render::migrator_list(&migrations)),
+        (dir.snapshot_path(), snapshot::print(&snapshot)),
+    ];
+    Ok(Some(Generation {
+        name,
+        summary,
+        up,
+        down,
+        files,
+    }))
+}
+
+const TIMESTAMP_FORMAT: &str = "%Y%m%d_%H%M%S";
+
+/// The timestamp of the next migration: the one asked for, or now; always later than the last
+/// migration's, so the new file sorts last even when clocks disagree.
+fn next_timestamp(naming: &Naming, last: Option<&String>) -> Result<String, Error> {
+    let last = last
+        .and_then(|name| name.get(1..16))
+        .and_then(|ts| NaiveDateTime::parse_from_str(ts, TIMESTAMP_FORMAT).ok());
+    match &naming.timestamp {
+        Some(pinned) => {
+            let parsed = NaiveDateTime::parse_from_str(pinned, TIMESTAMP_FORMAT)
+                .ok()
+                .filter(|_| pinned.len() == 15)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--timestamp {pinned:?} is not of the form YYYYMMDD_HHMMSS"
+                    ))
+                })?;
+            if last.is_some_and(|last| parsed <= last) {
+                return Err(Error::Usage(format!(
+                    "--timestamp {pinned} is not later than the last migration's"
+                )));
+            }
+            Ok(pinned.clone())
+        }
+        None => {
+            let now = Utc::now().naive_utc();
+            let next = match last {
+                Some(last) if now <= last => last + chrono::Duration::seconds(1),
+                _ => now,
+            };
+            Ok(next.format(TIMESTAMP_FORMAT).to_string())
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The migration generator: reads SeaORM entities, compares them with the state recorded by
+//! the last migration, and writes the next sea-orm-migration file so that the database's
+//! constraints match the entities exactly.
+//!
+//! The pipeline, one module per stage:
+//! `source` (load entities) → `model` → `diff` (against `snapshot`) → `operation` (ordered
+//! changes) → `lower` (v1 migration data) → `render` (Rust source) → `layout` (write files).
+//! Only `source` and `layout` do I/O; the rest are pure functions of their inputs.
+//!
+//! The library takes the entities as a `visit_all` function, so the same code serves the
+//! workspace's own `entity` crate (see `main.rs`) and the test suite's entity corpus.
+
+pub mod cli;
+pub mod diff;
+pub mod error;
+pub mod generate;
+pub mod layout;
+pub mod lower;
+pub mod model;
+pub mod operation;
+pub mod render;
+pub mod snapshot;
+pub mod source;
+
+pub use error::Error;

@@ -1,0 +1,164 @@
+//! Lowering: turns operations on the schema model into the `migration_ops::v1` data that a
+//! migration file holds. The rendered file and the SQL the generator shows are both made from
+//! this one value, so they cannot disagree.
+//!
+//! v1 data is `&'static` (so that files are plain constants); the generator is a short-lived
+//! process, so the strings it lowers are leaked rather than borrowed.
+
+use migration_ops::v1;
+
+use crate::model::{Action, Column, ColumnType, DefaultValue, Len, Table};
+use crate::operation::Operation;
+
+/// The v1 operations for `operations`, in order.
+pub fn lower(operations: &[Operation]) -> Vec<v1::Op> {
+    operations.iter().map(lower_operation).collect()
+}
+
+fn lower_operation(operation: &Operation) -> v1::Op {
+    match operation {
+        Operation::CreateEnum { name, values } => v1::Op::CreateEnum(v1::Enum {
+            name: leak(name),
+            values: leak_strs(values),
+        }),
+        Operation::DropEnum { name, .. } => v1::Op::DropEnum(leak(name)),
+        Operation::CreateTable { name, table } => v1::Op::CreateTable(lower_table(name, table)),
+        Operation::DropTable { name, .. } => v1::Op::DropTable(leak(name)),
+    }
+}
+
+pub fn lower_table(name: &str, table: &Table) -> v1::Table {
+    v1::Table {
+        name: leak(name),
+        comment: table.comment.as_deref().map(leak),
+        columns: leak_slice(table.columns.iter().map(lower_column).collect()),
+        primary_key: leak_strs(&table.primary_key),
+        indexes: leak_slice(
+            table
+                .indexes
+                .iter()
+                .map(|index| v1::Index {
+                    name: leak(&index.name),
+                    columns: leak_strs(&index.columns),
+                    unique: index.unique,
+                })
+                .collect(),
+        ),
+        foreign_keys: leak_slice(
+            table
+                .foreign_keys
+                .iter()
+                .map(|fk| v1::ForeignKey {
+                    name: leak(&fk.name),
+                    columns: leak_strs(&fk.columns),
+                    ref_table: leak(&fk.ref_table),
+                    ref_columns: leak_strs(&fk.ref_columns),
+                    on_delete: fk.on_delete.map(lower_action),
+                    on_update: fk.on_update.map(lower_action),
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn lower_column(column: &Column) -> v1::Column {
+    v1::Column {
+        name: leak(&column.name),
+        ty: lower_type(&column.ty),
+        null: column.null,
+        default: column.default.as_ref().map(lower_default),
+        unique: column.unique,
+        auto_increment: column.auto_increment,
+        comment: column.comment.as_deref().map(leak),
+        extra: column.extra.as_deref().map(leak),
+    }
+}
+
+fn lower_type(ty: &ColumnType) -> v1::ColumnType {
+    use v1::ColumnType as V;
+    match ty {
+        ColumnType::Char(len) => V::Char(*len),
+        ColumnType::String(len) => V::String(lower_len(*len)),
+        ColumnType::Text => V::Text,
+        ColumnType::Blob => V::Blob,
+        ColumnType::TinyInteger => V::TinyInteger,
+        ColumnType::SmallInteger => V::SmallInteger,
+        ColumnType::Integer => V::Integer,
+        ColumnType::BigInteger => V::BigInteger,
+        ColumnType::TinyUnsigned => V::TinyUnsigned,
+        ColumnType::SmallUnsigned => V::SmallUnsigned,
+        ColumnType::Unsigned => V::Unsigned,
+        ColumnType::BigUnsigned => V::BigUnsigned,
+        ColumnType::Float => V::Float,
+        ColumnType::Double => V::Double,
+        ColumnType::Decimal(precision) => V::Decimal(*precision),
+        ColumnType::DateTime => V::DateTime,
+        ColumnType::Timestamp => V::Timestamp,
+        ColumnType::TimestampWithTimeZone => V::TimestampWithTimeZone,
+        ColumnType::Time => V::Time,
+        ColumnType::Date => V::Date,
+        ColumnType::Year => V::Year,
+        ColumnType::Binary(len) => V::Binary(*len),
+        ColumnType::VarBinary(len) => V::VarBinary(lower_len(*len)),
+        ColumnType::Bit(len) => V::Bit(*len),
+        ColumnType::VarBit(len) => V::VarBit(*len),
+        ColumnType::Boolean => V::Boolean,
+        ColumnType::Money(precision) => V::Money(*precision),
+        ColumnType::Json => V::Json,
+        ColumnType::JsonBinary => V::JsonBinary,
+        ColumnType::Uuid => V::Uuid,
+        ColumnType::Custom(name) => V::Custom(leak(name)),
+        ColumnType::Enum { name, variants } => V::Enum {
+            name: leak(name),
+            variants: leak_strs(variants),
+        },
+        ColumnType::Vector(len) => V::Vector(*len),
+        ColumnType::Cidr => V::Cidr,
+        ColumnType::Inet => V::Inet,
+        ColumnType::MacAddr => V::MacAddr,
+        ColumnType::LTree => V::LTree,
+    }
+}
+
+fn lower_len(len: Len) -> v1::Len {
+    match len {
+        Len::None => v1::Len::None,
+        Len::N(n) => v1::Len::N(n),
+        Len::Max => v1::Len::Max,
+    }
+}
+
+fn lower_default(default: &DefaultValue) -> v1::DefaultValue {
+    match default {
+        DefaultValue::Null => v1::DefaultValue::Null,
+        DefaultValue::Bool(value) => v1::DefaultValue::Bool(*value),
+        DefaultValue::Number(text) => v1::DefaultValue::Number(leak(text)),
+        DefaultValue::String(text) => v1::DefaultValue::String(leak(text)),
+        DefaultValue::CurrentTimestamp => v1::DefaultValue::CurrentTimestamp,
+        DefaultValue::CurrentDate => v1::DefaultValue::CurrentDate,
+        DefaultValue::CurrentTime => v1::DefaultValue::CurrentTime,
+        DefaultValue::Expr(sql) => v1::DefaultValue::Expr(leak(sql)),
+    }
+}
+
+fn lower_action(action: Action) -> v1::Action {
+    match action {
+        Action::Restrict => v1::Action::Restrict,
+        Action::Cascade => v1::Action::Cascade,
+        Action::SetNull => v1::Action::SetNull,
+        Action::NoAction => v1::Action::NoAction,
+        Action::SetDefault => v1::Action::SetDefault,
+    }
+}
+
+fn leak(text: &str) -> &'static str {
+    Box::leak(text.to_owned().into_boxed_str())
+}
+
+fn leak_strs(texts: &[String]) -> &'static [&'static str] {
+    leak_slice(texts.iter().map(|text| leak(text)).collect())
+}
+
+fn leak_slice<T>(items: Vec<T>) -> &'static [T] {
+    Box::leak(items.into_boxed_slice())
+}

@@ -1,0 +1,259 @@
+//! The schema model: what the database should look like, independent of any backend. Plain data
+//! with deterministic order (maps keyed by name, columns in declaration order), so that equality
+//! means "same schema" and the snapshot JSON is byte-stable. No I/O.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Every table and PostgreSQL enum type of the application.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    /// Native enum types by name (`CREATE TYPE … AS ENUM` on PostgreSQL).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub enums: BTreeMap<String, Vec<String>>,
+    /// Tables by name.
+    #[serde(default)]
+    pub tables: BTreeMap<String, Table>,
+}
+
+/// One table. Its name is its key in [`Schema::tables`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub columns: Vec<Column>,
+    /// Primary-key columns, in key order.
+    pub primary_key: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+/// One column, `NOT NULL` unless `null`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub null: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<DefaultValue>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_increment: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Raw SQL after the column type (`#[sea_orm(extra)]`), kept verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<String>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// A column type; the same set as sea-query's `ColumnType`, less the ones the generator
+/// refuses (intervals and arrays).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnType {
+    Char(Option<u32>),
+    String(Len),
+    Text,
+    Blob,
+    TinyInteger,
+    SmallInteger,
+    Integer,
+    BigInteger,
+    TinyUnsigned,
+    SmallUnsigned,
+    Unsigned,
+    BigUnsigned,
+    Float,
+    Double,
+    Decimal(Option<(u32, u32)>),
+    DateTime,
+    Timestamp,
+    TimestampWithTimeZone,
+    Time,
+    Date,
+    Year,
+    Binary(u32),
+    VarBinary(Len),
+    Bit(Option<u32>),
+    VarBit(u32),
+    Boolean,
+    Money(Option<(u32, u32)>),
+    Json,
+    JsonBinary,
+    Uuid,
+    Custom(String),
+    Enum {
+        name: String,
+        variants: Vec<String>,
+    },
+    Vector(Option<u32>),
+    Cidr,
+    Inet,
+    MacAddr,
+    #[serde(rename = "ltree")]
+    LTree,
+}
+
+/// The length of a `varchar` or `varbinary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Len {
+    /// None given: the backend's default (`varchar(255)` on MySQL).
+    None,
+    N(u32),
+    Max,
+}
+
+/// A column default, as SeaORM writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefaultValue {
+    Null,
+    Bool(bool),
+    /// A numeric literal, as sea-query prints the entity's value.
+    Number(String),
+    String(String),
+    CurrentTimestamp,
+    CurrentDate,
+    CurrentTime,
+    /// Raw SQL from `default_expr = "Expr::cust(…)"`, kept verbatim.
+    Expr(String),
+}
+
+/// A named index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Index {
+    pub name: String,
+    pub columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+}
+
+/// A foreign key, from a `belongs_to` relation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_delete: Option<Action>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<Action>,
+}
+
+/// A referential action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Restrict,
+    Cascade,
+    SetNull,
+    NoAction,
+    SetDefault,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|column| column.name == name)
+    }
+
+    /// Tables this one references through its foreign keys (itself excluded).
+    pub fn references<'a>(&'a self, own_name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.foreign_keys
+            .iter()
+            .map(|fk| fk.ref_table.as_str())
+            .filter(move |table| *table != own_name)
+    }
+}
+
+impl Schema {
+    /// Checks that every name the schema uses points at something that exists: key, index and
+    /// foreign-key columns, referenced tables, enum types. Returns the first problem found.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut index_names = std::collections::BTreeSet::new();
+        for (name, table) in &self.tables {
+            let mut seen = std::collections::BTreeSet::new();
+            for column in &table.columns {
+                if !seen.insert(column.name.as_str()) {
+                    return Err(format!(
+                        "table `{name}` has two columns named `{}`",
+                        column.name
+                    ));
+                }
+                if let ColumnType::Enum {
+                    name: type_name,
+                    variants,
+                } = &column.ty
+                {
+                    if self.enums.get(type_name) != Some(variants) {
+                        return Err(format!(
+                            "column `{name}.{}` uses enum type `{type_name}` with values \
+                             {variants:?}, which the schema's enums do not list",
+                            column.name
+                        ));
+                    }
+                }
+            }
+            let missing = |columns: &[String], what: &str| -> Result<(), String> {
+                match columns.iter().find(|c| table.column(c).is_none()) {
+                    Some(column) => Err(format!(
+                        "{what} of table `{name}` names column `{column}`, which the table lacks"
+                    )),
+                    None => Ok(()),
+                }
+            };
+            if table.primary_key.is_empty() {
+                return Err(format!("table `{name}` has no primary key"));
+            }
+            missing(&table.primary_key, "the primary key")?;
+            for index in &table.indexes {
+                missing(&index.columns, &format!("index `{}`", index.name))?;
+                if !index_names.insert(index.name.as_str()) {
+                    return Err(format!("two indexes are named `{}`", index.name));
+                }
+            }
+            for fk in &table.foreign_keys {
+                missing(&fk.columns, &format!("foreign key `{}`", fk.name))?;
+                let Some(target) = self.tables.get(&fk.ref_table) else {
+                    return Err(format!(
+                        "foreign key `{}` of table `{name}` references table `{}`, which the \
+                         schema lacks",
+                        fk.name, fk.ref_table
+                    ));
+                };
+                if let Some(column) = fk.ref_columns.iter().find(|c| target.column(c).is_none()) {
+                    return Err(format!(
+                        "foreign key `{}` of table `{name}` references `{}.{column}`, which \
+                         does not exist",
+                        fk.name, fk.ref_table
+                    ));
+                }
+                if fk.columns.len() != fk.ref_columns.len() || fk.columns.is_empty() {
+                    return Err(format!(
+                        "foreign key `{}` of table `{name}` pairs {} columns with {}",
+                        fk.name,
+                        fk.columns.len(),
+                        fk.ref_columns.len()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

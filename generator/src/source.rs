@@ -1,0 +1,400 @@
+//! Loading entities: reads compiled SeaORM entities through SeaORM's own metadata
+//! (`Schema::create_table_from_entity`, `create_index_from_entity`, relation definitions) and
+//! turns them into the schema model. This is the only place that knows SeaORM's types.
+//!
+//! Reading the compiled entity, not its source text, is what makes the model exact: column
+//! types come from trait resolution, nullability from SeaORM's own rules, and attribute typos
+//! that SeaORM ignores are ignored here too (see `shared/notes/seaorm-2.0-facts.md`).
+
+use sea_orm::sea_query::{
+    self, ColumnSpec, Expr, ForeignKeyAction, Keyword, QueryBuilder, SqliteQueryBuilder, StringLen,
+    TableRef, Value,
+};
+use sea_orm::{DbBackend, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn};
+
+use crate::error::{EntityError, Error};
+use crate::model::{
+    Action, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Schema, Table,
+};
+
+/// Builds the schema from every entity that `visit_all` shows, or lists every problem found.
+pub fn load(visit_all: impl FnOnce(&mut Loader)) -> Result<Schema, Error> {
+    let mut loader = Loader::default();
+    visit_all(&mut loader);
+    loader.finish()
+}
+
+/// Collects entities into a [`Schema`]; an [`entity::EntityVisitor`].
+#[derive(Default)]
+pub struct Loader {
+    schema: Schema,
+    errors: Vec<EntityError>,
+}
+
+impl entity::EntityVisitor for Loader {
+    fn visit<E: EntityTrait + Default>(&mut self) {
+        let entity = E::default();
+        let name = format!("`{}` ({})", entity.table_name(), std::any::type_name::<E>());
+        let mut context = Context {
+            entity: name,
+            errors: &mut self.errors,
+        };
+        if let Some(table) = read_table::<E>(&mut context) {
+            add_table(&mut self.schema, entity.table_name(), table, &mut context);
+        }
+    }
+}
+
+impl Loader {
+    fn finish(self) -> Result<Schema, Error> {
+        if self.errors.is_empty() {
+            Ok(self.schema)
+        } else {
+            Err(Error::Entities(self.errors))
+        }
+    }
+}
+
+struct Context<'a> {
+    entity: String,
+    errors: &'a mut Vec<EntityError>,
+}
+
+impl Context<'_> {
+    fn error(&mut self, column: Option<&str>, message: impl Into<String>) {
+        self.errors.push(EntityError {
+            entity: self.entity.clone(),
+            column: column.map(str::to_owned),
+            message: message.into(),
+        });
+    }
+}
+
+fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> {
+    let entity = E::default();
+    if let Some(schema_name) = entity.schema_name() {
+        context.error(
+            None,
+            format!(
+                "`schema_name = \"{schema_name}\"` is not supported yet (SQLite has no schemas)"
+            ),
+        );
+        return None;
+    }
+    // The SQLite flavour keeps native enums as `ColumnType::Enum` with their variants (the
+    // PostgreSQL one turns them into a bare type name); nothing else in these two calls
+    // depends on the backend.
+    let schema = sea_orm::Schema::new(DbBackend::Sqlite);
+    let statement = schema.create_table_from_entity(entity);
+    let errors_before = context.errors.len();
+
+    let columns: Vec<Column> = statement
+        .get_columns()
+        .iter()
+        .filter_map(|def| read_column(def, context))
+        .collect();
+    let primary_key = E::PrimaryKey::iter()
+        .map(|key| key.into_column().as_str().to_owned())
+        .collect();
+    let indexes = schema
+        .create_index_from_entity(entity)
+        .iter()
+        .map(|index| Index {
+            name: index
+                .get_index_spec()
+                .get_name()
+                .unwrap_or_default()
+                .to_owned(),
+            columns: index.get_index_spec().get_column_names(),
+            unique: index.is_unique_key(),
+        })
+        .collect();
+    let foreign_keys = statement
+        .get_foreign_key_create_stmts()
+        .iter()
+        .filter_map(|statement| read_foreign_key(statement.get_foreign_key(), context))
+        .collect();
+
+    (context.errors.len() == errors_before).then(|| Table {
+        comment: statement.get_comment().cloned(),
+        columns,
+        primary_key,
+        indexes,
+        foreign_keys,
+    })
+}
+
+fn add_table(schema: &mut Schema, name: &str, table: Table, context: &mut Context) {
+    for column in &table.columns {
+        if let ColumnType::Enum { name, variants } = &column.ty {
+            match schema.enums.get(name) {
+                Some(known) if known != variants => context.error(
+                    Some(&column.name),
+                    format!(
+                        "enum type `{name}` has values {variants:?} here but {known:?} in \
+                         another entity; one type name needs one set of values"
+                    ),
+                ),
+                _ => {
+                    schema.enums.insert(name.clone(), variants.clone());
+                }
+            }
+        }
+    }
+    if schema.tables.insert(name.to_owned(), table).is_some() {
+        context.error(None, format!("a second entity also uses table `{name}`"));
+    }
+}
+
+fn read_column(def: &sea_query::ColumnDef, context: &mut Context) -> Option<Column> {
+    let name = def.get_column_name();
+    let spec: &ColumnSpec = def.get_column_spec();
+    let ty = match def.get_column_type().map(read_type) {
+        Some(Ok(ty)) => ty,
+        Some(Err(message)) => {
+            context.error(Some(&name), message);
+            return None;
+        }
+        None => {
+            context.error(Some(&name), "the column has no type");
+            return None;
+        }
+    };
+    if spec.check.is_some() || spec.generated.is_some() {
+        context.error(
+            Some(&name),
+            "CHECK and generated columns are not supported yet",
+        );
+        return None;
+    }
+    let default = match spec.default.as_ref().map(read_default) {
+        Some(Ok(value)) => Some(value),
+        Some(Err(message)) => {
+            context.error(Some(&name), message);
+            return None;
+        }
+        None => None,
+    };
+    Some(Column {
+        name,
+        ty,
+        null: spec.nullable != Some(false),
+        default,
+        unique: spec.unique,
+        auto_increment: spec.auto_increment,
+        comment: spec.comment.as_deref().and_then(strip_renamed_from),
+        extra: spec.extra.clone(),
+    })
+}
+
+/// SeaORM stores `renamed_from = "x"` by appending `renamed_from "x"` to the column comment;
+/// that is an instruction, not a comment, so it is taken off again here.
+fn strip_renamed_from(comment: &str) -> Option<String> {
+    let comment = match comment.rfind("renamed_from \"") {
+        Some(at) if comment.ends_with('"') => comment[..at].trim_end_matches("; "),
+        _ => comment,
+    };
+    (!comment.is_empty()).then(|| comment.to_owned())
+}
+
+fn read_type(ty: &sea_query::ColumnType) -> Result<ColumnType, String> {
+    use sea_query::ColumnType as Q;
+    Ok(match ty {
+        Q::Char(len) => ColumnType::Char(*len),
+        Q::String(len) => ColumnType::String(read_len(len)),
+        Q::Text => ColumnType::Text,
+        Q::Blob => ColumnType::Blob,
+        Q::TinyInteger => ColumnType::TinyInteger,
+        Q::SmallInteger => ColumnType::SmallInteger,
+        Q::Integer => ColumnType::Integer,
+        Q::BigInteger => ColumnType::BigInteger,
+        Q::TinyUnsigned => ColumnType::TinyUnsigned,
+        Q::SmallUnsigned => ColumnType::SmallUnsigned,
+        Q::Unsigned => ColumnType::Unsigned,
+        Q::BigUnsigned => ColumnType::BigUnsigned,
+        Q::Float => ColumnType::Float,
+        Q::Double => ColumnType::Double,
+        Q::Decimal(precision) => ColumnType::Decimal(*precision),
+        Q::DateTime => ColumnType::DateTime,
+        Q::Timestamp => ColumnType::Timestamp,
+        Q::TimestampWithTimeZone => ColumnType::TimestampWithTimeZone,
+        Q::Time => ColumnType::Time,
+        Q::Date => ColumnType::Date,
+        Q::Year => ColumnType::Year,
+        Q::Binary(len) => ColumnType::Binary(*len),
+        Q::VarBinary(len) => ColumnType::VarBinary(read_len(len)),
+        Q::Bit(len) => ColumnType::Bit(*len),
+        Q::VarBit(len) => ColumnType::VarBit(*len),
+        Q::Boolean => ColumnType::Boolean,
+        Q::Money(precision) => ColumnType::Money(*precision),
+        Q::Json => ColumnType::Json,
+        Q::JsonBinary => ColumnType::JsonBinary,
+        Q::Uuid => ColumnType::Uuid,
+        Q::Custom(name) => ColumnType::Custom(name.to_string()),
+        Q::Enum { name, variants } => {
+            let variants: Vec<String> = variants.iter().map(ToString::to_string).collect();
+            if let Some(bad) = variants.iter().find(|v| v.contains(['\'', '\\'])) {
+                // SeaORM writes MySQL's inline ENUM('…') without escaping.
+                return Err(format!(
+                    "enum value {bad:?} contains a quote or backslash, which SeaORM cannot \
+                     write into MySQL's ENUM(…) safely"
+                ));
+            }
+            ColumnType::Enum {
+                name: name.to_string(),
+                variants,
+            }
+        }
+        Q::Vector(len) => ColumnType::Vector(*len),
+        Q::Cidr => ColumnType::Cidr,
+        Q::Inet => ColumnType::Inet,
+        Q::MacAddr => ColumnType::MacAddr,
+        Q::LTree => ColumnType::LTree,
+        other => return Err(format!("column type {other:?} is not supported yet")),
+    })
+}
+
+fn read_len(len: &StringLen) -> Len {
+    match len {
+        StringLen::N(n) => Len::N(*n),
+        StringLen::Max => Len::Max,
+        StringLen::None => Len::None,
+    }
+}
+
+fn read_default(expr: &Expr) -> Result<DefaultValue, String> {
+    match expr {
+        Expr::Value(value) | Expr::Constant(value) => read_value(value),
+        Expr::Keyword(Keyword::Null) => Ok(DefaultValue::Null),
+        Expr::Keyword(Keyword::CurrentTimestamp) => Ok(DefaultValue::CurrentTimestamp),
+        Expr::Keyword(Keyword::CurrentDate) => Ok(DefaultValue::CurrentDate),
+        Expr::Keyword(Keyword::CurrentTime) => Ok(DefaultValue::CurrentTime),
+        Expr::Custom(sql) => Ok(DefaultValue::Expr(sql.to_string())),
+        other => Err(format!(
+            "default expression {other:?} is not supported; write it as \
+             `default_expr = \"Expr::cust(\\\"…SQL…\\\")\"`"
+        )),
+    }
+}
+
+fn read_value(value: &Value) -> Result<DefaultValue, String> {
+    let number = |text: String| {
+        if is_numeric_literal(&text) {
+            Ok(DefaultValue::Number(text))
+        } else {
+            Err(format!("default value {text} is not a finite number"))
+        }
+    };
+    match value {
+        Value::Bool(Some(b)) => Ok(DefaultValue::Bool(*b)),
+        Value::String(Some(text)) => Ok(DefaultValue::String(text.clone())),
+        Value::Char(Some(c)) => Ok(DefaultValue::String(c.to_string())),
+        Value::Float(Some(v)) => number(v.to_string()),
+        Value::Double(Some(v)) => number(v.to_string()),
+        Value::Json(Some(json)) => Ok(DefaultValue::String(json.to_string())),
+        _ => {
+            // Integers, decimals, dates, times and UUIDs: take sea-query's own rendering.
+            let sql = SqliteQueryBuilder.value_to_string(value);
+            if sql == "NULL" {
+                Ok(DefaultValue::Null)
+            } else if let Some(text) = sql
+                .strip_prefix('\'')
+                .and_then(|rest| rest.strip_suffix('\''))
+                .filter(|text| !text.contains('\''))
+            {
+                Ok(DefaultValue::String(text.to_owned()))
+            } else if is_numeric_literal(&sql) {
+                Ok(DefaultValue::Number(sql))
+            } else {
+                Err(format!("default value {value:?} is not supported yet"))
+            }
+        }
+    }
+}
+
+/// `-12`, `3.5`, `1e-7`: what sea-query prints for numbers. Not `NaN` or `inf`.
+pub fn is_numeric_literal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (mantissa, exponent) = match digits.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['-', '+']).unwrap_or(e))),
+        None => (digits, None),
+    };
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((whole, fraction)) => all_digits(whole) && all_digits(fraction),
+        None => all_digits(mantissa),
+    };
+    mantissa_ok && exponent.is_none_or(all_digits)
+}
+
+fn read_foreign_key(fk: &sea_query::TableForeignKey, context: &mut Context) -> Option<ForeignKey> {
+    let name = fk.get_name().unwrap_or_default().to_owned();
+    let ref_table = match fk.get_ref_table() {
+        Some(TableRef::Table(table, _)) if table.0.is_none() => table.1.to_string(),
+        other => {
+            context.error(
+                None,
+                format!("foreign key `{name}` references {other:?}, which is not a plain table"),
+            );
+            return None;
+        }
+    };
+    let actions = fk
+        .get_on_delete()
+        .map(read_action)
+        .transpose()
+        .and_then(|on_delete| Ok((on_delete, fk.get_on_update().map(read_action).transpose()?)));
+    let (on_delete, on_update) = match actions {
+        Ok(actions) => actions,
+        Err(message) => {
+            context.error(None, format!("foreign key `{name}`: {message}"));
+            return None;
+        }
+    };
+    Some(ForeignKey {
+        name,
+        columns: fk.get_columns(),
+        ref_table,
+        ref_columns: fk.get_ref_columns(),
+        on_delete,
+        on_update,
+    })
+}
+
+fn read_action(action: ForeignKeyAction) -> Result<Action, String> {
+    Ok(match action {
+        ForeignKeyAction::Restrict => Action::Restrict,
+        ForeignKeyAction::Cascade => Action::Cascade,
+        ForeignKeyAction::SetNull => Action::SetNull,
+        ForeignKeyAction::NoAction => Action::NoAction,
+        ForeignKeyAction::SetDefault => Action::SetDefault,
+        other => return Err(format!("referential action {other:?} is not supported yet")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_literals_are_recognised_and_nan_is_not() {
+        for ok in ["0", "-12", "3.5", "1e-7", "2.5E+10"] {
+            assert!(is_numeric_literal(ok), "{ok}");
+        }
+        for bad in [
+            "", "-", "NaN", "inf", "-inf", "1.", ".5", "1e", "1 OR 1=1", "0x10",
+        ] {
+            assert!(!is_numeric_literal(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn renamed_from_is_taken_off_the_comment() {
+        assert_eq!(strip_renamed_from(r#"renamed_from "old""#), None);
+        assert_eq!(
+            strip_renamed_from(r#"the title; renamed_from "old""#).as_deref(),
+            Some("the title")
+        );
+        assert_eq!(strip_renamed_from("plain").as_deref(), Some("plain"));
+    }
+}
