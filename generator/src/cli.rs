@@ -28,9 +28,9 @@ pub struct Cli {
     #[command(flatten)]
     pub generate: GenerateArgs,
 
-    /// The migration crate's folder.
-    #[arg(long, global = true, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../migration"))]
-    pub migration_dir: PathBuf,
+    /// The migration crate's folder [default: this workspace's `migration/`].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub migration_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +66,12 @@ pub struct GenerateArgs {
     pub timestamp: Option<String>,
 }
 
+/// `migration/` beside the generator's own crate folder.
+fn workspace_migration_dir() -> PathBuf {
+    let generator = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    generator.parent().unwrap_or(generator).join("migration")
+}
+
 /// Runs the command line against the entities that `visit_all` shows.
 pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
     let cli = Cli::parse();
@@ -80,20 +86,13 @@ pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
 
 /// Runs one parsed command.
 pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
-    let dir = MigrationDir::new(&cli.migration_dir);
+    let dir = MigrationDir::new(cli.migration_dir.unwrap_or_else(workspace_migration_dir));
     if let Some(Command::Check) = cli.command {
         return check(&dir, visit_all);
     }
     let generate_args = cli.generate;
     let recorded = dir.read()?;
     let current = source::load(visit_all)?;
-    current.validate().map_err(|message| {
-        Error::Entities(vec![crate::error::EntityError {
-            entity: "set".to_owned(),
-            column: None,
-            message,
-        }])
-    })?;
     let options = Options {
         allow_destructive: generate_args.allow_destructive,
     };

@@ -74,12 +74,12 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
     );
 
     for (name, table) in &to.tables {
-        if let Some(old) = from.tables.get(name) {
-            if old != table {
-                return Err(Error::Refused(format!(
-                    "table `{name}` changed; changing an existing table is not supported yet"
-                )));
-            }
+        if let Some(old) = from.tables.get(name)
+            && old != table
+        {
+            return Err(Error::Refused(format!(
+                "table `{name}` changed; changing an existing table is not supported yet"
+            )));
         }
     }
 

@@ -9,6 +9,10 @@ pub enum Error {
     /// Entities the generator cannot represent exactly; all of them are listed.
     #[error("{}", list(.0))]
     Entities(Vec<EntityError>),
+    /// The entities are each fine but do not fit together (e.g. a relation to a table that no
+    /// entity defines).
+    #[error("the entities do not form a valid schema: {0}")]
+    Schema(String),
     /// The snapshot file cannot be read or does not describe a valid schema.
     #[error("snapshot {path}: {message}")]
     Snapshot { path: PathBuf, message: String },

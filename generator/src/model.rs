@@ -200,14 +200,13 @@ impl Schema {
                     name: type_name,
                     variants,
                 } = &column.ty
+                    && self.enums.get(type_name) != Some(variants)
                 {
-                    if self.enums.get(type_name) != Some(variants) {
-                        return Err(format!(
-                            "column `{name}.{}` uses enum type `{type_name}` with values \
+                    return Err(format!(
+                        "column `{name}.{}` uses enum type `{type_name}` with values \
                              {variants:?}, which the schema's enums do not list",
-                            column.name
-                        ));
-                    }
+                        column.name
+                    ));
                 }
             }
             let missing = |columns: &[String], what: &str| -> Result<(), String> {
@@ -242,6 +241,18 @@ impl Schema {
                         "foreign key `{}` of table `{name}` references `{}.{column}`, which \
                          does not exist",
                         fk.name, fk.ref_table
+                    ));
+                }
+                let sets_null = [fk.on_delete, fk.on_update].contains(&Some(Action::SetNull));
+                if let Some(column) = fk
+                    .columns
+                    .iter()
+                    .find(|c| sets_null && table.column(c).is_some_and(|column| !column.null))
+                {
+                    return Err(format!(
+                        "foreign key `{}` of table `{name}` sets `{column}` to NULL, but the \
+                         column is NOT NULL; make it an Option or choose another action",
+                        fk.name
                     ));
                 }
                 if fk.columns.len() != fk.ref_columns.len() || fk.columns.is_empty() {

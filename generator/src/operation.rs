@@ -57,12 +57,19 @@ impl Operation {
     }
 }
 
+/// The first few column names, so that a summary line stays one readable line.
 fn column_list(columns: &[Column]) -> String {
-    columns
+    const SHOWN: usize = 6;
+    let mut list = columns
         .iter()
+        .take(SHOWN)
         .map(|column| column.name.as_str())
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if columns.len() > SHOWN {
+        list.push_str(&format!(", … {} more", columns.len() - SHOWN));
+    }
+    list
 }
 
 /// The operations of one migration, in the order `up` runs them.

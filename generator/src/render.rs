@@ -40,7 +40,9 @@ pub fn migration_file(file: &MigrationFile) -> String {
         );
         doc.push(String::new());
     }
-    doc.extend(file.summary.iter().map(|line| format!("     {line}")));
+    doc.push(" ```text".to_owned());
+    doc.extend(file.summary.iter().map(|line| format!(" {line}")));
+    doc.push(" ```".to_owned());
     let doc = doc.iter().map(|line| quote!(#![doc = #line]));
     let name = file.name;
     let up = file.up.iter().map(op);

@@ -47,11 +47,11 @@ impl entity::EntityVisitor for Loader {
 
 impl Loader {
     fn finish(self) -> Result<Schema, Error> {
-        if self.errors.is_empty() {
-            Ok(self.schema)
-        } else {
-            Err(Error::Entities(self.errors))
+        if !self.errors.is_empty() {
+            return Err(Error::Entities(self.errors));
         }
+        self.schema.validate().map_err(Error::Schema)?;
+        Ok(self.schema)
     }
 }
 

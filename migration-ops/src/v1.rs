@@ -175,9 +175,9 @@ pub enum Action {
 /// A table with `columns`; add keys, indexes and foreign keys with the methods.
 pub const fn table(name: &'static str, columns: &'static [Column]) -> Table {
     Table {
-        name: name,
+        name,
         comment: None,
-        columns: columns,
+        columns,
         primary_key: &[],
         indexes: &[],
         foreign_keys: &[],
@@ -206,7 +206,7 @@ impl Table {
 /// A `NOT NULL` column of type `ty`; refine it with the methods.
 pub const fn column(name: &'static str, ty: ColumnType) -> Column {
     Column {
-        name: name,
+        name,
         ty,
         null: false,
         default: None,
@@ -247,8 +247,8 @@ impl Column {
 /// An index named `name` over `columns`.
 pub const fn index(name: &'static str, columns: &'static [Str]) -> Index {
     Index {
-        name: name,
-        columns: columns,
+        name,
+        columns,
         unique: false,
     }
 }
@@ -268,10 +268,10 @@ pub const fn foreign_key(
     ref_columns: &'static [Str],
 ) -> ForeignKey {
     ForeignKey {
-        name: name,
-        columns: columns,
-        ref_table: ref_table,
-        ref_columns: ref_columns,
+        name,
+        columns,
+        ref_table,
+        ref_columns,
         on_delete: None,
         on_update: None,
     }
@@ -290,10 +290,7 @@ impl ForeignKey {
 
 /// A native enum type.
 pub const fn enum_type(name: &'static str, values: &'static [Str]) -> Enum {
-    Enum {
-        name: name,
-        values: values,
-    }
+    Enum { name, values }
 }
 
 // --- interpreter -----------------------------------------------------------------------------

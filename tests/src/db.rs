@@ -1,0 +1,167 @@
+//! A fresh, empty database per test, so tests run in parallel without sharing state.
+//!
+//! SQLite always runs (a file in the temp folder). PostgreSQL and MariaDB run when
+//! `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` point at a server (any existing database on it; the
+//! test creates and drops its own). Unset, the test says it was skipped; set but unreachable,
+//! the test fails: CI sets both, so a database that is down fails the build.
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
+
+/// The backends the project supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 3] = [Backend::Sqlite, Backend::Postgres, Backend::MySql];
+
+    pub fn db_backend(self) -> DbBackend {
+        match self {
+            Backend::Sqlite => DbBackend::Sqlite,
+            Backend::Postgres => DbBackend::Postgres,
+            Backend::MySql => DbBackend::MySql,
+        }
+    }
+
+    fn server_url_variable(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("TEST_POSTGRES_URL"),
+            Backend::MySql => Some("TEST_MYSQL_URL"),
+        }
+    }
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pub connection: DatabaseConnection,
+    name: String,
+    server: Option<DatabaseConnection>,
+}
+
+impl TestDb {
+    /// Creates an empty database named after `test`, or returns `None` (and says so) when the
+    /// backend's server is not configured.
+    pub async fn fresh(backend: Backend, test: &str) -> Option<TestDb> {
+        let name = format!("t_{}_{}", test, std::process::id());
+        assert!(name.len() <= 63, "test database name {name} is too long");
+        let Some(variable) = backend.server_url_variable() else {
+            let path = std::env::temp_dir().join(format!("{name}.sqlite3"));
+            let _ = std::fs::remove_file(&path);
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            let connection = Database::connect(&url).await.expect("SQLite opens");
+            return Some(TestDb {
+                backend,
+                url,
+                connection,
+                name,
+                server: None,
+            });
+        };
+        let Ok(server_url) = std::env::var(variable) else {
+            eprintln!("skipped: {variable} is not set, so {test} does not run on {backend:?}");
+            return None;
+        };
+        let server = Database::connect(&server_url)
+            .await
+            .unwrap_or_else(|e| panic!("{variable}={server_url} is set but unreachable: {e}"));
+        let quoted = match backend {
+            Backend::MySql => format!("`{name}`"),
+            _ => format!("\"{name}\""),
+        };
+        server
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
+            .await
+            .expect("an old test database can be dropped");
+        server
+            .execute_unprepared(&format!("CREATE DATABASE {quoted}"))
+            .await
+            .expect("the test database can be created");
+        let url = replace_database(&server_url, &name);
+        let connection = Database::connect(&url)
+            .await
+            .expect("the test database opens");
+        Some(TestDb {
+            backend,
+            url,
+            connection,
+            name,
+            server: Some(server),
+        })
+    }
+
+    /// Drops the database. Call at the end of a passing test; a failing one leaves it for
+    /// inspection, and the next run drops it first.
+    pub async fn drop_database(self) {
+        let TestDb {
+            backend,
+            connection,
+            name,
+            server,
+            url,
+            ..
+        } = self;
+        connection.close().await.ok();
+        match server {
+            Some(server) => {
+                let quoted = match backend {
+                    Backend::MySql => format!("`{name}`"),
+                    _ => format!("\"{name}\""),
+                };
+                server
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
+                    .await
+                    .expect("the test database can be dropped");
+            }
+            None => {
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_end_matches("?mode=rwc");
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// `scheme://user@host:port/old?params` → the same URL on database `name`.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map_or(0, |at| at + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn the_database_part_of_a_url_is_replaced() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/test", "t_x"),
+            "postgres://postgres@127.0.0.1:5432/t_x"
+        );
+        assert_eq!(
+            replace_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "t_x"),
+            "mysql://root@127.0.0.1:3306/t_x?ssl-mode=disabled"
+        );
+        assert_eq!(
+            replace_database("mysql://root@localhost", "t_x"),
+            "mysql://root@localhost/t_x"
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! The generator on a temporary copy of the real migration folder: it reproduces the shipped
+//! migration byte for byte, finds nothing to do when nothing changed, and on bad input stops
+//! with a clear error having written nothing.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use generator::Error;
+use generator::cli::{self, Cli};
+
+fn shipped_migration_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../migration")
+}
+
+/// A copy of `migration/schema.json` and `migration/src/*` in a fresh temporary folder.
+fn copy_of_migration_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("generator_{test}_{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("src")).unwrap();
+    let shipped = shipped_migration_dir();
+    fs::copy(shipped.join("schema.json"), dir.join("schema.json")).unwrap();
+    for entry in fs::read_dir(shipped.join("src")).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, dir.join("src").join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// Every file under `dir` with its contents, to prove that nothing was written.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        for entry in fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.insert(path.clone(), fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn run(dir: &Path, args: &[&str]) -> Result<std::process::ExitCode, Error> {
+    let mut argv = vec!["generator", "--migration-dir", dir.to_str().unwrap()];
+    argv.extend(args);
+    cli::run(Cli::try_parse_from(argv).unwrap(), entity::visit_all)
+}
+
+fn shipped_migrations() -> Vec<String> {
+    generator::layout::MigrationDir::new(shipped_migration_dir())
+        .migrations()
+        .unwrap()
+}
+
+#[test]
+fn generating_again_with_unchanged_entities_writes_nothing() {
+    let dir = copy_of_migration_dir("unchanged");
+    let before = tree(&dir);
+    assert_eq!(run(&dir, &[]).unwrap(), std::process::ExitCode::SUCCESS);
+    assert_eq!(tree(&dir), before);
+    assert_eq!(
+        run(&dir, &["check"]).unwrap(),
+        std::process::ExitCode::SUCCESS
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_shipped_migration_is_the_generators_own_output_byte_for_byte() {
+    let migrations = shipped_migrations();
+    let [first] = migrations.as_slice() else {
+        panic!("expected one shipped migration, found {migrations:?}");
+    };
+    let dir = copy_of_migration_dir("reproduce");
+    let shipped = tree(&dir);
+    fs::remove_file(dir.join("schema.json")).unwrap();
+    fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
+    let timestamp = &first[1..16];
+    let name = &first[17..];
+    run(&dir, &["--timestamp", timestamp, "--name", name]).unwrap();
+    let regenerated = tree(&dir);
+    for (path, contents) in &shipped {
+        assert!(
+            regenerated.get(path) == Some(contents),
+            "{} differs from the generator's output",
+            path.display()
+        );
+    }
+    assert_eq!(regenerated.len(), shipped.len());
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn check_exits_one_and_writes_nothing_when_a_migration_is_missing() {
+    let dir = copy_of_migration_dir("missing");
+    let first = &shipped_migrations()[0];
+    fs::remove_file(dir.join("schema.json")).unwrap();
+    fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
+    let before = tree(&dir);
+    assert_eq!(
+        run(&dir, &["check"]).unwrap(),
+        std::process::ExitCode::from(1)
+    );
+    assert_eq!(tree(&dir), before);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_snapshot_that_does_not_parse_is_an_error_and_nothing_is_written() {
+    let dir = copy_of_migration_dir("corrupt");
+    fs::write(dir.join("schema.json"), "{ \"format\": 1, \"migration\": ").unwrap();
+    let before = tree(&dir);
+    let error = run(&dir, &[]).unwrap_err();
+    assert!(matches!(error, Error::Snapshot { .. }), "{error}");
+    assert!(error.to_string().contains("schema.json"), "{error}");
+    assert_eq!(tree(&dir), before);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_snapshot_edited_into_an_impossible_state_is_an_error() {
+    let dir = copy_of_migration_dir("impossible");
+    let text = fs::read_to_string(dir.join("schema.json")).unwrap();
+    let edited = text.replacen("\"id\"\n        ]", "\"no_such_column\"\n        ]", 1);
+    assert_ne!(text, edited, "the test edit did not apply");
+    fs::write(dir.join("schema.json"), edited).unwrap();
+    let error = run(&dir, &[]).unwrap_err();
+    assert!(error.to_string().contains("no_such_column"), "{error}");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_snapshot_naming_a_missing_migration_is_an_error_and_nothing_is_written() {
+    let dir = copy_of_migration_dir("disagree");
+    let first = &shipped_migrations()[0];
+    fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
+    let before = tree(&dir);
+    let error = run(&dir, &[]).unwrap_err();
+    assert!(matches!(error, Error::Layout { .. }), "{error}");
+    assert!(error.to_string().contains(first.as_str()), "{error}");
+    assert_eq!(tree(&dir), before);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn entities_the_generator_cannot_represent_are_all_named_and_nothing_is_written() {
+    let dir = copy_of_migration_dir("bad_entities");
+    let before = tree(&dir);
+    let argv = ["generator", "--migration-dir", dir.to_str().unwrap()];
+    let error = cli::run(Cli::try_parse_from(argv).unwrap(), tests::bad::visit_all).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("`qualified`") && message.contains("schema_name"),
+        "{message}"
+    );
+    assert!(
+        message.contains("`quoted_enum`") && message.contains("column `value`"),
+        "{message}"
+    );
+    assert_eq!(tree(&dir), before);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_new_entity_gets_a_follow_up_migration_named_after_it() {
+    // The corpus stands in for "the entities after someone added tables".
+    let dir = copy_of_migration_dir("follow_up");
+    let argv = [
+        "generator",
+        "--migration-dir",
+        dir.to_str().unwrap(),
+        "--timestamp",
+        "29990101_000000",
+    ];
+    cli::run(Cli::try_parse_from(argv).unwrap(), |v| {
+        entity::visit_all(v);
+        tests::corpus::visit_all(v);
+    })
+    .unwrap();
+    let written = dir.join("src/m29990101_000000_create_all_types_and_more.rs");
+    assert!(
+        written.exists(),
+        "{:?}",
+        tree(&dir).keys().collect::<Vec<_>>()
+    );
+    let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    let first = &shipped_migrations()[0];
+    let order: Vec<usize> = [first.as_str(), "m29990101_000000"]
+        .iter()
+        .map(|name| lib.rfind(name).unwrap())
+        .collect();
+    assert!(order[0] < order[1], "{lib}");
+    fs::remove_dir_all(dir).unwrap();
+}

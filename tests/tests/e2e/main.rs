@@ -1,0 +1,8 @@
+//! End-to-end tests: one binary, one module per topic.
+//!
+//! PostgreSQL and MariaDB tests run when `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` are set (`.ci/run`
+//! sets both); SQLite tests always run. See `tests/src/db.rs`.
+
+mod fidelity;
+mod generate;
+mod post_migration;
