@@ -2,6 +2,7 @@
 //! (0 done or nothing to do, 1 `check` found missing migrations, 2 error). Human messages go to
 //! stderr; stdout carries only the paths written, so scripts can use them.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,6 +43,10 @@ pub enum Command {
     /// For CI: `cargo run -p generator -- check`. Exit 0: entities, snapshot and migrations
     /// agree. Exit 1: a migration is missing; the changes are listed. Exit 2: an error.
     Check,
+    /// Show what generating would write, as a summary and a unified diff; write nothing.
+    ///
+    /// The diff is coloured on a terminal and plain when piped.
+    Diff,
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -87,8 +92,10 @@ pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
 /// Runs one parsed command.
 pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
     let dir = MigrationDir::new(cli.migration_dir.unwrap_or_else(workspace_migration_dir));
-    if let Some(Command::Check) = cli.command {
-        return check(&dir, visit_all);
+    match cli.command {
+        Some(Command::Check) => return check(&dir, visit_all),
+        Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate),
+        Some(Command::Generate) | None => {}
     }
     let generate_args = cli.generate;
     let recorded = dir.read()?;
@@ -113,6 +120,81 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
         println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn show_diff(
+    dir: &MigrationDir,
+    visit_all: fn(&mut Loader),
+    args: &GenerateArgs,
+) -> Result<ExitCode, Error> {
+    match diff_report(dir, visit_all, args, std::io::stdout().is_terminal())? {
+        Some(report) => print!("{report}"),
+        None => eprintln!("No changes detected"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `diff` prints: the summary, then a unified diff of each file generating would create
+/// or change; `None` when nothing changed. Reads, never writes.
+pub fn diff_report(
+    dir: &MigrationDir,
+    visit_all: fn(&mut Loader),
+    args: &GenerateArgs,
+    colour: bool,
+) -> Result<Option<String>, Error> {
+    let recorded = dir.read()?;
+    let current = source::load(visit_all)?;
+    let options = Options {
+        allow_destructive: args.allow_destructive,
+    };
+    let naming = Naming {
+        timestamp: args.timestamp.clone(),
+        name: args.name.clone(),
+    };
+    let Some(generation) = generate::prepare(dir, &recorded, &current, &options, &naming)? else {
+        return Ok(None);
+    };
+    let mut out = String::new();
+    for line in &generation.summary {
+        out.push_str(line);
+        out.push('\n');
+    }
+    for (path, new) in &generation.files {
+        let old = dir.read_existing(path)?;
+        out.push('\n');
+        out.push_str(&unified_diff(path, old.as_deref(), new, colour));
+    }
+    Ok(Some(out))
+}
+
+/// A unified diff of one file, `old` being `None` for a file that generating creates.
+fn unified_diff(path: &std::path::Path, old: Option<&str>, new: &str, colour: bool) -> String {
+    let label = path.display().to_string();
+    let old_label = if old.is_some() {
+        label.as_str()
+    } else {
+        "/dev/null"
+    };
+    let diff = similar::TextDiff::from_lines(old.unwrap_or(""), new);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(old_label, &label)
+        .to_string();
+    if !colour {
+        return text;
+    }
+    text.lines()
+        .map(|line| {
+            let code = match line.as_bytes().first() {
+                Some(b'+') if !line.starts_with("+++") => "32",
+                Some(b'-') if !line.starts_with("---") => "31",
+                Some(b'@') => "36",
+                _ => return format!("{line}\n"),
+            };
+            format!("\x1b[{code}m{line}\x1b[0m\n")
+        })
+        .collect()
 }
 
 fn check(dir: &MigrationDir, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {

@@ -54,10 +54,9 @@ impl MigrationDir {
     pub fn read(&self) -> Result<Recorded, Error> {
         let migrations = self.migrations()?;
         let path = self.snapshot_path();
-        let snapshot = match fs::read_to_string(&path) {
-            Ok(text) => Some(snapshot::parse(&text, &path)?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(path, e)),
+        let snapshot = match self.read_existing(&path)? {
+            Some(text) => Some(snapshot::parse(&text, &path)?),
+            None => None,
         };
         let layout_error = |message: String| Error::Layout {
             path: self.root.clone(),
@@ -141,6 +140,15 @@ impl MigrationDir {
             }
         }
         Ok(generated)
+    }
+
+    /// The contents of `path`, or `None` when it does not exist yet.
+    pub fn read_existing(&self, path: &Path) -> Result<Option<String>, Error> {
+        match fs::read_to_string(path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path, e)),
+        }
     }
 
     /// Writes each file through a temporary file and a rename, in the order given.

@@ -197,3 +197,36 @@ fn a_new_entity_gets_a_follow_up_migration_named_after_it() {
     assert!(order[0] < order[1], "{lib}");
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
+    let dir = copy_of_migration_dir("diff");
+    let first = &shipped_migrations()[0];
+    fs::remove_file(dir.join("schema.json")).unwrap();
+    fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
+    let before = tree(&dir);
+    let args = cli::GenerateArgs {
+        timestamp: Some("20261127_180000".to_owned()),
+        ..Default::default()
+    };
+    let migration_dir = generator::layout::MigrationDir::new(&dir);
+    let report = cli::diff_report(&migration_dir, entity::visit_all, &args, false)
+        .unwrap()
+        .expect("a change to show");
+    assert!(
+        report.starts_with("+ table posts (id, title, content, status, created_at, updated_at)\n")
+    );
+    assert!(report.contains("--- /dev/null\n+++ "), "{report}");
+    assert!(
+        report.contains("+        \"m20261127_180000_create_posts\"\n"),
+        "{report}"
+    );
+    // lib.rs already lists the migration in this copy, so only the snapshot follows.
+    assert!(
+        report.contains("+  \"migration\": \"m20261127_180000_create_posts\",\n"),
+        "{report}"
+    );
+    assert!(!report.contains('\x1b'), "plain output has no colour codes");
+    assert_eq!(tree(&dir), before);
+    fs::remove_dir_all(dir).unwrap();
+}
