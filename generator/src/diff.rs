@@ -42,12 +42,7 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
         }
     }
 
-    let dropped: BTreeMap<&str, &Table> = from
-        .tables
-        .iter()
-        .filter(|(name, _)| !to.tables.contains_key(*name))
-        .map(|(name, table)| (name.as_str(), table))
-        .collect();
+    let dropped = tables_missing_from(from, to);
     let mut drops: Vec<Operation> = dependency_order(&dropped)?
         .into_iter()
         .map(|name| Operation::DropTable {
@@ -58,12 +53,7 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
     drops.reverse();
     operations.extend(drops);
 
-    let created: BTreeMap<&str, &Table> = to
-        .tables
-        .iter()
-        .filter(|(name, _)| !from.tables.contains_key(*name))
-        .map(|(name, table)| (name.as_str(), table))
-        .collect();
+    let created = tables_missing_from(to, from);
     operations.extend(
         dependency_order(&created)?
             .into_iter()
@@ -106,6 +96,16 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
         }
     }
     Ok(operations)
+}
+
+/// The tables of `schema` that `other` lacks, by name.
+fn tables_missing_from<'a>(schema: &'a Schema, other: &Schema) -> BTreeMap<&'a str, &'a Table> {
+    schema
+        .tables
+        .iter()
+        .filter(|(name, _)| !other.tables.contains_key(*name))
+        .map(|(name, table)| (name.as_str(), table))
+        .collect()
 }
 
 /// `tables` ordered so that each comes after the tables (of this set) that it references.

@@ -70,10 +70,7 @@ impl TestDb {
         let server = Database::connect(&server_url)
             .await
             .unwrap_or_else(|e| panic!("{variable}={server_url} is set but unreachable: {e}"));
-        let quoted = match backend {
-            Backend::MySql => format!("`{name}`"),
-            _ => format!("\"{name}\""),
-        };
+        let quoted = quote_database(backend, &name);
         server
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
             .await
@@ -109,10 +106,7 @@ impl TestDb {
         connection.close().await.ok();
         match server {
             Some(server) => {
-                let quoted = match backend {
-                    Backend::MySql => format!("`{name}`"),
-                    _ => format!("\"{name}\""),
-                };
+                let quoted = quote_database(backend, &name);
                 server
                     .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
                     .await
@@ -125,6 +119,14 @@ impl TestDb {
                 let _ = std::fs::remove_file(path);
             }
         }
+    }
+}
+
+/// A database name as an identifier (test names are plain `[a-z0-9_]`).
+fn quote_database(backend: Backend, name: &str) -> String {
+    match backend {
+        Backend::MySql => format!("`{name}`"),
+        _ => format!("\"{name}\""),
     }
 }
 

@@ -28,6 +28,16 @@ fn copy_of_migration_dir(test: &str) -> PathBuf {
     dir
 }
 
+/// A copy as it was before the first migration was generated: without it and the snapshot
+/// (`lib.rs` still lists it).
+fn copy_without_the_first_migration(test: &str) -> PathBuf {
+    let dir = copy_of_migration_dir(test);
+    let first = &shipped_migrations()[0];
+    fs::remove_file(dir.join("schema.json")).unwrap();
+    fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
+    dir
+}
+
 /// Every file under `dir` with its contents, to prove that nothing was written.
 fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
@@ -97,10 +107,7 @@ fn the_shipped_migration_is_the_generators_own_output_byte_for_byte() {
 
 #[test]
 fn check_exits_one_and_writes_nothing_when_a_migration_is_missing() {
-    let dir = copy_of_migration_dir("missing");
-    let first = &shipped_migrations()[0];
-    fs::remove_file(dir.join("schema.json")).unwrap();
-    fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
+    let dir = copy_without_the_first_migration("missing");
     let before = tree(&dir);
     assert_eq!(
         run(&dir, &["check"]).unwrap(),
@@ -200,10 +207,7 @@ fn a_new_entity_gets_a_follow_up_migration_named_after_it() {
 
 #[test]
 fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
-    let dir = copy_of_migration_dir("diff");
-    let first = &shipped_migrations()[0];
-    fs::remove_file(dir.join("schema.json")).unwrap();
-    fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
+    let dir = copy_without_the_first_migration("diff");
     let before = tree(&dir);
     let args = cli::GenerateArgs {
         timestamp: Some("20261127_180000".to_owned()),
