@@ -143,3 +143,118 @@ fn dependency_order<'a>(tables: &BTreeMap<&'a str, &Table>) -> Result<Vec<&'a st
     }
     Ok(ordered)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Column, ColumnType, ForeignKey};
+
+    /// A table `id` + one column per referenced table, each with a foreign key to it.
+    fn table_referencing(targets: &[&str]) -> Table {
+        let mut columns = vec![Column {
+            name: "id".to_owned(),
+            ty: ColumnType::Integer,
+            null: false,
+            default: None,
+            unique: false,
+            auto_increment: true,
+            comment: None,
+            extra: None,
+        }];
+        let mut foreign_keys = Vec::new();
+        for target in targets {
+            let mut column = columns[0].clone();
+            column.name = format!("{target}_id");
+            column.auto_increment = false;
+            foreign_keys.push(ForeignKey {
+                name: format!("fk-{target}"),
+                columns: vec![column.name.clone()],
+                ref_table: (*target).to_owned(),
+                ref_columns: vec!["id".to_owned()],
+                on_delete: None,
+                on_update: None,
+            });
+            columns.push(column);
+        }
+        Table {
+            columns,
+            primary_key: vec!["id".to_owned()],
+            foreign_keys,
+            ..Table::default()
+        }
+    }
+
+    fn schema(tables: &[(&str, &[&str])]) -> Schema {
+        Schema {
+            tables: tables
+                .iter()
+                .map(|(name, targets)| ((*name).to_owned(), table_referencing(targets)))
+                .collect(),
+            ..Schema::default()
+        }
+    }
+
+    fn described(operations: &[Operation]) -> Vec<String> {
+        operations.iter().map(Operation::describe).collect()
+    }
+
+    #[test]
+    fn new_tables_are_created_after_the_tables_they_reference() {
+        let to = schema(&[
+            ("a_comment", &["b_post", "c_user"]),
+            ("b_post", &["c_user"]),
+            ("c_user", &[]),
+        ]);
+        let operations = diff(&Schema::default(), &to, &Options::default()).unwrap();
+        assert_eq!(
+            described(&operations),
+            [
+                "+ table c_user (id)",
+                "+ table b_post (id, c_user_id)",
+                "+ table a_comment (id, b_post_id, c_user_id)"
+            ]
+        );
+    }
+
+    #[test]
+    fn dropping_tables_is_refused_without_allow_destructive_and_ordered_with_it() {
+        let from = schema(&[("post", &["user"]), ("user", &[])]);
+        let refused = diff(&from, &Schema::default(), &Options::default()).unwrap_err();
+        assert!(
+            refused.to_string().contains("--allow-destructive"),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("- table post"), "{refused}");
+        let allowed = Options {
+            allow_destructive: true,
+        };
+        let operations = diff(&from, &Schema::default(), &allowed).unwrap();
+        assert_eq!(described(&operations), ["- table post", "- table user"]);
+    }
+
+    #[test]
+    fn a_foreign_key_cycle_is_refused_with_the_tables_named() {
+        let to = schema(&[("a", &["b"]), ("b", &["a"]), ("c", &[])]);
+        let error = diff(&Schema::default(), &to, &Options::default()).unwrap_err();
+        assert!(
+            error.to_string().contains("tables a, b form a cycle"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn unchanged_schemas_produce_no_operations() {
+        let same = schema(&[("post", &["user"]), ("user", &[])]);
+        assert!(diff(&same, &same, &Options::default()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn reversing_every_operation_of_a_plan_undoes_it() {
+        let to = schema(&[("post", &["user"]), ("user", &[])]);
+        let plan = crate::operation::Plan {
+            operations: diff(&Schema::default(), &to, &Options::default()).unwrap(),
+        };
+        assert_eq!(described(&plan.down()), ["- table post", "- table user"]);
+        assert_eq!(plan.suggested_name(), "create_user_create_post");
+    }
+}
