@@ -47,6 +47,14 @@ pub enum Command {
     ///
     /// The diff is coloured on a terminal and plain when piped.
     Diff,
+    /// Write an empty, hand-written migration for data changes (backfills, seeds, raw SQL).
+    ///
+    /// The generator keeps it in the Migrator list, in order, and never rewrites it. A schema
+    /// change made by hand must also be made in the entities.
+    New {
+        /// What it does, e.g. `backfill_post_slugs` (lower-case letters, digits, `_`).
+        name: String,
+    },
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -60,6 +68,17 @@ pub struct GenerateArgs {
     #[arg(long, global = true)]
     pub name: Option<String>,
 
+    /// Declare a rename instead of a drop and an add: `--rename old_table=new_table` or
+    /// `--rename table.old_column=new_column` (table as the entities now name it). Repeatable.
+    /// `#[sea_orm(renamed_from = "old")]` on a field does the same for a column.
+    #[arg(long, global = true, value_name = "OLD=NEW")]
+    pub rename: Vec<String>,
+
+    /// Fill existing rows of a column that becomes NOT NULL: `--backfill table.column=VALUE`.
+    /// The column is added nullable, filled, then made NOT NULL. Repeatable.
+    #[arg(long, global = true, value_name = "TABLE.COLUMN=VALUE")]
+    pub backfill: Vec<String>,
+
     /// Use this UTC timestamp (YYYYMMDD_HHMMSS) in the file name instead of the current time;
     /// for reproducible output.
     #[arg(
@@ -69,6 +88,52 @@ pub struct GenerateArgs {
         value_name = "YYYYMMDD_HHMMSS"
     )]
     pub timestamp: Option<String>,
+}
+
+impl GenerateArgs {
+    /// The differ's options, from the flags; an error names a malformed flag.
+    pub fn options(&self) -> Result<Options, Error> {
+        let mut options = Options {
+            allow_destructive: self.allow_destructive,
+            ..Options::default()
+        };
+        for rename in &self.rename {
+            let (old, new) = rename
+                .split_once('=')
+                .ok_or_else(|| Error::Usage(format!("--rename {rename}: expected OLD=NEW")))?;
+            match old.split_once('.') {
+                Some((table, column)) => {
+                    options
+                        .column_renames
+                        .insert((table.to_owned(), column.to_owned()), new.to_owned());
+                }
+                None => {
+                    options.table_renames.insert(old.to_owned(), new.to_owned());
+                }
+            }
+        }
+        for backfill in &self.backfill {
+            let parsed = backfill
+                .split_once('=')
+                .and_then(|(target, value)| Some((target.split_once('.')?, value)));
+            let Some(((table, column), value)) = parsed else {
+                return Err(Error::Usage(format!(
+                    "--backfill {backfill}: expected TABLE.COLUMN=VALUE"
+                )));
+            };
+            options
+                .backfills
+                .insert((table.to_owned(), column.to_owned()), value.to_owned());
+        }
+        Ok(options)
+    }
+
+    fn naming(&self) -> Naming {
+        Naming {
+            timestamp: self.timestamp.clone(),
+            name: self.name.clone(),
+        }
+    }
 }
 
 /// `migration/` beside the generator's own crate folder.
@@ -93,21 +158,17 @@ pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
 pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
     let dir = MigrationDir::new(cli.migration_dir.unwrap_or_else(workspace_migration_dir));
     match cli.command {
-        Some(Command::Check) => return check(&dir, visit_all),
+        Some(Command::Check) => return check(&dir, visit_all, &cli.generate),
         Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate),
+        Some(Command::New { name }) => return new(&dir, &name, &cli.generate),
         Some(Command::Generate) | None => {}
     }
-    let generate_args = cli.generate;
+    let args = cli.generate;
     let recorded = dir.read()?;
     let current = source::load(visit_all)?;
-    let options = Options {
-        allow_destructive: generate_args.allow_destructive,
-    };
-    let naming = Naming {
-        timestamp: generate_args.timestamp,
-        name: generate_args.name,
-    };
-    let Some(generation) = generate::prepare(&dir, &recorded, &current, &options, &naming)? else {
+    let Some(generation) =
+        generate::prepare(&dir, &recorded, &current, &args.options()?, &args.naming())?
+    else {
         eprintln!("No changes detected");
         return Ok(ExitCode::SUCCESS);
     };
@@ -144,14 +205,9 @@ pub fn diff_report(
 ) -> Result<Option<String>, Error> {
     let recorded = dir.read()?;
     let current = source::load(visit_all)?;
-    let options = Options {
-        allow_destructive: args.allow_destructive,
-    };
-    let naming = Naming {
-        timestamp: args.timestamp.clone(),
-        name: args.name.clone(),
-    };
-    let Some(generation) = generate::prepare(dir, &recorded, &current, &options, &naming)? else {
+    let Some(generation) =
+        generate::prepare(dir, &recorded, &current, &args.options()?, &args.naming())?
+    else {
         return Ok(None);
     };
     let mut out = String::new();
@@ -197,13 +253,43 @@ fn unified_diff(path: &std::path::Path, old: Option<&str>, new: &str, colour: bo
         .collect()
 }
 
-fn check(dir: &MigrationDir, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
+fn new(dir: &MigrationDir, name: &str, args: &GenerateArgs) -> Result<ExitCode, Error> {
+    let recorded = dir.read()?;
+    let generation = generate::prepare_hand_written(dir, &recorded, name, &args.naming())?;
+    dir.write(&generation.files)?;
+    eprintln!(
+        "Wrote hand-written migration {}: fill in `up` and `down`.",
+        generation.name
+    );
+    for (path, _) in &generation.files {
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(
+    dir: &MigrationDir,
+    visit_all: fn(&mut Loader),
+    args: &GenerateArgs,
+) -> Result<ExitCode, Error> {
     let recorded = dir.read()?;
     let current = source::load(visit_all)?;
+    // A change that generation would refuse without a decision is still a missing migration.
     let options = Options {
         allow_destructive: true,
+        ..args.options()?
     };
-    match generate::prepare(dir, &recorded, &current, &options, &Naming::default())? {
+    let prepared = match generate::prepare(dir, &recorded, &current, &options, &Naming::default()) {
+        Err(Error::Refused(reason)) => {
+            eprintln!(
+                "The entities have changes that no migration holds; generating it needs a decision:"
+            );
+            eprintln!("  {reason}");
+            return Ok(ExitCode::from(1));
+        }
+        other => other?,
+    };
+    match prepared {
         None => {
             eprintln!("No changes detected: the migrations match the entities.");
             Ok(ExitCode::SUCCESS)

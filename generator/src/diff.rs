@@ -1,48 +1,85 @@
 //! The differ: compares the recorded schema with the entities' schema and returns the ordered
 //! operations that turn one into the other. Pure: no I/O, no prompts. Anything it will not
-//! decide alone (a destructive change, a change it cannot write yet) is an error naming the
-//! change and the way out.
+//! decide alone (a rename it would have to guess, a change that loses data, a NOT NULL column
+//! with no value for existing rows) is an error naming the change and the flag that decides it.
 //!
-//! The order of the steps is the algorithm:
-//! 1. create new enum types (tables may use them);
-//! 2. drop removed tables, referencing tables first;
-//! 3. create new tables, referenced tables first, so inline foreign keys always resolve;
-//! 4. drop enum types nothing uses any more.
+//! The order of the steps is the algorithm; each step only needs what earlier steps made:
+//! 1. create enum types and add enum values (tables may use them);
+//! 2. drop the foreign keys that go away or change (so nothing blocks the drops below);
+//! 3. drop removed tables, referencing tables first;
+//! 4. rename tables;
+//! 5. create new tables, referenced tables first, so inline foreign keys resolve;
+//! 6. change columns and indexes of the remaining tables (index drops first, then column
+//!    drops, renames, alterations and additions, then index creations);
+//! 7. add the new and changed foreign keys (every table they point at exists by now);
+//! 8. drop enum types nothing uses any more.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::Error;
-use crate::model::{Schema, Table};
-use crate::operation::Operation;
+use crate::model::{Column, ColumnType, DefaultValue, ForeignKey, Schema, Table};
+use crate::operation::{Change, Operation};
+use crate::source::is_numeric_literal;
 
 /// Decisions the user made on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Allow operations that lose data (`--allow-destructive`).
     pub allow_destructive: bool,
+    /// Table renames, old name → new name (`--rename old=new`).
+    pub table_renames: BTreeMap<String, String>,
+    /// Column renames, (table, old name) → new name (`--rename table.old=new`). The table is
+    /// named as the entities name it now.
+    pub column_renames: BTreeMap<(String, String), String>,
+    /// Values for existing rows, (table, column) → value (`--backfill table.column=value`).
+    pub backfills: BTreeMap<(String, String), String>,
 }
 
 /// The operations that turn `from` into `to`, in a valid order.
 pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operation>, Error> {
-    let mut operations = Vec::new();
+    let renamed_tables = table_renames(from, to, options)?;
+    // Every table of `to` that existed before, with its old name.
+    let kept: Vec<(&str, &str)> = to
+        .tables
+        .keys()
+        .filter_map(|name| {
+            let old = renamed_tables.get(name.as_str()).copied().unwrap_or(name);
+            from.tables
+                .contains_key(old)
+                .then_some((old, name.as_str()))
+        })
+        .collect();
+    let mut operations = diff_enums_before(from, to)?;
 
-    for (name, values) in &to.enums {
-        match from.enums.get(name) {
-            None => operations.push(Operation::CreateEnum {
-                name: name.clone(),
-                values: values.clone(),
-            }),
-            Some(old) if old != values => {
-                return Err(Error::Refused(format!(
-                    "enum type `{name}` changed from {old:?} to {values:?}; changing enum \
-                     values is not supported yet"
-                )));
-            }
-            Some(_) => {}
-        }
+    let mut alters = Vec::new();
+    for (old, new) in &kept {
+        alters.push(diff_table(
+            old,
+            &from.tables[*old],
+            new,
+            &to.tables[*new],
+            &renamed_tables,
+            options,
+        )?);
+    }
+    for alter in &alters {
+        operations.extend(alter.drop_foreign_keys.clone());
     }
 
-    let dropped = tables_missing_from(from, to);
+    let dropped: BTreeMap<&str, &Table> = from
+        .tables
+        .iter()
+        .filter(|(name, _)| !kept.iter().any(|(old, _)| old == name))
+        .map(|(name, table)| (name.as_str(), table))
+        .collect();
+    let created: BTreeMap<&str, &Table> = to
+        .tables
+        .iter()
+        .filter(|(name, _)| !kept.iter().any(|(_, new)| new == name))
+        .map(|(name, table)| (name.as_str(), table))
+        .collect();
+    refuse_guessed_table_renames(&dropped, &created, options)?;
+
     let mut drops: Vec<Operation> = dependency_order(&dropped)?
         .into_iter()
         .map(|name| Operation::DropTable {
@@ -53,7 +90,15 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
     drops.reverse();
     operations.extend(drops);
 
-    let created = tables_missing_from(to, from);
+    operations.extend(
+        renamed_tables
+            .iter()
+            .map(|(new, old)| Operation::RenameTable {
+                from: (*old).to_owned(),
+                to: (*new).to_owned(),
+            }),
+    );
+
     operations.extend(
         dependency_order(&created)?
             .into_iter()
@@ -63,14 +108,11 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
             }),
     );
 
-    for (name, table) in &to.tables {
-        if let Some(old) = from.tables.get(name)
-            && old != table
-        {
-            return Err(Error::Refused(format!(
-                "table `{name}` changed; changing an existing table is not supported yet"
-            )));
-        }
+    for alter in &alters {
+        operations.extend(alter.columns_and_indexes.clone());
+    }
+    for alter in &alters {
+        operations.extend(alter.add_foreign_keys.clone());
     }
 
     for (name, values) in &from.enums {
@@ -86,11 +128,19 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
         let destructive: Vec<String> = operations
             .iter()
             .filter(|op| op.is_destructive())
-            .map(Operation::describe)
+            .map(|op| match op {
+                Operation::AlterTable { name, changes, .. } => changes
+                    .iter()
+                    .filter(|c| c.is_destructive())
+                    .map(|c| c.describe(name))
+                    .collect::<Vec<_>>()
+                    .join("\n  "),
+                other => other.describe(),
+            })
             .collect();
         if !destructive.is_empty() {
             return Err(Error::Refused(format!(
-                "these changes lose data:\n  {}\npass --allow-destructive to write them anyway",
+                "these changes can lose data:\n  {}\npass --allow-destructive to write them anyway",
                 destructive.join("\n  ")
             )));
         }
@@ -98,14 +148,422 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
     Ok(operations)
 }
 
-/// The tables of `schema` that `other` lacks, by name.
-fn tables_missing_from<'a>(schema: &'a Schema, other: &Schema) -> BTreeMap<&'a str, &'a Table> {
-    schema
-        .tables
+/// new name → old name, from `--rename old=new`, each checked against both schemas.
+fn table_renames<'a>(
+    from: &'a Schema,
+    to: &'a Schema,
+    options: &'a Options,
+) -> Result<BTreeMap<&'a str, &'a str>, Error> {
+    let mut renames = BTreeMap::new();
+    for (old, new) in &options.table_renames {
+        if !from.tables.contains_key(old) || to.tables.contains_key(old) {
+            return Err(Error::Usage(format!(
+                "--rename {old}={new}: the recorded schema has no table `{old}` that the \
+                 entities dropped"
+            )));
+        }
+        if !to.tables.contains_key(new) || from.tables.contains_key(new) {
+            return Err(Error::Usage(format!(
+                "--rename {old}={new}: `{new}` is not a new table of the entities"
+            )));
+        }
+        renames.insert(new.as_str(), old.as_str());
+    }
+    Ok(renames)
+}
+
+/// A dropped table and a created one with the same columns look like a rename: stop and ask.
+fn refuse_guessed_table_renames(
+    dropped: &BTreeMap<&str, &Table>,
+    created: &BTreeMap<&str, &Table>,
+    options: &Options,
+) -> Result<(), Error> {
+    if options.allow_destructive {
+        return Ok(());
+    }
+    for (old, old_table) in dropped {
+        for (new, new_table) in created {
+            if old_table.columns == new_table.columns {
+                return Err(Error::Refused(format!(
+                    "table `{old}` is gone and `{new}` is new with the same columns; if it was \
+                     renamed, pass --rename {old}={new}; if not, pass --allow-destructive"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Enum types to create and values to add, before any table uses them.
+fn diff_enums_before(from: &Schema, to: &Schema) -> Result<Vec<Operation>, Error> {
+    let mut operations = Vec::new();
+    for (name, values) in &to.enums {
+        let Some(old) = from.enums.get(name) else {
+            operations.push(Operation::CreateEnum {
+                name: name.clone(),
+                values: values.clone(),
+            });
+            continue;
+        };
+        if old == values {
+            continue;
+        }
+        let kept: Vec<&String> = values.iter().filter(|v| old.contains(v)).collect();
+        if kept.len() != old.len() || !kept.iter().copied().eq(old.iter()) {
+            return Err(Error::Refused(format!(
+                "enum type `{name}` changed from {old:?} to {values:?}; removing or reordering \
+                 enum values is not supported yet (adding values is)"
+            )));
+        }
+        for (at, value) in values.iter().enumerate() {
+            if !old.contains(value) {
+                let before = values[at + 1..].iter().find(|v| old.contains(v)).cloned();
+                operations.push(Operation::AddEnumValue {
+                    name: name.clone(),
+                    value: value.clone(),
+                    before,
+                });
+            }
+        }
+    }
+    Ok(operations)
+}
+
+/// The three steps of one existing table's changes (see the module doc, steps 2, 6 and 7).
+struct TableAlters {
+    drop_foreign_keys: Vec<Operation>,
+    columns_and_indexes: Vec<Operation>,
+    add_foreign_keys: Vec<Operation>,
+}
+
+fn diff_table(
+    old_name: &str,
+    before: &Table,
+    name: &str,
+    after: &Table,
+    renamed_tables: &BTreeMap<&str, &str>,
+    options: &Options,
+) -> Result<TableAlters, Error> {
+    let renamed_columns = column_renames(name, before, after, options)?;
+    let old_column = |new: &str| -> String {
+        renamed_columns
+            .get(new)
+            .map_or_else(|| new.to_owned(), |old| (*old).to_owned())
+    };
+    let new_column = |old: &str| -> String {
+        renamed_columns
+            .iter()
+            .find(|(_, o)| **o == old)
+            .map_or_else(|| old.to_owned(), |(n, _)| (*n).to_owned())
+    };
+    if before
+        .primary_key
         .iter()
-        .filter(|(name, _)| !other.tables.contains_key(*name))
-        .map(|(name, table)| (name.as_str(), table))
-        .collect()
+        .map(|c| new_column(c))
+        .collect::<Vec<_>>()
+        != after.primary_key
+    {
+        return Err(Error::Refused(format!(
+            "the primary key of table `{name}` changed; changing a primary key is not supported yet"
+        )));
+    }
+    if before.comment != after.comment {
+        return Err(Error::Refused(format!(
+            "the comment of table `{name}` changed; changing a table comment is not supported yet"
+        )));
+    }
+
+    // Foreign keys, compared with the old one's target (renamed in step 4) and columns (renamed
+    // in step 6) seen under their new names.
+    let retargeted_fk = |fk: &ForeignKey| ForeignKey {
+        ref_table: renamed_tables
+            .iter()
+            .find(|(_, old)| **old == fk.ref_table)
+            .map_or_else(|| fk.ref_table.clone(), |(new, _)| (*new).to_owned()),
+        ..fk.clone()
+    };
+    let renamed_fk = |fk: &ForeignKey| ForeignKey {
+        columns: fk.columns.iter().map(|c| new_column(c)).collect(),
+        ..retargeted_fk(fk)
+    };
+    let kept_fks: Vec<ForeignKey> = after
+        .foreign_keys
+        .iter()
+        .filter(|fk| {
+            before
+                .foreign_keys
+                .iter()
+                .any(|old| renamed_fk(old) == **fk)
+        })
+        .cloned()
+        .collect();
+    let dropped_fks: Vec<&ForeignKey> = before
+        .foreign_keys
+        .iter()
+        .filter(|old| !after.foreign_keys.contains(&renamed_fk(old)))
+        .collect();
+    let added_fks: Vec<&ForeignKey> = after
+        .foreign_keys
+        .iter()
+        .filter(|fk| !kept_fks.contains(fk))
+        .collect();
+
+    let mut alters = TableAlters {
+        drop_foreign_keys: Vec::new(),
+        columns_and_indexes: Vec::new(),
+        add_foreign_keys: Vec::new(),
+    };
+    let mut state = before.clone();
+    if !dropped_fks.is_empty() {
+        let mut next = state.clone();
+        next.foreign_keys.retain(|fk| !dropped_fks.contains(&fk));
+        alters.drop_foreign_keys.push(Operation::AlterTable {
+            name: old_name.to_owned(),
+            changes: dropped_fks
+                .iter()
+                .map(|fk| Change::DropForeignKey((*fk).clone()))
+                .collect(),
+            before: std::mem::replace(&mut state, next.clone()),
+            after: next,
+        });
+    }
+
+    // Columns and indexes.
+    let mut changes = Vec::new();
+    let renamed_index = |index: &crate::model::Index| crate::model::Index {
+        columns: index.columns.iter().map(|c| new_column(c)).collect(),
+        ..index.clone()
+    };
+    for index in &before.indexes {
+        if !after.indexes.contains(&renamed_index(index)) {
+            changes.push(Change::DropIndex(index.clone()));
+        }
+    }
+    let dropped_columns: Vec<&Column> = before
+        .columns
+        .iter()
+        .filter(|c| after.column(&new_column(&c.name)).is_none())
+        .collect();
+    let added_columns: Vec<&Column> = after
+        .columns
+        .iter()
+        .filter(|c| before.column(&old_column(&c.name)).is_none())
+        .collect();
+    if !options.allow_destructive {
+        for dropped in &dropped_columns {
+            if let Some(added) = added_columns.iter().find(|a| a.ty == dropped.ty) {
+                return Err(Error::Refused(format!(
+                    "column `{name}.{old}` is gone and `{name}.{new}` is new with the same type; \
+                     if it was renamed, pass --rename {name}.{old}={new} (or add \
+                     #[sea_orm(renamed_from = \"{old}\")] to the field); if not, pass \
+                     --allow-destructive",
+                    old = dropped.name,
+                    new = added.name
+                )));
+            }
+        }
+    }
+    for column in &dropped_columns {
+        changes.push(Change::DropColumn {
+            column: (*column).clone(),
+        });
+    }
+    for (new, old) in &renamed_columns {
+        changes.push(Change::RenameColumn {
+            from: (*old).to_owned(),
+            to: (*new).to_owned(),
+        });
+    }
+    for column in &after.columns {
+        let Some(old) = before.column(&old_column(&column.name)) else {
+            continue;
+        };
+        let old = Column {
+            name: column.name.clone(),
+            renamed_from: column.renamed_from.clone(),
+            ..old.clone()
+        };
+        if old == *column {
+            continue;
+        }
+        if old.auto_increment != column.auto_increment || old.extra != column.extra {
+            return Err(Error::Refused(format!(
+                "`auto_increment` or `extra` of column `{name}.{}` changed; that is not \
+                 supported yet",
+                column.name
+            )));
+        }
+        let backfill = match backfill(name, column, options)? {
+            Some(value) if old.null && !column.null => Some(value),
+            Some(_) => {
+                return Err(Error::Usage(format!(
+                    "--backfill {name}.{}: the column is not becoming NOT NULL",
+                    column.name
+                )));
+            }
+            None => None,
+        };
+        changes.push(Change::AlterColumn {
+            from: old,
+            to: column.clone(),
+            backfill,
+        });
+    }
+    for column in &added_columns {
+        let backfill = backfill(name, column, options)?;
+        if !column.null && column.default.is_none() && backfill.is_none() {
+            return Err(Error::Refused(format!(
+                "column `{name}.{col}` is NOT NULL with no default, and table `{name}` may \
+                 have rows; either give it a default (#[sea_orm(default_value = …)]) or pass \
+                 --backfill {name}.{col}=VALUE to fill the existing rows",
+                col = column.name
+            )));
+        }
+        changes.push(Change::AddColumn {
+            column: (*column).clone(),
+            backfill,
+        });
+    }
+    for index in &after.indexes {
+        if !before
+            .indexes
+            .iter()
+            .any(|old| renamed_index(old) == *index)
+        {
+            changes.push(Change::CreateIndex(index.clone()));
+        }
+    }
+    if !changes.is_empty() {
+        let mut next = after.clone();
+        next.foreign_keys = kept_fks;
+        let mut before_state = state.clone();
+        before_state.foreign_keys = before_state
+            .foreign_keys
+            .iter()
+            .map(retargeted_fk)
+            .collect();
+        alters.columns_and_indexes.push(Operation::AlterTable {
+            name: name.to_owned(),
+            before: before_state,
+            after: next.clone(),
+            changes,
+        });
+        state = next;
+    } else {
+        state.foreign_keys = state.foreign_keys.iter().map(retargeted_fk).collect();
+    }
+
+    if !added_fks.is_empty() {
+        alters.add_foreign_keys.push(Operation::AlterTable {
+            name: name.to_owned(),
+            before: state,
+            after: after.clone(),
+            changes: added_fks
+                .iter()
+                .map(|fk| Change::AddForeignKey((*fk).clone()))
+                .collect(),
+        });
+    }
+    Ok(alters)
+}
+
+/// new column name → old, from `renamed_from` on the entity and `--rename table.old=new`.
+fn column_renames<'a>(
+    table: &str,
+    before: &'a Table,
+    after: &'a Table,
+    options: &'a Options,
+) -> Result<BTreeMap<&'a str, &'a str>, Error> {
+    let mut renames = BTreeMap::new();
+    for column in &after.columns {
+        let Some(old) = &column.renamed_from else {
+            continue;
+        };
+        if before.column(&column.name).is_some() {
+            continue; // renamed by an earlier migration; the attribute is history now
+        }
+        if before.column(old).is_none() || after.column(old).is_some() {
+            return Err(Error::Refused(format!(
+                "column `{table}.{}` says renamed_from = \"{old}\", but the recorded table has \
+                 no column `{old}` that went away",
+                column.name
+            )));
+        }
+        renames.insert(column.name.as_str(), old.as_str());
+    }
+    for ((hint_table, old), new) in &options.column_renames {
+        if hint_table != table {
+            continue;
+        }
+        if before.column(old).is_none() || after.column(old).is_some() {
+            return Err(Error::Usage(format!(
+                "--rename {table}.{old}={new}: the recorded table has no column `{old}` that \
+                 went away"
+            )));
+        }
+        if after.column(new).is_none() || before.column(new).is_some() {
+            return Err(Error::Usage(format!(
+                "--rename {table}.{old}={new}: `{new}` is not a new column of `{table}`"
+            )));
+        }
+        renames.insert(new.as_str(), old.as_str());
+    }
+    let olds: BTreeSet<&str> = renames.values().copied().collect();
+    if olds.len() != renames.len() {
+        return Err(Error::Usage(format!(
+            "table `{table}`: two columns are renamed from the same column"
+        )));
+    }
+    Ok(renames)
+}
+
+/// The `--backfill` value for `table.column`, typed by the column.
+fn backfill(
+    table: &str,
+    column: &Column,
+    options: &Options,
+) -> Result<Option<DefaultValue>, Error> {
+    let Some(raw) = options
+        .backfills
+        .get(&(table.to_owned(), column.name.clone()))
+    else {
+        return Ok(None);
+    };
+    use ColumnType as T;
+    let value = match &column.ty {
+        T::Boolean => match raw.as_str() {
+            "true" => DefaultValue::Bool(true),
+            "false" => DefaultValue::Bool(false),
+            _ => {
+                return Err(Error::Usage(format!(
+                    "--backfill {table}.{}={raw}: a boolean column takes true or false",
+                    column.name
+                )));
+            }
+        },
+        T::TinyInteger
+        | T::SmallInteger
+        | T::Integer
+        | T::BigInteger
+        | T::TinyUnsigned
+        | T::SmallUnsigned
+        | T::Unsigned
+        | T::BigUnsigned
+        | T::Float
+        | T::Double
+        | T::Decimal(_)
+        | T::Money(_) => {
+            if !is_numeric_literal(raw) {
+                return Err(Error::Usage(format!(
+                    "--backfill {table}.{}={raw}: a numeric column takes a number",
+                    column.name
+                )));
+            }
+            DefaultValue::Number(raw.clone())
+        }
+        _ => DefaultValue::String(raw.clone()),
+    };
+    Ok(Some(value))
 }
 
 /// `tables` ordered so that each comes after the tables (of this set) that it references.
@@ -160,6 +618,7 @@ mod tests {
             auto_increment: true,
             comment: None,
             extra: None,
+            renamed_from: None,
         }];
         let mut foreign_keys = Vec::new();
         for target in targets {
@@ -227,6 +686,7 @@ mod tests {
         assert!(refused.to_string().contains("- table post"), "{refused}");
         let allowed = Options {
             allow_destructive: true,
+            ..Options::default()
         };
         let operations = diff(&from, &Schema::default(), &allowed).unwrap();
         assert_eq!(described(&operations), ["- table post", "- table user"]);
@@ -254,7 +714,8 @@ mod tests {
         let plan = crate::operation::Plan {
             operations: diff(&Schema::default(), &to, &Options::default()).unwrap(),
         };
-        assert_eq!(described(&plan.down()), ["- table post", "- table user"]);
+        let down: Vec<Operation> = plan.down().into_iter().map(Option::unwrap).collect();
+        assert_eq!(described(&down), ["- table post", "- table user"]);
         assert_eq!(plan.suggested_name(), "create_user_create_post");
     }
 }

@@ -31,7 +31,7 @@ pub struct Generation {
     /// One line per change (`+ table posts (…)`).
     pub summary: Vec<String>,
     pub up: Vec<v1::Op>,
-    pub down: Vec<v1::Op>,
+    pub down: render::Down,
     /// Each file with its new contents: the migration, `lib.rs`, the snapshot, in write order.
     pub files: Vec<(PathBuf, String)>,
 }
@@ -60,9 +60,23 @@ pub fn prepare(
         "m{}_{stem}",
         next_timestamp(naming, recorded.migrations.last())?
     );
-    let summary: Vec<String> = plan.operations.iter().map(|op| op.describe()).collect();
+    let summary: Vec<String> = plan
+        .operations
+        .iter()
+        .flat_map(|op| op.describe().lines().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
     let up = lower::lower(&plan.operations);
-    let down = lower::lower(&plan.down());
+    let down = match plan.down().into_iter().collect::<Option<Vec<_>>>() {
+        Some(down) => render::Down::Ops(lower::lower(&down)),
+        None => render::Down::Irreversible(
+            plan.operations
+                .iter()
+                .filter(|op| op.reverse().is_none())
+                .map(|op| op.describe())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    };
     let source = render::migration_file(&render::MigrationFile {
         name: &name,
         summary: &summary,
@@ -89,6 +103,39 @@ pub fn prepare(
         down,
         files,
     }))
+}
+
+/// The files of an empty hand-written migration named `name`: the file and `lib.rs`. The
+/// snapshot does not change: such a migration holds no schema state.
+pub fn prepare_hand_written(
+    dir: &MigrationDir,
+    recorded: &Recorded,
+    name: &str,
+    naming: &Naming,
+) -> Result<Generation, Error> {
+    let stem = sanitize_name(name);
+    if stem != name {
+        return Err(Error::Usage(format!(
+            "migration name {name:?} must be lower-case ASCII letters, digits and `_` (e.g. {stem:?})"
+        )));
+    }
+    let name = format!(
+        "m{}_{stem}",
+        next_timestamp(naming, recorded.migrations.last())?
+    );
+    let mut migrations = recorded.migrations.clone();
+    migrations.push(name.clone());
+    let files = vec![
+        (dir.migration_path(&name), render::hand_written_file(&name)),
+        (dir.lib_path(), render::migrator_list(&migrations)),
+    ];
+    Ok(Generation {
+        name,
+        summary: Vec::new(),
+        up: Vec::new(),
+        down: render::Down::Ops(Vec::new()),
+        files,
+    })
 }
 
 const TIMESTAMP_FORMAT: &str = "%Y%m%d_%H%M%S";

@@ -7,8 +7,8 @@
 
 use migration_ops::v1;
 
-use crate::model::{Action, Column, ColumnType, DefaultValue, Len, Table};
-use crate::operation::Operation;
+use crate::model::{Action, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Table};
+use crate::operation::{Change, Operation};
 
 /// The v1 operations for `operations`, in order.
 pub fn lower(operations: &[Operation]) -> Vec<v1::Op> {
@@ -24,6 +24,51 @@ fn lower_operation(operation: &Operation) -> v1::Op {
         Operation::DropEnum { name, .. } => v1::Op::DropEnum(leak(name)),
         Operation::CreateTable { name, table } => v1::Op::CreateTable(lower_table(name, table)),
         Operation::DropTable { name, .. } => v1::Op::DropTable(leak(name)),
+        Operation::RenameTable { from, to } => v1::Op::RenameTable {
+            from: leak(from),
+            to: leak(to),
+        },
+        Operation::AddEnumValue {
+            name,
+            value,
+            before,
+        } => v1::Op::AddEnumValue {
+            name: leak(name),
+            value: leak(value),
+            before: before.as_deref().map(leak),
+        },
+        Operation::AlterTable {
+            name,
+            after,
+            changes,
+            ..
+        } => v1::Op::AlterTable(v1::AlterTable {
+            table: lower_table(name, after),
+            changes: leak_slice(changes.iter().map(lower_change).collect()),
+        }),
+    }
+}
+
+fn lower_change(change: &Change) -> v1::Change {
+    match change {
+        Change::AddColumn { column, backfill } => v1::Change::AddColumn {
+            column: lower_column(column),
+            backfill: backfill.as_ref().map(lower_default),
+        },
+        Change::DropColumn { column } => v1::Change::DropColumn(leak(&column.name)),
+        Change::RenameColumn { from, to } => v1::Change::RenameColumn {
+            from: leak(from),
+            to: leak(to),
+        },
+        Change::AlterColumn { from, to, backfill } => v1::Change::AlterColumn {
+            from: lower_column(from),
+            to: lower_column(to),
+            backfill: backfill.as_ref().map(lower_default),
+        },
+        Change::CreateIndex(index) => v1::Change::CreateIndex(lower_index(index)),
+        Change::DropIndex(index) => v1::Change::DropIndex(leak(&index.name)),
+        Change::AddForeignKey(fk) => v1::Change::AddForeignKey(lower_foreign_key(fk)),
+        Change::DropForeignKey(fk) => v1::Change::DropForeignKey(leak(&fk.name)),
     }
 }
 
@@ -33,31 +78,27 @@ pub fn lower_table(name: &str, table: &Table) -> v1::Table {
         comment: table.comment.as_deref().map(leak),
         columns: leak_slice(table.columns.iter().map(lower_column).collect()),
         primary_key: leak_strs(&table.primary_key),
-        indexes: leak_slice(
-            table
-                .indexes
-                .iter()
-                .map(|index| v1::Index {
-                    name: leak(&index.name),
-                    columns: leak_strs(&index.columns),
-                    unique: index.unique,
-                })
-                .collect(),
-        ),
-        foreign_keys: leak_slice(
-            table
-                .foreign_keys
-                .iter()
-                .map(|fk| v1::ForeignKey {
-                    name: leak(&fk.name),
-                    columns: leak_strs(&fk.columns),
-                    ref_table: leak(&fk.ref_table),
-                    ref_columns: leak_strs(&fk.ref_columns),
-                    on_delete: fk.on_delete.map(lower_action),
-                    on_update: fk.on_update.map(lower_action),
-                })
-                .collect(),
-        ),
+        indexes: leak_slice(table.indexes.iter().map(lower_index).collect()),
+        foreign_keys: leak_slice(table.foreign_keys.iter().map(lower_foreign_key).collect()),
+    }
+}
+
+fn lower_index(index: &Index) -> v1::Index {
+    v1::Index {
+        name: leak(&index.name),
+        columns: leak_strs(&index.columns),
+        unique: index.unique,
+    }
+}
+
+fn lower_foreign_key(fk: &ForeignKey) -> v1::ForeignKey {
+    v1::ForeignKey {
+        name: leak(&fk.name),
+        columns: leak_strs(&fk.columns),
+        ref_table: leak(&fk.ref_table),
+        ref_columns: leak_strs(&fk.ref_columns),
+        on_delete: fk.on_delete.map(lower_action),
+        on_update: fk.on_update.map(lower_action),
     }
 }
 

@@ -53,6 +53,10 @@ pub struct Column {
     /// Raw SQL after the column type (`#[sea_orm(extra)]`), kept verbatim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<String>,
+    /// The column's previous name (`#[sea_orm(renamed_from)]`): an instruction to the differ,
+    /// not state, so it is never recorded.
+    #[serde(skip)]
+    pub renamed_from: Option<String>,
 }
 
 fn is_false(value: &bool) -> bool {

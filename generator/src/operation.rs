@@ -2,26 +2,96 @@
 //! so it can be reversed, described and named on its own, and the [`Plan`] that orders them.
 //! Pure data; no I/O.
 
-use crate::model::{Column, Table};
+use crate::model::{Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Table};
 
-/// One schema change. Drops carry the full old definition so that `reverse` needs no lookup.
+/// One schema change. Drops and alters carry the full old definition, so that `reverse` needs
+/// no lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
-    CreateEnum { name: String, values: Vec<String> },
-    DropEnum { name: String, values: Vec<String> },
-    CreateTable { name: String, table: Table },
-    DropTable { name: String, table: Table },
+    CreateEnum {
+        name: String,
+        values: Vec<String>,
+    },
+    DropEnum {
+        name: String,
+        values: Vec<String>,
+    },
+    /// Adds `value` to enum `name`, before `before` (at the end when `None`). `values` is the
+    /// list after the change.
+    AddEnumValue {
+        name: String,
+        value: String,
+        before: Option<String>,
+    },
+    CreateTable {
+        name: String,
+        table: Table,
+    },
+    DropTable {
+        name: String,
+        table: Table,
+    },
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    /// Changes to table `name`, which they take from `before` to `after`.
+    AlterTable {
+        name: String,
+        before: Table,
+        after: Table,
+        changes: Vec<Change>,
+    },
+}
+
+/// One change inside an [`Operation::AlterTable`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    AddColumn {
+        column: Column,
+        backfill: Option<DefaultValue>,
+    },
+    DropColumn {
+        column: Column,
+    },
+    RenameColumn {
+        from: String,
+        to: String,
+    },
+    AlterColumn {
+        from: Column,
+        to: Column,
+        backfill: Option<DefaultValue>,
+    },
+    CreateIndex(Index),
+    DropIndex(Index),
+    AddForeignKey(ForeignKey),
+    DropForeignKey(ForeignKey),
 }
 
 impl Operation {
-    /// The operation that undoes this one.
-    pub fn reverse(&self) -> Operation {
-        match self.clone() {
+    /// The operation that undoes this one. `None` for adding an enum value, which PostgreSQL
+    /// cannot take back.
+    pub fn reverse(&self) -> Option<Operation> {
+        Some(match self.clone() {
             Operation::CreateEnum { name, values } => Operation::DropEnum { name, values },
             Operation::DropEnum { name, values } => Operation::CreateEnum { name, values },
+            Operation::AddEnumValue { .. } => return None,
             Operation::CreateTable { name, table } => Operation::DropTable { name, table },
             Operation::DropTable { name, table } => Operation::CreateTable { name, table },
-        }
+            Operation::RenameTable { from, to } => Operation::RenameTable { from: to, to: from },
+            Operation::AlterTable {
+                name,
+                before,
+                after,
+                changes,
+            } => Operation::AlterTable {
+                name,
+                before: after,
+                after: before,
+                changes: changes.iter().rev().map(Change::reverse).collect(),
+            },
+        })
     }
 
     /// One line for review: `+` adds, `-` removes, `~` alters.
@@ -31,29 +101,233 @@ impl Operation {
                 format!("+ enum {name} ({})", values.join(", "))
             }
             Operation::DropEnum { name, .. } => format!("- enum {name}"),
+            Operation::AddEnumValue { name, value, .. } => format!("+ enum {name} value {value}"),
             Operation::CreateTable { name, table } => {
                 format!("+ table {name} ({})", column_list(&table.columns))
             }
             Operation::DropTable { name, .. } => format!("- table {name}"),
+            Operation::RenameTable { from, to } => format!("~ table {from} renamed to {to}"),
+            Operation::AlterTable { name, changes, .. } => changes
+                .iter()
+                .map(|change| change.describe(name))
+                .collect::<Vec<_>>()
+                .join("\n"),
         }
     }
 
-    /// A piece of the migration's file name, e.g. `create_posts`.
+    /// A piece of the migration's file name, e.g. `create_posts` or `add_posts_slug`.
     pub fn name_fragment(&self) -> String {
         match self {
             Operation::CreateEnum { name, .. } => format!("create_enum_{name}"),
             Operation::DropEnum { name, .. } => format!("drop_enum_{name}"),
+            Operation::AddEnumValue { name, value, .. } => format!("add_{name}_{value}"),
             Operation::CreateTable { name, .. } => format!("create_{name}"),
             Operation::DropTable { name, .. } => format!("drop_{name}"),
+            Operation::RenameTable { from, to } => format!("rename_{from}_to_{to}"),
+            Operation::AlterTable { name, changes, .. } => match changes.as_slice() {
+                [one] => one.name_fragment(name),
+                _ => format!("alter_{name}"),
+            },
         }
     }
 
     /// Whether running it loses data that the database holds.
     pub fn is_destructive(&self) -> bool {
-        matches!(
-            self,
-            Operation::DropTable { .. } | Operation::DropEnum { .. }
-        )
+        match self {
+            Operation::DropTable { .. } | Operation::DropEnum { .. } => true,
+            Operation::AlterTable { changes, .. } => changes.iter().any(Change::is_destructive),
+            _ => false,
+        }
+    }
+}
+
+impl Change {
+    pub fn reverse(&self) -> Change {
+        match self.clone() {
+            Change::AddColumn { column, .. } => Change::DropColumn { column },
+            // Re-adding a dropped NOT NULL column needs a value for the existing rows.
+            Change::DropColumn { column } => Change::AddColumn {
+                backfill: (!column.null && column.default.is_none())
+                    .then(|| zero_value(&column.ty))
+                    .flatten(),
+                column,
+            },
+            Change::RenameColumn { from, to } => Change::RenameColumn { from: to, to: from },
+            // Undoing "make it nullable" makes it NOT NULL again, over rows that may hold NULL.
+            Change::AlterColumn { from, to, .. } => Change::AlterColumn {
+                backfill: (to.null && !from.null)
+                    .then(|| zero_value(&from.ty))
+                    .flatten(),
+                from: to,
+                to: from,
+            },
+            Change::CreateIndex(index) => Change::DropIndex(index),
+            Change::DropIndex(index) => Change::CreateIndex(index),
+            Change::AddForeignKey(fk) => Change::DropForeignKey(fk),
+            Change::DropForeignKey(fk) => Change::AddForeignKey(fk),
+        }
+    }
+
+    pub fn describe(&self, table: &str) -> String {
+        match self {
+            Change::AddColumn { column, backfill } => {
+                let mut line = format!("+ column {table}.{}", column.name);
+                if let Some(value) = backfill {
+                    line.push_str(&format!(" (existing rows: {})", show_value(value)));
+                }
+                line
+            }
+            Change::DropColumn { column } => format!("- column {table}.{}", column.name),
+            Change::RenameColumn { from, to } => {
+                format!("~ column {table}.{from} renamed to {to}")
+            }
+            Change::AlterColumn { from, to, .. } => {
+                let mut parts = Vec::new();
+                if from.ty != to.ty {
+                    parts.push(format!("type {:?} -> {:?}", from.ty, to.ty));
+                }
+                if from.null != to.null {
+                    parts.push(if to.null { "NULL" } else { "NOT NULL" }.to_owned());
+                }
+                if from.default != to.default {
+                    let show =
+                        |d: &Option<DefaultValue>| d.as_ref().map_or("none".to_owned(), show_value);
+                    parts.push(format!(
+                        "default {} -> {}",
+                        show(&from.default),
+                        show(&to.default)
+                    ));
+                }
+                if from.unique != to.unique {
+                    parts.push(if to.unique { "unique" } else { "not unique" }.to_owned());
+                }
+                if from.comment != to.comment {
+                    parts.push("comment".to_owned());
+                }
+                format!("~ {table}.{} {}", to.name, parts.join(", "))
+            }
+            Change::CreateIndex(index) => format!(
+                "+ index {} on {table} ({}){}",
+                index.name,
+                index.columns.join(", "),
+                if index.unique { " unique" } else { "" }
+            ),
+            Change::DropIndex(index) => format!("- index {} on {table}", index.name),
+            Change::AddForeignKey(fk) => format!(
+                "+ foreign key {} {table} ({}) -> {} ({})",
+                fk.name,
+                fk.columns.join(", "),
+                fk.ref_table,
+                fk.ref_columns.join(", ")
+            ),
+            Change::DropForeignKey(fk) => format!("- foreign key {} on {table}", fk.name),
+        }
+    }
+
+    fn name_fragment(&self, table: &str) -> String {
+        match self {
+            Change::AddColumn { column, .. } => format!("add_{table}_{}", column.name),
+            Change::DropColumn { column } => format!("drop_{table}_{}", column.name),
+            Change::RenameColumn { from, to } => format!("rename_{table}_{from}_to_{to}"),
+            Change::AlterColumn { from, to, .. } => {
+                let what = if from.ty != to.ty {
+                    "type"
+                } else if from.null != to.null {
+                    "null"
+                } else if from.default != to.default {
+                    "default"
+                } else if from.unique != to.unique {
+                    "unique"
+                } else {
+                    "column"
+                };
+                format!("alter_{table}_{}_{what}", to.name)
+            }
+            Change::CreateIndex(index) => format!("add_index_{}", index.name),
+            Change::DropIndex(index) => format!("drop_index_{}", index.name),
+            Change::AddForeignKey(fk) => format!("add_foreign_key_{}", fk.name),
+            Change::DropForeignKey(fk) => format!("drop_foreign_key_{}", fk.name),
+        }
+    }
+
+    pub fn is_destructive(&self) -> bool {
+        match self {
+            Change::DropColumn { .. } => true,
+            Change::AlterColumn { from, to, .. } => narrows(&from.ty, &to.ty),
+            _ => false,
+        }
+    }
+}
+
+/// Whether changing a column from `from` to `to` can lose or reject stored values. Only the
+/// changes known to be safe widenings are not; anything else counts as narrowing.
+pub fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
+    use ColumnType as T;
+    if from == to {
+        return false;
+    }
+    let integer_rank = |ty: &ColumnType| match ty {
+        T::TinyInteger => Some(1),
+        T::SmallInteger => Some(2),
+        T::Integer => Some(3),
+        T::BigInteger => Some(4),
+        _ => None,
+    };
+    let string_capacity = |ty: &ColumnType| match ty {
+        T::String(Len::N(n)) => Some(u64::from(*n)),
+        T::String(Len::None) => Some(255),
+        T::String(Len::Max) | T::Text => Some(u64::MAX),
+        _ => None,
+    };
+    match (from, to) {
+        (T::Enum { variants: old, .. }, T::Enum { variants: new, .. }) => {
+            !old.iter().all(|v| new.contains(v))
+        }
+        (T::Float, T::Double) => false,
+        (T::Decimal(Some((p1, s1))), T::Decimal(Some((p2, s2)))) => {
+            p2 < p1 || s2 < s1 || p2 - s2 < p1 - s1
+        }
+        _ => match (integer_rank(from), integer_rank(to)) {
+            (Some(a), Some(b)) => b < a,
+            _ => match (string_capacity(from), string_capacity(to)) {
+                (Some(a), Some(b)) => b < a,
+                _ => true,
+            },
+        },
+    }
+}
+
+/// A neutral value of a column type, for rows that need one: `''`, `0`, `FALSE`.
+fn zero_value(ty: &ColumnType) -> Option<DefaultValue> {
+    use ColumnType as T;
+    match ty {
+        T::Char(_) | T::String(_) | T::Text => Some(DefaultValue::String(String::new())),
+        T::TinyInteger
+        | T::SmallInteger
+        | T::Integer
+        | T::BigInteger
+        | T::TinyUnsigned
+        | T::SmallUnsigned
+        | T::Unsigned
+        | T::BigUnsigned
+        | T::Float
+        | T::Double
+        | T::Decimal(_) => Some(DefaultValue::Number("0".to_owned())),
+        T::Boolean => Some(DefaultValue::Bool(false)),
+        _ => None,
+    }
+}
+
+fn show_value(value: &DefaultValue) -> String {
+    match value {
+        DefaultValue::Null => "NULL".to_owned(),
+        DefaultValue::Bool(b) => b.to_string(),
+        DefaultValue::Number(n) => n.clone(),
+        DefaultValue::String(s) => format!("{s:?}"),
+        DefaultValue::CurrentTimestamp => "CURRENT_TIMESTAMP".to_owned(),
+        DefaultValue::CurrentDate => "CURRENT_DATE".to_owned(),
+        DefaultValue::CurrentTime => "CURRENT_TIME".to_owned(),
+        DefaultValue::Expr(sql) => format!("({sql})"),
     }
 }
 
@@ -79,8 +353,9 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The operations `down` runs: each one reversed, last first.
-    pub fn down(&self) -> Vec<Operation> {
+    /// The operations `down` runs: each one reversed, last first; `None` entries are
+    /// operations that cannot be undone.
+    pub fn down(&self) -> Vec<Option<Operation>> {
         self.operations
             .iter()
             .rev()
@@ -148,5 +423,25 @@ mod tests {
         assert_eq!(sanitize_name("create_ünï"), "create_n");
         assert_eq!(sanitize_name("___"), "auto");
         assert_eq!(sanitize_name(&"x".repeat(100)).len(), 60);
+    }
+
+    #[test]
+    fn widening_is_safe_and_everything_else_narrows() {
+        use ColumnType as T;
+        assert!(!narrows(&T::Integer, &T::BigInteger));
+        assert!(narrows(&T::BigInteger, &T::Integer));
+        assert!(!narrows(&T::String(Len::N(64)), &T::String(Len::N(128))));
+        assert!(narrows(&T::String(Len::N(128)), &T::String(Len::N(64))));
+        assert!(!narrows(&T::String(Len::N(64)), &T::Text));
+        assert!(narrows(&T::Text, &T::String(Len::None)));
+        assert!(narrows(&T::String(Len::None), &T::Integer));
+        assert!(!narrows(
+            &T::Decimal(Some((10, 2))),
+            &T::Decimal(Some((12, 2)))
+        ));
+        assert!(narrows(
+            &T::Decimal(Some((10, 2))),
+            &T::Decimal(Some((10, 1)))
+        ));
     }
 }

@@ -19,7 +19,16 @@ pub struct MigrationFile<'a> {
     /// Whether a change in it loses data (the user passed `--allow-destructive`).
     pub destructive: bool,
     pub up: &'a [v1::Op],
-    pub down: &'a [v1::Op],
+    pub down: &'a Down,
+}
+
+/// What `down` does.
+#[derive(Debug, Clone)]
+pub enum Down {
+    /// Runs these operations, which undo `up`.
+    Ops(Vec<v1::Op>),
+    /// Refuses, naming what cannot be undone.
+    Irreversible(String),
 }
 
 /// The Rust source of one migration file.
@@ -46,7 +55,25 @@ pub fn migration_file(file: &MigrationFile) -> String {
     let doc = doc.iter().map(|line| quote!(#![doc = #line]));
     let name = file.name;
     let up = file.up.iter().map(op);
-    let down = file.down.iter().map(op);
+    let (down_body, down_const) = match file.down {
+        Down::Ops(ops) => {
+            let ops = ops.iter().map(op);
+            (
+                quote!(apply(manager, DOWN).await),
+                quote!(pub const DOWN: &[Op] = &[#(#ops),*];),
+            )
+        }
+        Down::Irreversible(what) => {
+            let message = format!("this migration cannot be undone: {what}");
+            (
+                quote! {
+                    let _ = manager;
+                    Err(DbErr::Migration(#message.to_owned()))
+                },
+                quote!(),
+            )
+        }
+    };
     let tokens = quote! {
         #(#doc)*
 
@@ -68,13 +95,61 @@ pub fn migration_file(file: &MigrationFile) -> String {
             }
 
             async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-                apply(manager, DOWN).await
+                #down_body
+            }
+
+            /// One transaction per migration where the database allows it (PostgreSQL and
+            /// SQLite; MySQL commits each DDL statement by itself).
+            fn use_transaction(&self) -> Option<bool> {
+                Some(true)
             }
         }
 
         pub const UP: &[Op] = &[#(#up),*];
 
-        pub const DOWN: &[Op] = &[#(#down),*];
+        #down_const
+    };
+    format_source(tokens)
+}
+
+/// The Rust source of an empty hand-written migration, for data changes.
+pub fn hand_written_file(name: &str) -> String {
+    let tokens = quote! {
+        #![doc = " A hand-written migration, for data changes: backfills, seeds, raw SQL. The generator"]
+        #![doc = " keeps it in the migration list and never rewrites it."]
+        #![doc = ""]
+        #![doc = " A schema change made here must also be made in the entities: the generator only knows"]
+        #![doc = " the schema the entities describe, and a later generated migration would undo it."]
+        #![doc = ""]
+        #![doc = " For example, in `up`:"]
+        #![doc = " `manager.get_connection().execute_unprepared(\"UPDATE posts SET …\").await?;`"]
+
+        use sea_orm_migration::prelude::*;
+
+        pub struct Migration;
+
+        impl MigrationName for Migration {
+            fn name(&self) -> &str {
+                #name
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl MigrationTrait for Migration {
+            async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                let _ = manager;
+                Ok(())
+            }
+
+            async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                let _ = manager;
+                Ok(())
+            }
+
+            fn use_transaction(&self) -> Option<bool> {
+                Some(true)
+            }
+        }
     };
     format_source(tokens)
 }
@@ -118,6 +193,51 @@ fn op(op: &v1::Op) -> TokenStream {
             quote!(Op::CreateTable(#table))
         }
         v1::Op::DropTable(name) => quote!(Op::DropTable(#name)),
+        v1::Op::RenameTable { from, to } => quote!(Op::RenameTable { from: #from, to: #to }),
+        v1::Op::AddEnumValue {
+            name,
+            value,
+            before,
+        } => {
+            let before = option(*before);
+            quote!(Op::AddEnumValue { name: #name, value: #value, before: #before })
+        }
+        v1::Op::AlterTable(alter) => {
+            let table = table(&alter.table);
+            let changes = alter.changes.iter().map(change);
+            quote!(alter_table(#table, &[#(#changes),*]))
+        }
+    }
+}
+
+fn change(change: &v1::Change) -> TokenStream {
+    use v1::Change as C;
+    match change {
+        C::AddColumn {
+            column: c,
+            backfill,
+        } => {
+            let c = column(c);
+            let backfill = option(backfill.as_ref().map(default_value));
+            quote!(Change::AddColumn { column: #c, backfill: #backfill })
+        }
+        C::DropColumn(name) => quote!(Change::DropColumn(#name)),
+        C::RenameColumn { from, to } => quote!(Change::RenameColumn { from: #from, to: #to }),
+        C::AlterColumn { from, to, backfill } => {
+            let (from, to) = (column(from), column(to));
+            let backfill = option(backfill.as_ref().map(default_value));
+            quote!(Change::AlterColumn { from: #from, to: #to, backfill: #backfill })
+        }
+        C::CreateIndex(i) => {
+            let i = index(i);
+            quote!(Change::CreateIndex(#i))
+        }
+        C::DropIndex(name) => quote!(Change::DropIndex(#name)),
+        C::AddForeignKey(fk) => {
+            let fk = foreign_key(fk);
+            quote!(Change::AddForeignKey(#fk))
+        }
+        C::DropForeignKey(name) => quote!(Change::DropForeignKey(#name)),
     }
 }
 
@@ -130,39 +250,43 @@ fn table(table: &v1::Table) -> TokenStream {
         tokens.extend(quote!(.primary_key(&[#(#keys),*])));
     }
     if !table.indexes.is_empty() {
-        let indexes = table.indexes.iter().map(|index| {
-            let name = index.name;
-            let columns = index.columns;
-            let unique = index.unique.then(|| quote!(.unique()));
-            quote!(index(#name, &[#(#columns),*]) #unique)
-        });
+        let indexes = table.indexes.iter().map(index);
         tokens.extend(quote!(.indexes(&[#(#indexes),*])));
     }
     if !table.foreign_keys.is_empty() {
-        let foreign_keys = table.foreign_keys.iter().map(|fk| {
-            let name = fk.name;
-            let columns = fk.columns;
-            let ref_table = fk.ref_table;
-            let ref_columns = fk.ref_columns;
-            let on_delete = fk.on_delete.map(|a| {
-                let a = action(a);
-                quote!(.on_delete(#a))
-            });
-            let on_update = fk.on_update.map(|a| {
-                let a = action(a);
-                quote!(.on_update(#a))
-            });
-            quote! {
-                foreign_key(#name, &[#(#columns),*], #ref_table, &[#(#ref_columns),*])
-                    #on_delete #on_update
-            }
-        });
+        let foreign_keys = table.foreign_keys.iter().map(foreign_key);
         tokens.extend(quote!(.foreign_keys(&[#(#foreign_keys),*])));
     }
     if let Some(comment) = table.comment {
         tokens.extend(quote!(.comment(#comment)));
     }
     tokens
+}
+
+fn index(index: &v1::Index) -> TokenStream {
+    let name = index.name;
+    let columns = index.columns;
+    let unique = index.unique.then(|| quote!(.unique()));
+    quote!(index(#name, &[#(#columns),*]) #unique)
+}
+
+fn foreign_key(fk: &v1::ForeignKey) -> TokenStream {
+    let name = fk.name;
+    let columns = fk.columns;
+    let ref_table = fk.ref_table;
+    let ref_columns = fk.ref_columns;
+    let on_delete = fk.on_delete.map(|a| {
+        let a = action(a);
+        quote!(.on_delete(#a))
+    });
+    let on_update = fk.on_update.map(|a| {
+        let a = action(a);
+        quote!(.on_update(#a))
+    });
+    quote! {
+        foreign_key(#name, &[#(#columns),*], #ref_table, &[#(#ref_columns),*])
+            #on_delete #on_update
+    }
 }
 
 fn column(column: &v1::Column) -> TokenStream {

@@ -184,6 +184,7 @@ fn read_column(def: &sea_query::ColumnDef, context: &mut Context) -> Option<Colu
         auto_increment: spec.auto_increment,
         comment: spec.comment.as_deref().and_then(strip_renamed_from),
         extra: spec.extra.clone(),
+        renamed_from: spec.comment.as_deref().and_then(renamed_from),
     })
 }
 
@@ -195,6 +196,14 @@ fn strip_renamed_from(comment: &str) -> Option<String> {
         _ => comment,
     };
     (!comment.is_empty()).then(|| comment.to_owned())
+}
+
+/// The `x` of a trailing `renamed_from "x"` in a column comment.
+fn renamed_from(comment: &str) -> Option<String> {
+    let at = comment.rfind("renamed_from \"")?;
+    comment[at + "renamed_from \"".len()..]
+        .strip_suffix('"')
+        .map(str::to_owned)
 }
 
 fn read_type(ty: &sea_query::ColumnType) -> Result<ColumnType, String> {
@@ -396,5 +405,10 @@ mod tests {
             Some("the title")
         );
         assert_eq!(strip_renamed_from("plain").as_deref(), Some("plain"));
+        assert_eq!(
+            renamed_from(r#"the title; renamed_from "old""#).as_deref(),
+            Some("old")
+        );
+        assert_eq!(renamed_from("plain"), None);
     }
 }

@@ -26,6 +26,11 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         apply(manager, DOWN).await
     }
+    /// One transaction per migration where the database allows it (PostgreSQL and
+    /// SQLite; MySQL commits each DDL statement by itself).
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
 }
 
 pub const UP: &[Op] = &[Op::CreateTable(

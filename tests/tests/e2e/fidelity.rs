@@ -181,9 +181,12 @@ fn the_rendered_corpus_migration_matches_its_reviewed_golden_file() {
 #[test]
 fn the_compiled_corpus_migration_holds_exactly_the_data_it_was_rendered_from() {
     let generation = corpus_generation();
+    let generator::render::Down::Ops(down) = &generation.down else {
+        panic!("creating tables can be undone");
+    };
     for (compiled, rendered_from, what) in [
         (corpus_migration::UP, &generation.up, "UP"),
-        (corpus_migration::DOWN, &generation.down, "DOWN"),
+        (corpus_migration::DOWN, down, "DOWN"),
     ] {
         assert_eq!(
             compiled.len(),

@@ -1,0 +1,347 @@
+//! Version 1 of the migration vocabulary: schema data ([`Table`], [`Column`], [`Index`],
+//! [`ForeignKey`], [`Enum`]), the operations on it ([`Op`]), and [`to_sql`] / [`apply`], which
+//! build the statements with sea-query exactly as SeaORM's `Schema` builds them from an entity.
+//!
+//! Frozen: once a migration is generated against `v1`, the SQL that its data produces must never
+//! change. Extend by adding variants whose meaning is new; never alter what an existing one does.
+
+mod sql;
+
+pub use sql::{apply, to_sql};
+
+/// A name or SQL fragment.
+pub type Str = &'static str;
+/// A list of items.
+pub type List<T> = &'static [T];
+
+/// One schema change. Each variant carries everything needed to run it on any backend.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Op {
+    /// `CREATE TYPE … AS ENUM` on PostgreSQL; nothing elsewhere (MySQL writes enums inline,
+    /// SQLite stores them as text).
+    CreateEnum(Enum),
+    /// `DROP TYPE` on PostgreSQL; nothing elsewhere.
+    DropEnum(Str),
+    /// `CREATE TABLE` with its columns, primary key and foreign keys, then one `CREATE INDEX`
+    /// per index: the statements SeaORM's `Schema` derives from an entity, in its order.
+    CreateTable(Table),
+    /// `DROP TABLE`.
+    DropTable(Str),
+    /// `ALTER TABLE … RENAME TO …`.
+    RenameTable { from: Str, to: Str },
+    /// `ALTER TYPE … ADD VALUE` on PostgreSQL, placed before `before` when given; nothing
+    /// elsewhere (MySQL columns change through [`Change::AlterColumn`], SQLite stores text).
+    AddEnumValue {
+        name: Str,
+        value: Str,
+        before: Option<Str>,
+    },
+    /// Changes to one existing table, in order.
+    AlterTable(AlterTable),
+}
+
+/// Changes to an existing table, and the table as they leave it.
+///
+/// PostgreSQL and MySQL run each change as an `ALTER TABLE`. SQLite runs renames, added
+/// nullable or constant-default columns and index changes in place; for anything else it
+/// rebuilds the table from `table`: rename the old one aside, create `table`, copy the rows
+/// (renamed columns from their old names, backfilled columns from their value), drop the old
+/// one, create the indexes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlterTable {
+    /// The whole table after the changes.
+    pub table: Table,
+    pub changes: List<Change>,
+}
+
+/// One change to an existing table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Change {
+    /// Adds a column. With `backfill`, it is added nullable, existing rows get the value, then
+    /// it is made `NOT NULL` (or, on SQLite, the rows are copied with the value).
+    AddColumn {
+        column: Column,
+        backfill: Option<DefaultValue>,
+    },
+    DropColumn(Str),
+    RenameColumn {
+        from: Str,
+        to: Str,
+    },
+    /// Changes a column's type, nullability, default, uniqueness or comment to `to`'s. With
+    /// `backfill`, rows where it is NULL get the value first.
+    AlterColumn {
+        from: Column,
+        to: Column,
+        backfill: Option<DefaultValue>,
+    },
+    CreateIndex(Index),
+    DropIndex(Str),
+    AddForeignKey(ForeignKey),
+    DropForeignKey(Str),
+}
+
+/// A PostgreSQL native enum type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enum {
+    pub name: Str,
+    pub values: List<Str>,
+}
+
+/// A table as SeaORM creates it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Table {
+    pub name: Str,
+    pub comment: Option<Str>,
+    pub columns: List<Column>,
+    /// Primary-key columns in key order. One column: an inline `PRIMARY KEY`; several: a table
+    /// constraint named `pk-{table}` (SeaORM's naming).
+    pub primary_key: List<Str>,
+    pub indexes: List<Index>,
+    pub foreign_keys: List<ForeignKey>,
+}
+
+/// A column. `NOT NULL` unless `null` is set, as in SeaORM and sea-orm-migration's helpers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Column {
+    pub name: Str,
+    pub ty: ColumnType,
+    pub null: bool,
+    pub default: Option<DefaultValue>,
+    /// An inline `UNIQUE` on the column (`#[sea_orm(unique)]`).
+    pub unique: bool,
+    pub auto_increment: bool,
+    pub comment: Option<Str>,
+    /// Raw SQL appended after the column definition (`#[sea_orm(extra = "…")]`), verbatim.
+    pub extra: Option<Str>,
+}
+
+/// A column type, mirroring sea-query's `ColumnType` one to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Char(Option<u32>),
+    String(Len),
+    Text,
+    Blob,
+    TinyInteger,
+    SmallInteger,
+    Integer,
+    BigInteger,
+    TinyUnsigned,
+    SmallUnsigned,
+    Unsigned,
+    BigUnsigned,
+    Float,
+    Double,
+    /// `(precision, scale)`.
+    Decimal(Option<(u32, u32)>),
+    DateTime,
+    Timestamp,
+    TimestampWithTimeZone,
+    Time,
+    Date,
+    Year,
+    Binary(u32),
+    VarBinary(Len),
+    Bit(Option<u32>),
+    VarBit(u32),
+    Boolean,
+    Money(Option<(u32, u32)>),
+    Json,
+    JsonBinary,
+    Uuid,
+    /// A type name written as is.
+    Custom(Str),
+    /// A native enum: a named type on PostgreSQL, inline `ENUM(…)` on MySQL, text on SQLite.
+    Enum {
+        name: Str,
+        variants: List<Str>,
+    },
+    Vector(Option<u32>),
+    Cidr,
+    Inet,
+    MacAddr,
+    LTree,
+}
+
+/// Length of a `varchar` / `varbinary` (sea-query's `StringLen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Len {
+    /// No length given: the backend's default (`varchar(255)` on MySQL).
+    None,
+    N(u32),
+    Max,
+}
+
+/// A column default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultValue {
+    Null,
+    Bool(bool),
+    /// A numeric literal, written unquoted exactly as given (validated by the generator).
+    Number(Str),
+    /// A string literal, quoted and escaped for each backend by sea-query.
+    String(Str),
+    CurrentTimestamp,
+    CurrentDate,
+    CurrentTime,
+    /// A raw SQL expression (`Expr::cust` in `default_expr`), written in parentheses, verbatim.
+    Expr(Str),
+}
+
+/// A named index over table columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index {
+    pub name: Str,
+    pub columns: List<Str>,
+    pub unique: bool,
+}
+
+/// A foreign key from this table's `columns` to `ref_table.ref_columns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub name: Str,
+    pub columns: List<Str>,
+    pub ref_table: Str,
+    pub ref_columns: List<Str>,
+    pub on_delete: Option<Action>,
+    pub on_update: Option<Action>,
+}
+
+/// A referential action (`ON DELETE` / `ON UPDATE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Restrict,
+    Cascade,
+    SetNull,
+    NoAction,
+    SetDefault,
+}
+
+// --- const builders: what generated files call -------------------------------------------
+
+/// A table with `columns`; add keys, indexes and foreign keys with the methods.
+pub const fn table(name: &'static str, columns: &'static [Column]) -> Table {
+    Table {
+        name,
+        comment: None,
+        columns,
+        primary_key: &[],
+        indexes: &[],
+        foreign_keys: &[],
+    }
+}
+
+impl Table {
+    pub const fn primary_key(mut self, columns: &'static [Str]) -> Self {
+        self.primary_key = columns;
+        self
+    }
+    pub const fn indexes(mut self, indexes: &'static [Index]) -> Self {
+        self.indexes = indexes;
+        self
+    }
+    pub const fn foreign_keys(mut self, foreign_keys: &'static [ForeignKey]) -> Self {
+        self.foreign_keys = foreign_keys;
+        self
+    }
+    pub const fn comment(mut self, comment: &'static str) -> Self {
+        self.comment = Some(comment);
+        self
+    }
+}
+
+/// A `NOT NULL` column of type `ty`; refine it with the methods.
+pub const fn column(name: &'static str, ty: ColumnType) -> Column {
+    Column {
+        name,
+        ty,
+        null: false,
+        default: None,
+        unique: false,
+        auto_increment: false,
+        comment: None,
+        extra: None,
+    }
+}
+
+impl Column {
+    pub const fn null(mut self) -> Self {
+        self.null = true;
+        self
+    }
+    pub const fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+    pub const fn auto_increment(mut self) -> Self {
+        self.auto_increment = true;
+        self
+    }
+    pub const fn default(mut self, value: DefaultValue) -> Self {
+        self.default = Some(value);
+        self
+    }
+    pub const fn comment(mut self, comment: &'static str) -> Self {
+        self.comment = Some(comment);
+        self
+    }
+    pub const fn extra(mut self, extra: &'static str) -> Self {
+        self.extra = Some(extra);
+        self
+    }
+}
+
+/// An index named `name` over `columns`.
+pub const fn index(name: &'static str, columns: &'static [Str]) -> Index {
+    Index {
+        name,
+        columns,
+        unique: false,
+    }
+}
+
+impl Index {
+    pub const fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+}
+
+/// A foreign key named `name` from `columns` to `ref_table.ref_columns`.
+pub const fn foreign_key(
+    name: &'static str,
+    columns: &'static [Str],
+    ref_table: &'static str,
+    ref_columns: &'static [Str],
+) -> ForeignKey {
+    ForeignKey {
+        name,
+        columns,
+        ref_table,
+        ref_columns,
+        on_delete: None,
+        on_update: None,
+    }
+}
+
+impl ForeignKey {
+    pub const fn on_delete(mut self, action: Action) -> Self {
+        self.on_delete = Some(action);
+        self
+    }
+    pub const fn on_update(mut self, action: Action) -> Self {
+        self.on_update = Some(action);
+        self
+    }
+}
+
+/// Changes to the existing table that they leave as `table`.
+pub const fn alter_table(table: Table, changes: &'static [Change]) -> Op {
+    Op::AlterTable(AlterTable { table, changes })
+}
+
+/// A native enum type.
+pub const fn enum_type(name: &'static str, values: &'static [Str]) -> Enum {
+    Enum { name, values }
+}

@@ -1,0 +1,631 @@
+//! The v1 interpreter: builds each backend's SQL for v1 operations with sea-query, exactly as
+//! SeaORM's `Schema` builds an entity's; where SQLite cannot alter a table in place, it rebuilds
+//! the table (rename, create, copy, drop) inside the migration's transaction.
+
+use sea_orm_migration::SchemaManager;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, DbErr};
+use sea_orm_migration::sea_query::{
+    self, Alias, ColumnDef, Expr, ForeignKeyAction, Keyword, MysqlQueryBuilder,
+    PostgresQueryBuilder, QueryBuilder, SchemaStatementBuilder, SqliteQueryBuilder, StringLen,
+    TableBuilder, TableCreateStatement, extension::postgres::Type,
+};
+
+use super::*;
+
+/// The SQL statements that `ops` run on `backend`, in order.
+pub fn to_sql(ops: &[Op], backend: DbBackend) -> Vec<String> {
+    ops.iter().flat_map(|op| op_to_sql(op, backend)).collect()
+}
+
+/// Runs `ops` in order through the migration's connection. An error names the statement.
+pub async fn apply(manager: &SchemaManager<'_>, ops: &[Op]) -> Result<(), DbErr> {
+    let connection = manager.get_connection();
+    for sql in to_sql(ops, manager.get_database_backend()) {
+        connection
+            .execute_unprepared(&sql)
+            .await
+            .map_err(|error| DbErr::Migration(format!("{error}\n  while running: {sql}")))?;
+    }
+    Ok(())
+}
+
+fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
+    match op {
+        Op::CreateEnum(enum_type) => match backend {
+            DbBackend::Postgres => vec![
+                Type::create()
+                    .as_enum(iden(enum_type.name))
+                    .values(enum_type.values.iter().map(|v| iden(v)))
+                    .to_string(PostgresQueryBuilder),
+            ],
+            _ => Vec::new(),
+        },
+        Op::DropEnum(name) => match backend {
+            DbBackend::Postgres => vec![
+                Type::drop()
+                    .name(iden(name))
+                    .to_string(PostgresQueryBuilder),
+            ],
+            _ => Vec::new(),
+        },
+        Op::CreateTable(table) => {
+            let mut sql = vec![build(&create_table_statement(table, backend), backend)];
+            sql.extend(
+                table
+                    .indexes
+                    .iter()
+                    .map(|index| create_index_sql(table.name, index, backend)),
+            );
+            sql
+        }
+        Op::DropTable(name) => vec![build(
+            &sea_query::Table::drop().table(iden(name)).to_owned(),
+            backend,
+        )],
+        Op::RenameTable { from, to } => vec![build(
+            &sea_query::Table::rename()
+                .table(iden(from), iden(to))
+                .to_owned(),
+            backend,
+        )],
+        Op::AddEnumValue {
+            name,
+            value,
+            before,
+        } => match backend {
+            DbBackend::Postgres => {
+                let mut sql = format!(
+                    "ALTER TYPE {} ADD VALUE {}",
+                    quote(backend, name),
+                    string_literal(backend, value)
+                );
+                if let Some(before) = before {
+                    sql.push_str(&format!(" BEFORE {}", string_literal(backend, before)));
+                }
+                vec![sql]
+            }
+            _ => Vec::new(),
+        },
+        Op::AlterTable(alter) => {
+            if backend == DbBackend::Sqlite && alter.changes.iter().any(sqlite_rebuilds) {
+                rebuild_sqlite_table(alter)
+            } else {
+                alter
+                    .changes
+                    .iter()
+                    .flat_map(|change| change_sql(alter.table.name, change, backend))
+                    .collect()
+            }
+        }
+    }
+}
+
+fn create_index_sql(table: &str, index: &Index, backend: DbBackend) -> String {
+    let mut statement = sea_query::Index::create();
+    statement.name(index.name).table(iden(table));
+    for column in index.columns.iter() {
+        statement.col(iden(column));
+    }
+    if index.unique {
+        statement.unique();
+    }
+    build(&statement, backend)
+}
+
+/// The statements of one change on PostgreSQL or MySQL (and SQLite's in-place changes).
+fn change_sql(table: &str, change: &Change, backend: DbBackend) -> Vec<String> {
+    let alter = || sea_query::Table::alter().table(iden(table)).to_owned();
+    match change {
+        Change::AddColumn { column, backfill } => {
+            let Some(value) = backfill else {
+                return vec![build(
+                    alter().add_column(&mut column_def(column, backend, false)),
+                    backend,
+                )];
+            };
+            let nullable = Column {
+                null: true,
+                ..*column
+            };
+            let mut sql = vec![
+                build(
+                    alter().add_column(&mut column_def(&nullable, backend, false)),
+                    backend,
+                ),
+                format!(
+                    "UPDATE {} SET {} = {}",
+                    quote(backend, table),
+                    quote(backend, column.name),
+                    value_sql(backend, value)
+                ),
+            ];
+            if !column.null {
+                sql.push(set_not_null_sql(table, column, backend));
+            }
+            sql
+        }
+        Change::DropColumn(name) => vec![build(alter().drop_column(iden(name)), backend)],
+        Change::RenameColumn { from, to } => {
+            vec![build(alter().rename_column(iden(from), iden(to)), backend)]
+        }
+        Change::AlterColumn { from, to, backfill } => {
+            let mut sql = Vec::new();
+            if let Some(value) = backfill {
+                sql.push(format!(
+                    "UPDATE {table_q} SET {column} = {value} WHERE {column} IS NULL",
+                    table_q = quote(backend, table),
+                    column = quote(backend, to.name),
+                    value = value_sql(backend, value)
+                ));
+            }
+            sql.extend(alter_column_sql(table, from, to, backend));
+            sql
+        }
+        Change::CreateIndex(index) => vec![create_index_sql(table, index, backend)],
+        Change::DropIndex(name) => vec![build(
+            sea_query::Index::drop().name(*name).table(iden(table)),
+            backend,
+        )],
+        Change::AddForeignKey(foreign_key) => {
+            let mut statement = foreign_key_statement(table, foreign_key);
+            vec![build(&mut statement, backend)]
+        }
+        Change::DropForeignKey(name) => vec![build(
+            sea_query::ForeignKey::drop().name(*name).table(iden(table)),
+            backend,
+        )],
+    }
+}
+
+/// `ALTER COLUMN … SET NOT NULL` on PostgreSQL; a full `MODIFY COLUMN` on MySQL.
+fn set_not_null_sql(table: &str, column: &Column, backend: DbBackend) -> String {
+    match backend {
+        DbBackend::Postgres => format!(
+            "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL",
+            quote(backend, table),
+            quote(backend, column.name)
+        ),
+        _ => modify_column_sql(table, column, backend),
+    }
+}
+
+/// MySQL's `MODIFY COLUMN` with the full definition, less `UNIQUE` (which would add a second
+/// index) and `PRIMARY KEY` (already there).
+fn modify_column_sql(table: &str, column: &Column, backend: DbBackend) -> String {
+    let without_unique = Column {
+        unique: false,
+        ..*column
+    };
+    format!(
+        "ALTER TABLE {} MODIFY COLUMN {}",
+        quote(backend, table),
+        column_def_sql(&column_def(&without_unique, backend, false), backend)
+    )
+}
+
+fn alter_column_sql(table: &str, from: &Column, to: &Column, backend: DbBackend) -> Vec<String> {
+    let table_q = quote(backend, table);
+    let column_q = quote(backend, to.name);
+    let mut sql = Vec::new();
+    let type_changed = type_sql(backend, &from.ty) != type_sql(backend, &to.ty);
+    match backend {
+        DbBackend::Postgres => {
+            let alter =
+                |what: String| format!("ALTER TABLE {table_q} ALTER COLUMN {column_q} {what}");
+            if from.default != to.default && from.default.is_some() {
+                sql.push(alter("DROP DEFAULT".to_owned()));
+            }
+            if type_changed {
+                let ty = type_sql(backend, &to.ty);
+                sql.push(alter(format!("TYPE {ty} USING {column_q}::{ty}")));
+            }
+            if from.default != to.default {
+                if let Some(default) = &to.default {
+                    sql.push(alter(format!(
+                        "SET DEFAULT {}",
+                        value_sql(backend, default)
+                    )));
+                }
+            }
+            if from.null != to.null {
+                sql.push(alter(
+                    if to.null {
+                        "DROP NOT NULL"
+                    } else {
+                        "SET NOT NULL"
+                    }
+                    .to_owned(),
+                ));
+            }
+            if from.unique != to.unique {
+                // PostgreSQL names an inline UNIQUE `{table}_{column}_key`.
+                let constraint = quote(backend, &format!("{table}_{}_key", to.name));
+                sql.push(if to.unique {
+                    format!("ALTER TABLE {table_q} ADD CONSTRAINT {constraint} UNIQUE ({column_q})")
+                } else {
+                    format!("ALTER TABLE {table_q} DROP CONSTRAINT {constraint}")
+                });
+            }
+        }
+        DbBackend::MySql => {
+            let definition_changed = type_changed
+                || from.null != to.null
+                || from.default != to.default
+                || from.comment != to.comment
+                || from.extra != to.extra
+                || from.auto_increment != to.auto_increment;
+            if definition_changed {
+                sql.push(modify_column_sql(table, to, backend));
+            }
+            if from.unique != to.unique {
+                // MySQL names an inline UNIQUE index after its column.
+                sql.push(if to.unique {
+                    format!("ALTER TABLE {table_q} ADD UNIQUE INDEX {column_q} ({column_q})")
+                } else {
+                    format!("ALTER TABLE {table_q} DROP INDEX {column_q}")
+                });
+            }
+        }
+        // SQLite alters columns by rebuilding the table (see `sqlite_rebuilds`); a change it
+        // does not store (a comment, enum variants kept as text) needs nothing.
+        _ => {}
+    }
+    sql
+}
+
+/// Whether SQLite must rebuild the table for `change`.
+fn sqlite_rebuilds(change: &Change) -> bool {
+    match change {
+        Change::AddColumn { column, backfill } => {
+            backfill.is_some()
+                || column.unique
+                || column.extra.is_some()
+                || (!column.null && column.default.is_none())
+                || matches!(
+                    column.default,
+                    Some(
+                        DefaultValue::CurrentTimestamp
+                            | DefaultValue::CurrentDate
+                            | DefaultValue::CurrentTime
+                            | DefaultValue::Expr(_)
+                    )
+                )
+        }
+        Change::AlterColumn { from, to, .. } => {
+            let sqlite = DbBackend::Sqlite;
+            let strip = |c: &Column| Column {
+                comment: None,
+                ..*c
+            };
+            column_def_sql(&column_def(&strip(from), sqlite, false), sqlite)
+                != column_def_sql(&column_def(&strip(to), sqlite, false), sqlite)
+        }
+        Change::DropColumn(_) | Change::AddForeignKey(_) | Change::DropForeignKey(_) => true,
+        Change::RenameColumn { .. } | Change::CreateIndex(_) | Change::DropIndex(_) => false,
+    }
+}
+
+/// SQLite's table rebuild (its documented procedure for changes `ALTER TABLE` cannot make),
+/// made safe inside a transaction: with `legacy_alter_table` on, renaming the old table aside
+/// leaves other tables' foreign keys pointing at the name, which the new table then takes, so
+/// dropping the old table cascades to nothing.
+fn rebuild_sqlite_table(alter: &AlterTable) -> Vec<String> {
+    let backend = DbBackend::Sqlite;
+    let table = &alter.table;
+    let old = format!("__migration_old_{}", table.name);
+    let mut targets = Vec::new();
+    let mut sources = Vec::new();
+    for column in table.columns.iter() {
+        let mut source = Some(quote(backend, column.name));
+        for change in alter.changes.iter() {
+            match change {
+                Change::AddColumn {
+                    column: added,
+                    backfill,
+                } if added.name == column.name => {
+                    source = backfill.as_ref().map(|value| value_sql(backend, value));
+                }
+                Change::RenameColumn { from, to } if *to == column.name => {
+                    source = Some(quote(backend, from));
+                }
+                Change::AlterColumn {
+                    to,
+                    backfill: Some(value),
+                    ..
+                } if to.name == column.name => {
+                    source =
+                        source.map(|s| format!("COALESCE({s}, {})", value_sql(backend, value)));
+                }
+                _ => {}
+            }
+        }
+        if let Some(source) = source {
+            targets.push(quote(backend, column.name));
+            sources.push(source);
+        }
+    }
+    let bare = Table {
+        indexes: &[],
+        ..*table
+    };
+    let mut sql = vec![
+        "PRAGMA legacy_alter_table = ON".to_owned(),
+        build(
+            &sea_query::Table::rename()
+                .table(iden(table.name), iden(&old))
+                .to_owned(),
+            backend,
+        ),
+        build(&create_table_statement(&bare, backend), backend),
+        format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {}",
+            quote(backend, table.name),
+            targets.join(", "),
+            sources.join(", "),
+            quote(backend, &old)
+        ),
+        build(
+            &sea_query::Table::drop().table(iden(&old)).to_owned(),
+            backend,
+        ),
+    ];
+    sql.extend(
+        table
+            .indexes
+            .iter()
+            .map(|index| create_index_sql(table.name, index, backend)),
+    );
+    sql.push("PRAGMA legacy_alter_table = OFF".to_owned());
+    sql
+}
+
+/// An identifier quoted as sea-query quotes it on `backend`.
+fn quote(backend: DbBackend, name: &str) -> String {
+    match backend {
+        DbBackend::MySql => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
+
+/// A string literal, escaped as sea-query escapes values on `backend`.
+fn string_literal(backend: DbBackend, text: &str) -> String {
+    expr_sql(backend, Expr::val(text))
+}
+
+/// A value as written in a `DEFAULT` clause (and usable anywhere an expression is).
+fn value_sql(backend: DbBackend, value: &DefaultValue) -> String {
+    expr_sql(backend, default_expr(value))
+}
+
+/// An expression as sea-query writes a column default: values and keywords bare, anything
+/// else in parentheses.
+fn expr_sql(backend: DbBackend, expr: Expr) -> String {
+    let mut sql = String::new();
+    let parenthesize = !matches!(expr, Expr::Value(_) | Expr::Constant(_) | Expr::Keyword(_));
+    if parenthesize {
+        sql.push('(');
+    }
+    match backend {
+        DbBackend::Postgres => PostgresQueryBuilder.prepare_expr(&expr, &mut sql),
+        DbBackend::MySql => MysqlQueryBuilder.prepare_expr(&expr, &mut sql),
+        _ => SqliteQueryBuilder.prepare_expr(&expr, &mut sql),
+    }
+    if parenthesize {
+        sql.push(')');
+    }
+    sql
+}
+
+/// A column type as `backend` spells it.
+fn type_sql(backend: DbBackend, ty: &ColumnType) -> String {
+    let ty = column_type_for(ty, backend);
+    let mut sql = String::new();
+    match backend {
+        DbBackend::Postgres => PostgresQueryBuilder.prepare_column_type(&ty, &mut sql),
+        DbBackend::MySql => MysqlQueryBuilder.prepare_column_type(&ty, &mut sql),
+        _ => SqliteQueryBuilder.prepare_column_type(&ty, &mut sql),
+    }
+    sql
+}
+
+fn column_def_sql(def: &ColumnDef, backend: DbBackend) -> String {
+    let mut sql = String::new();
+    match backend {
+        DbBackend::Postgres => PostgresQueryBuilder.prepare_column_def(def, &mut sql),
+        DbBackend::MySql => MysqlQueryBuilder.prepare_column_def(def, &mut sql),
+        _ => SqliteQueryBuilder.prepare_column_def(def, &mut sql),
+    }
+    sql
+}
+
+fn build(statement: &impl SchemaStatementBuilder, backend: DbBackend) -> String {
+    match backend {
+        DbBackend::Postgres => statement.to_string(PostgresQueryBuilder),
+        DbBackend::MySql => statement.to_string(MysqlQueryBuilder),
+        DbBackend::Sqlite => statement.to_string(SqliteQueryBuilder),
+        // `DbBackend` is non-exhaustive; a backend SeaORM adds later has no v1 semantics.
+        other => unimplemented!("migration-ops v1 has no SQL for {other:?}"),
+    }
+}
+
+/// The `CREATE TABLE` statement, built in the order of SeaORM's `create_table_from_entity`.
+fn create_table_statement(table: &Table, backend: DbBackend) -> TableCreateStatement {
+    let mut statement = TableCreateStatement::new();
+    if let Some(comment) = &table.comment {
+        statement.comment(*comment);
+    }
+    let single_primary_key = match table.primary_key {
+        [only] => Some(*only),
+        _ => None,
+    };
+    for column in table.columns.iter() {
+        let primary_key = single_primary_key == Some(column.name);
+        statement.col(&mut column_def(column, backend, primary_key));
+    }
+    if table.primary_key.len() > 1 {
+        let mut primary_key = sea_query::Index::create();
+        for column in table.primary_key.iter() {
+            primary_key.col(iden(column));
+        }
+        statement.primary_key(primary_key.name(format!("pk-{}", table.name)).primary());
+    }
+    for foreign_key in table.foreign_keys.iter() {
+        statement.foreign_key(&mut foreign_key_statement(table.name, foreign_key));
+    }
+    statement.table(iden(table.name)).take()
+}
+
+/// A column's definition, built in the order of SeaORM's `column_def_from_entity_column`.
+fn column_def(column: &Column, backend: DbBackend, primary_key: bool) -> ColumnDef {
+    let mut def = ColumnDef::new_with_type(iden(column.name), column_type_for(&column.ty, backend));
+    if !column.null {
+        def.not_null();
+    }
+    if column.unique {
+        def.unique_key();
+    }
+    if let Some(default) = &column.default {
+        def.default(default_expr(default));
+    }
+    if let Some(comment) = &column.comment {
+        def.comment(*comment);
+    }
+    if let Some(extra) = &column.extra {
+        def.extra(*extra);
+    }
+    if column.auto_increment {
+        def.auto_increment();
+    }
+    if primary_key {
+        def.primary_key();
+    }
+    def
+}
+
+/// A foreign key from `table`, as SeaORM builds one from a relation.
+fn foreign_key_statement(
+    table: &str,
+    foreign_key: &ForeignKey,
+) -> sea_query::ForeignKeyCreateStatement {
+    let mut fk = sea_query::ForeignKey::create();
+    for column in foreign_key.columns.iter() {
+        fk.from_col(iden(column));
+    }
+    for column in foreign_key.ref_columns.iter() {
+        fk.to_col(iden(column));
+    }
+    if let Some(action) = foreign_key.on_delete {
+        fk.on_delete(action.into());
+    }
+    if let Some(action) = foreign_key.on_update {
+        fk.on_update(action.into());
+    }
+    fk.name(foreign_key.name)
+        .from_tbl(iden(table))
+        .to_tbl(iden(foreign_key.ref_table));
+    fk
+}
+
+/// The sea-query type for `ty` on `backend`; enums follow SeaORM's per-backend mapping.
+fn column_type_for(ty: &ColumnType, backend: DbBackend) -> sea_query::ColumnType {
+    match (ty, backend) {
+        (ColumnType::Enum { name, .. }, DbBackend::Postgres) => {
+            sea_query::ColumnType::custom(name.to_string())
+        }
+        (ColumnType::Enum { variants, .. }, DbBackend::MySql) => {
+            sea_query::ColumnType::custom(format!("ENUM('{}')", variants.join("', '")))
+        }
+        _ => ty.to_sea_query(),
+    }
+}
+
+impl ColumnType {
+    /// The same type as sea-query's `ColumnType`, with no backend-specific mapping.
+    pub fn to_sea_query(&self) -> sea_query::ColumnType {
+        use sea_query::ColumnType as Q;
+        match self {
+            ColumnType::Char(len) => Q::Char(*len),
+            ColumnType::String(len) => Q::String((*len).into()),
+            ColumnType::Text => Q::Text,
+            ColumnType::Blob => Q::Blob,
+            ColumnType::TinyInteger => Q::TinyInteger,
+            ColumnType::SmallInteger => Q::SmallInteger,
+            ColumnType::Integer => Q::Integer,
+            ColumnType::BigInteger => Q::BigInteger,
+            ColumnType::TinyUnsigned => Q::TinyUnsigned,
+            ColumnType::SmallUnsigned => Q::SmallUnsigned,
+            ColumnType::Unsigned => Q::Unsigned,
+            ColumnType::BigUnsigned => Q::BigUnsigned,
+            ColumnType::Float => Q::Float,
+            ColumnType::Double => Q::Double,
+            ColumnType::Decimal(precision) => Q::Decimal(*precision),
+            ColumnType::DateTime => Q::DateTime,
+            ColumnType::Timestamp => Q::Timestamp,
+            ColumnType::TimestampWithTimeZone => Q::TimestampWithTimeZone,
+            ColumnType::Time => Q::Time,
+            ColumnType::Date => Q::Date,
+            ColumnType::Year => Q::Year,
+            ColumnType::Binary(len) => Q::Binary(*len),
+            ColumnType::VarBinary(len) => Q::VarBinary((*len).into()),
+            ColumnType::Bit(len) => Q::Bit(*len),
+            ColumnType::VarBit(len) => Q::VarBit(*len),
+            ColumnType::Boolean => Q::Boolean,
+            ColumnType::Money(precision) => Q::Money(*precision),
+            ColumnType::Json => Q::Json,
+            ColumnType::JsonBinary => Q::JsonBinary,
+            ColumnType::Uuid => Q::Uuid,
+            ColumnType::Custom(name) => Q::custom(name.to_string()),
+            ColumnType::Enum { name, variants } => Q::Enum {
+                name: iden(name).into(),
+                variants: variants.iter().map(|v| iden(v).into()).collect(),
+            },
+            ColumnType::Vector(len) => Q::Vector(*len),
+            ColumnType::Cidr => Q::Cidr,
+            ColumnType::Inet => Q::Inet,
+            ColumnType::MacAddr => Q::MacAddr,
+            ColumnType::LTree => Q::LTree,
+        }
+    }
+}
+
+impl From<Len> for StringLen {
+    fn from(len: Len) -> Self {
+        match len {
+            Len::None => StringLen::None,
+            Len::N(n) => StringLen::N(n),
+            Len::Max => StringLen::Max,
+        }
+    }
+}
+
+impl From<Action> for ForeignKeyAction {
+    fn from(action: Action) -> Self {
+        match action {
+            Action::Restrict => ForeignKeyAction::Restrict,
+            Action::Cascade => ForeignKeyAction::Cascade,
+            Action::SetNull => ForeignKeyAction::SetNull,
+            Action::NoAction => ForeignKeyAction::NoAction,
+            Action::SetDefault => ForeignKeyAction::SetDefault,
+        }
+    }
+}
+
+/// The sea-query expression that renders `default` as SeaORM renders the entity's default.
+fn default_expr(default: &DefaultValue) -> Expr {
+    match default {
+        DefaultValue::Null => Expr::Keyword(Keyword::Null),
+        DefaultValue::Bool(value) => Expr::val(*value),
+        // A keyword is written verbatim and without the parentheses sea-query puts around
+        // expressions, which is how sea-query writes a numeric `Value`.
+        DefaultValue::Number(text) => Expr::Keyword(Keyword::Custom(iden(text).into())),
+        DefaultValue::String(text) => Expr::val(*text),
+        DefaultValue::CurrentTimestamp => Expr::Keyword(Keyword::CurrentTimestamp),
+        DefaultValue::CurrentDate => Expr::Keyword(Keyword::CurrentDate),
+        DefaultValue::CurrentTime => Expr::Keyword(Keyword::CurrentTime),
+        DefaultValue::Expr(sql) => Expr::cust(sql.to_string()),
+    }
+}
+
+fn iden(name: &str) -> Alias {
+    Alias::new(name)
+}
