@@ -718,4 +718,207 @@ mod tests {
         assert_eq!(described(&down), ["- table post", "- table user"]);
         assert_eq!(plan.suggested_name(), "create_user_create_post");
     }
+
+    /// `posts` with `id`, a NOT NULL `title` and a `status` defaulting to 'draft'.
+    fn posts() -> Schema {
+        let mut table = table_referencing(&[]);
+        let mut title = table.columns[0].clone();
+        title.name = "title".to_owned();
+        title.ty = ColumnType::String(crate::model::Len::None);
+        title.auto_increment = false;
+        let mut status = title.clone();
+        status.name = "status".to_owned();
+        status.default = Some(crate::model::DefaultValue::String("draft".to_owned()));
+        table.columns.extend([title, status]);
+        Schema {
+            tables: [("posts".to_owned(), table)].into(),
+            ..Schema::default()
+        }
+    }
+
+    fn column_mut<'a>(schema: &'a mut Schema, table: &str, column: &str) -> &'a mut Column {
+        let table = schema.tables.get_mut(table).unwrap();
+        table.columns.iter_mut().find(|c| c.name == column).unwrap()
+    }
+
+    #[test]
+    fn a_changed_default_is_one_alter_column_named_after_it() {
+        let before = posts();
+        let mut after = posts();
+        column_mut(&mut after, "posts", "status").default =
+            Some(crate::model::DefaultValue::String("pending".to_owned()));
+        let operations = diff(&before, &after, &Options::default()).unwrap();
+        assert_eq!(
+            described(&operations),
+            ["~ posts.status default \"draft\" -> \"pending\""]
+        );
+        let plan = crate::operation::Plan { operations };
+        assert_eq!(plan.suggested_name(), "alter_posts_status_default");
+    }
+
+    #[test]
+    fn a_column_declared_renamed_from_is_renamed_not_dropped_and_added() {
+        let before = posts();
+        let mut after = posts();
+        let title = column_mut(&mut after, "posts", "title");
+        title.name = "headline".to_owned();
+        title.renamed_from = Some("title".to_owned());
+        let operations = diff(&before, &after, &Options::default()).unwrap();
+        assert_eq!(
+            described(&operations),
+            ["~ column posts.title renamed to headline"]
+        );
+    }
+
+    #[test]
+    fn a_drop_and_an_add_of_the_same_type_stop_and_name_the_rename_flag() {
+        let before = posts();
+        let mut after = posts();
+        column_mut(&mut after, "posts", "title").name = "headline".to_owned();
+        let error = diff(&before, &after, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--rename posts.title=headline"), "{error}");
+        assert!(error.contains("renamed_from"), "{error}");
+
+        let options = Options {
+            column_renames: [(
+                ("posts".to_owned(), "title".to_owned()),
+                "headline".to_owned(),
+            )]
+            .into(),
+            ..Options::default()
+        };
+        let operations = diff(&before, &after, &options).unwrap();
+        assert_eq!(
+            described(&operations),
+            ["~ column posts.title renamed to headline"]
+        );
+    }
+
+    #[test]
+    fn renamed_from_pointing_at_nothing_is_an_error() {
+        let before = posts();
+        let mut after = posts();
+        let title = column_mut(&mut after, "posts", "title");
+        title.name = "headline".to_owned();
+        title.renamed_from = Some("no_such_column".to_owned());
+        let error = diff(&before, &after, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("renamed_from = \"no_such_column\""),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_not_null_column_without_default_needs_a_default_or_a_backfill() {
+        let before = posts();
+        let mut after = posts();
+        let mut slug = after.tables["posts"].columns[1].clone();
+        slug.name = "slug".to_owned();
+        after.tables.get_mut("posts").unwrap().columns.push(slug);
+        let error = diff(&before, &after, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("default_value") && error.contains("--backfill posts.slug=VALUE"),
+            "{error}"
+        );
+
+        let options = Options {
+            backfills: [(
+                ("posts".to_owned(), "slug".to_owned()),
+                "untitled".to_owned(),
+            )]
+            .into(),
+            ..Options::default()
+        };
+        let operations = diff(&before, &after, &options).unwrap();
+        assert_eq!(
+            described(&operations),
+            ["+ column posts.slug (existing rows: \"untitled\")"]
+        );
+    }
+
+    #[test]
+    fn dropping_a_column_and_narrowing_a_type_need_allow_destructive() {
+        let before = posts();
+        let mut after = posts();
+        after
+            .tables
+            .get_mut("posts")
+            .unwrap()
+            .columns
+            .retain(|c| c.name != "status");
+        column_mut(&mut after, "posts", "title").ty = ColumnType::String(crate::model::Len::N(20));
+        let error = diff(&before, &after, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("- column posts.status"), "{error}");
+        assert!(error.contains("~ posts.title type"), "{error}");
+        let allowed = Options {
+            allow_destructive: true,
+            ..Options::default()
+        };
+        assert_eq!(diff(&before, &after, &allowed).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn renaming_a_table_keeps_the_foreign_keys_that_point_at_it() {
+        let before = schema(&[("post", &["user"]), ("user", &[])]);
+        let mut after = schema(&[("post", &["user"]), ("person", &[])]);
+        after.tables.get_mut("post").unwrap().foreign_keys[0].ref_table = "person".to_owned();
+        let error = diff(&before, &after, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--rename user=person"), "{error}");
+        let options = Options {
+            table_renames: [("user".to_owned(), "person".to_owned())].into(),
+            ..Options::default()
+        };
+        let operations = diff(&before, &after, &options).unwrap();
+        assert_eq!(described(&operations), ["~ table user renamed to person"]);
+    }
+
+    #[test]
+    fn an_added_enum_value_goes_before_the_next_known_value() {
+        let mut before = Schema::default();
+        before.enums.insert(
+            "mood".to_owned(),
+            vec!["happy".to_owned(), "sad".to_owned()],
+        );
+        let mut after = before.clone();
+        after.enums.insert(
+            "mood".to_owned(),
+            vec![
+                "happy".to_owned(),
+                "calm".to_owned(),
+                "sad".to_owned(),
+                "angry".to_owned(),
+            ],
+        );
+        let operations = diff(&before, &after, &Options::default()).unwrap();
+        assert_eq!(
+            operations,
+            [
+                Operation::AddEnumValue {
+                    name: "mood".to_owned(),
+                    value: "calm".to_owned(),
+                    before: Some("sad".to_owned()),
+                },
+                Operation::AddEnumValue {
+                    name: "mood".to_owned(),
+                    value: "angry".to_owned(),
+                    before: None,
+                },
+            ]
+        );
+        let mut removed = before.clone();
+        removed
+            .enums
+            .insert("mood".to_owned(), vec!["happy".to_owned()]);
+        assert!(diff(&before, &removed, &Options::default()).is_err());
+    }
 }

@@ -66,7 +66,7 @@ fn lower_change(change: &Change) -> v1::Change {
             backfill: backfill.as_ref().map(lower_default),
         },
         Change::CreateIndex(index) => v1::Change::CreateIndex(lower_index(index)),
-        Change::DropIndex(index) => v1::Change::DropIndex(leak(&index.name)),
+        Change::DropIndex(index) => v1::Change::DropIndex(lower_index(index)),
         Change::AddForeignKey(fk) => v1::Change::AddForeignKey(lower_foreign_key(fk)),
         Change::DropForeignKey(fk) => v1::Change::DropForeignKey(leak(&fk.name)),
     }

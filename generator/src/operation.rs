@@ -70,8 +70,8 @@ pub enum Change {
 }
 
 impl Operation {
-    /// The operation that undoes this one. `None` for adding an enum value, which PostgreSQL
-    /// cannot take back.
+    /// The operation that undoes this one. `None` when there is none: adding an enum value
+    /// (PostgreSQL cannot take one back), or dropping a column that no value can refill.
     pub fn reverse(&self) -> Option<Operation> {
         Some(match self.clone() {
             Operation::CreateEnum { name, values } => Operation::DropEnum { name, values },
@@ -89,7 +89,11 @@ impl Operation {
                 name,
                 before: after,
                 after: before,
-                changes: changes.iter().rev().map(Change::reverse).collect(),
+                changes: changes
+                    .iter()
+                    .rev()
+                    .map(Change::reverse)
+                    .collect::<Option<_>>()?,
             },
         })
     }
@@ -142,16 +146,24 @@ impl Operation {
 }
 
 impl Change {
-    pub fn reverse(&self) -> Change {
-        match self.clone() {
+    /// The change that undoes this one; `None` for dropping a NOT NULL column without a default
+    /// that no single value can refill (it is UNIQUE, or of a type with no neutral value).
+    pub fn reverse(&self) -> Option<Change> {
+        Some(match self.clone() {
             Change::AddColumn { column, .. } => Change::DropColumn { column },
             // Re-adding a dropped NOT NULL column needs a value for the existing rows.
-            Change::DropColumn { column } => Change::AddColumn {
-                backfill: (!column.null && column.default.is_none())
-                    .then(|| zero_value(&column.ty))
-                    .flatten(),
-                column,
-            },
+            Change::DropColumn { column } => {
+                let needs_value = !column.null && column.default.is_none();
+                let backfill = if needs_value {
+                    if column.unique {
+                        return None;
+                    }
+                    Some(zero_value(&column.ty)?)
+                } else {
+                    None
+                };
+                Change::AddColumn { column, backfill }
+            }
             Change::RenameColumn { from, to } => Change::RenameColumn { from: to, to: from },
             // Undoing "make it nullable" makes it NOT NULL again, over rows that may hold NULL.
             Change::AlterColumn { from, to, .. } => Change::AlterColumn {
@@ -165,7 +177,7 @@ impl Change {
             Change::DropIndex(index) => Change::CreateIndex(index),
             Change::AddForeignKey(fk) => Change::DropForeignKey(fk),
             Change::DropForeignKey(fk) => Change::AddForeignKey(fk),
-        }
+        })
     }
 
     pub fn describe(&self, table: &str) -> String {

@@ -98,10 +98,10 @@ pub fn migration_file(file: &MigrationFile) -> String {
                 #down_body
             }
 
-            /// One transaction per migration where the database allows it (PostgreSQL and
-            /// SQLite; MySQL commits each DDL statement by itself).
+            /// The default: sea-orm-migration runs it in a transaction on PostgreSQL, and
+            /// `apply` runs it in one of its own on SQLite; MySQL commits each DDL statement.
             fn use_transaction(&self) -> Option<bool> {
-                Some(true)
+                None
             }
         }
 
@@ -232,7 +232,10 @@ fn change(change: &v1::Change) -> TokenStream {
             let i = index(i);
             quote!(Change::CreateIndex(#i))
         }
-        C::DropIndex(name) => quote!(Change::DropIndex(#name)),
+        C::DropIndex(i) => {
+            let i = index(i);
+            quote!(Change::DropIndex(#i))
+        }
         C::AddForeignKey(fk) => {
             let fk = foreign_key(fk);
             quote!(Change::AddForeignKey(#fk))

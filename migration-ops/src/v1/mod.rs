@@ -7,7 +7,7 @@
 
 mod sql;
 
-pub use sql::{apply, to_sql};
+pub use sql::{apply, rebuilds_on_sqlite, to_sql};
 
 /// A name or SQL fragment.
 pub type Str = &'static str;
@@ -76,7 +76,8 @@ pub enum Change {
         backfill: Option<DefaultValue>,
     },
     CreateIndex(Index),
-    DropIndex(Str),
+    /// Drops the index (its columns let MySQL re-home a foreign key that relied on it).
+    DropIndex(Index),
     AddForeignKey(ForeignKey),
     DropForeignKey(Str),
 }

@@ -3,7 +3,9 @@
 //! the table (rename, create, copy, drop) inside the migration's transaction.
 
 use sea_orm_migration::SchemaManager;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, DbErr};
+use sea_orm_migration::sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr,
+};
 use sea_orm_migration::sea_query::{
     self, Alias, ColumnDef, Expr, ForeignKeyAction, Keyword, MysqlQueryBuilder,
     PostgresQueryBuilder, QueryBuilder, SchemaStatementBuilder, SqliteQueryBuilder, StringLen,
@@ -18,15 +20,105 @@ pub fn to_sql(ops: &[Op], backend: DbBackend) -> Vec<String> {
 }
 
 /// Runs `ops` in order through the migration's connection. An error names the statement.
+///
+/// On SQLite, outside a transaction (sea-orm-migration's default there), it runs them in a
+/// transaction of its own on one connection, with foreign-key enforcement off while tables are
+/// rebuilt (SQLite's documented procedure: otherwise dropping the old table would cascade to,
+/// or retarget, the tables that reference it), then checks every foreign key before committing.
 pub async fn apply(manager: &SchemaManager<'_>, ops: &[Op]) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
     let connection = manager.get_connection();
-    for sql in to_sql(ops, manager.get_database_backend()) {
+    if backend == DbBackend::Sqlite {
+        match connection {
+            DatabaseExecutor::Connection(db) => return apply_sqlite(db, ops).await,
+            _ if ops.iter().any(rebuilds_on_sqlite) => {
+                return Err(DbErr::Migration(
+                    "this migration rebuilds a table on SQLite, which needs foreign keys off, \
+                     and SQLite cannot turn them off inside a transaction: run it outside one"
+                        .to_owned(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    for sql in to_sql(ops, backend) {
         connection
             .execute_unprepared(&sql)
             .await
-            .map_err(|error| DbErr::Migration(format!("{error}\n  while running: {sql}")))?;
+            .map_err(|error| statement_error(error, &sql))?;
     }
     Ok(())
+}
+
+fn statement_error(error: impl std::fmt::Display, sql: &str) -> DbErr {
+    DbErr::Migration(format!("{error}\n  while running: {sql}"))
+}
+
+/// Whether `op` rebuilds a table on SQLite.
+pub fn rebuilds_on_sqlite(op: &Op) -> bool {
+    matches!(op, Op::AlterTable(alter) if alter.changes.iter().any(sqlite_rebuilds))
+}
+
+async fn apply_sqlite(db: &DatabaseConnection, ops: &[Op]) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::sqlx::{self, Row};
+    let mut connection = db
+        .get_sqlite_connection_pool()
+        .acquire()
+        .await
+        .map_err(|e| DbErr::Migration(format!("cannot get a SQLite connection: {e}")))?;
+    let rebuilds = ops.iter().any(rebuilds_on_sqlite);
+    if rebuilds {
+        run_sqlite(&mut connection, "PRAGMA foreign_keys = OFF").await?;
+    }
+    run_sqlite(&mut connection, "BEGIN").await?;
+    let mut outcome = Ok(());
+    for sql in to_sql(ops, DbBackend::Sqlite) {
+        outcome = run_sqlite(&mut connection, &sql).await;
+        if outcome.is_err() {
+            break;
+        }
+    }
+    if outcome.is_ok() && rebuilds {
+        match sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *connection)
+            .await
+        {
+            Ok(violations) if violations.is_empty() => {}
+            Ok(violations) => {
+                let row = &violations[0];
+                let table: String = row.try_get(0).unwrap_or_default();
+                let parent: String = row.try_get(2).unwrap_or_default();
+                outcome = Err(DbErr::Migration(format!(
+                    "rebuilding left {} row(s) whose foreign keys point at nothing (first: a row \
+                     of `{table}` referencing `{parent}`); nothing was changed",
+                    violations.len()
+                )));
+            }
+            Err(error) => outcome = Err(statement_error(error, "PRAGMA foreign_key_check")),
+        }
+    }
+    let end = if outcome.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    let ended = run_sqlite(&mut connection, end).await;
+    if rebuilds {
+        run_sqlite(&mut connection, "PRAGMA foreign_keys = ON").await?;
+    }
+    outcome.and(ended)
+}
+
+async fn run_sqlite(
+    connection: &mut sea_orm_migration::sea_orm::sqlx::SqliteConnection,
+    sql: &str,
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::sqlx;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(connection)
+        .await
+        .map(|_| ())
+        .map_err(|error| statement_error(error, sql))
 }
 
 fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
@@ -62,12 +154,18 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
             &sea_query::Table::drop().table(iden(name)).to_owned(),
             backend,
         )],
-        Op::RenameTable { from, to } => vec![build(
-            &sea_query::Table::rename()
-                .table(iden(from), iden(to))
-                .to_owned(),
-            backend,
-        )],
+        Op::RenameTable { from, to } => {
+            let mut sql = vec![build(
+                &sea_query::Table::rename()
+                    .table(iden(from), iden(to))
+                    .to_owned(),
+                backend,
+            )];
+            if backend == DbBackend::Postgres {
+                sql.push(rename_postgres_constraints(from, to));
+            }
+            sql
+        }
         Op::AddEnumValue {
             name,
             value,
@@ -93,7 +191,7 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
                 alter
                     .changes
                     .iter()
-                    .flat_map(|change| change_sql(alter.table.name, change, backend))
+                    .flat_map(|change| change_sql(alter, change, backend))
                     .collect()
             }
         }
@@ -112,14 +210,53 @@ fn create_index_sql(table: &str, index: &Index, backend: DbBackend) -> String {
     build(&statement, backend)
 }
 
+/// PostgreSQL names a table's primary key `{table}_pkey` and an inline UNIQUE
+/// `{table}_{column}_key` (SeaORM a composite key `pk-{table}`), and keeps those names when the
+/// table is renamed; renaming them too keeps the database as a fresh `CREATE TABLE` of the new
+/// name would make it, so later changes find them.
+fn rename_postgres_constraints(from: &str, to: &str) -> String {
+    let backend = DbBackend::Postgres;
+    let (from, to) = (string_literal(backend, from), string_literal(backend, to));
+    format!(
+        "DO $migration$ DECLARE r record; BEGIN \
+         FOR r IN SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(quote_ident({to})) \
+         AND (starts_with(conname, {from} || '_') OR conname = 'pk-' || {from}) LOOP \
+         EXECUTE format('ALTER TABLE %I RENAME CONSTRAINT %I TO %I', {to}, r.conname, \
+         CASE WHEN r.conname = 'pk-' || {from} THEN 'pk-' || {to} \
+         ELSE {to} || substr(r.conname, char_length({from}) + 1) END); \
+         END LOOP; END $migration$"
+    )
+}
+
+/// Whether `column` of the altered table was UNIQUE before the change.
+fn unique_before(alter: &AlterTable, column: &str) -> bool {
+    alter
+        .changes
+        .iter()
+        .find_map(|change| match change {
+            Change::AlterColumn { from, to, .. } if to.name == column => Some(from.unique),
+            _ => None,
+        })
+        .or_else(|| {
+            alter
+                .table
+                .columns
+                .iter()
+                .find(|c| c.name == column)
+                .map(|c| c.unique)
+        })
+        .unwrap_or(false)
+}
+
 /// The statements of one change on PostgreSQL or MySQL (and SQLite's in-place changes).
-fn change_sql(table: &str, change: &Change, backend: DbBackend) -> Vec<String> {
+fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> Vec<String> {
+    let table = alter_table.table.name;
     let alter = || sea_query::Table::alter().table(iden(table)).to_owned();
     match change {
         Change::AddColumn { column, backfill } => {
             let Some(value) = backfill else {
                 return vec![build(
-                    alter().add_column(&mut column_def(column, backend, false)),
+                    alter().add_column(column_def(column, backend, false)),
                     backend,
                 )];
             };
@@ -129,7 +266,7 @@ fn change_sql(table: &str, change: &Change, backend: DbBackend) -> Vec<String> {
             };
             let mut sql = vec![
                 build(
-                    alter().add_column(&mut column_def(&nullable, backend, false)),
+                    alter().add_column(column_def(&nullable, backend, false)),
                     backend,
                 ),
                 format!(
@@ -146,7 +283,25 @@ fn change_sql(table: &str, change: &Change, backend: DbBackend) -> Vec<String> {
         }
         Change::DropColumn(name) => vec![build(alter().drop_column(iden(name)), backend)],
         Change::RenameColumn { from, to } => {
-            vec![build(alter().rename_column(iden(from), iden(to)), backend)]
+            let mut sql = vec![build(alter().rename_column(iden(from), iden(to)), backend)];
+            // The inline UNIQUE's name follows the column's on PostgreSQL and MySQL; keep it so.
+            if unique_before(alter_table, to) {
+                let table_q = quote(backend, table);
+                match backend {
+                    DbBackend::Postgres => sql.push(format!(
+                        "ALTER TABLE {table_q} RENAME CONSTRAINT {} TO {}",
+                        quote(backend, &format!("{table}_{from}_key")),
+                        quote(backend, &format!("{table}_{to}_key"))
+                    )),
+                    DbBackend::MySql => sql.push(format!(
+                        "ALTER TABLE {table_q} RENAME INDEX {} TO {}",
+                        quote(backend, from),
+                        quote(backend, to)
+                    )),
+                    _ => {}
+                }
+            }
+            sql
         }
         Change::AlterColumn { from, to, backfill } => {
             let mut sql = Vec::new();
@@ -162,13 +317,45 @@ fn change_sql(table: &str, change: &Change, backend: DbBackend) -> Vec<String> {
             sql
         }
         Change::CreateIndex(index) => vec![create_index_sql(table, index, backend)],
-        Change::DropIndex(name) => vec![build(
-            sea_query::Index::drop().name(*name).table(iden(table)),
-            backend,
-        )],
+        Change::DropIndex(index) => {
+            let drop = build(
+                sea_query::Index::drop().name(index.name).table(iden(table)),
+                backend,
+            );
+            // MySQL refuses to drop the index a foreign key relies on (it drops its own index
+            // for the key once another can serve); dropping and re-adding the key around it
+            // lets MySQL make the key's own index again.
+            let relying: Vec<&ForeignKey> = match backend {
+                DbBackend::MySql => alter_table
+                    .table
+                    .foreign_keys
+                    .iter()
+                    .filter(|fk| index.columns.starts_with(fk.columns))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut sql: Vec<String> = relying
+                .iter()
+                .map(|fk| {
+                    build(
+                        sea_query::ForeignKey::drop()
+                            .name(fk.name)
+                            .table(iden(table)),
+                        backend,
+                    )
+                })
+                .collect();
+            sql.push(drop);
+            sql.extend(
+                relying
+                    .iter()
+                    .map(|fk| build(&foreign_key_statement(table, fk), backend)),
+            );
+            sql
+        }
         Change::AddForeignKey(foreign_key) => {
-            let mut statement = foreign_key_statement(table, foreign_key);
-            vec![build(&mut statement, backend)]
+            let statement = foreign_key_statement(table, foreign_key);
+            vec![build(&statement, backend)]
         }
         Change::DropForeignKey(name) => vec![build(
             sea_query::ForeignKey::drop().name(*name).table(iden(table)),
@@ -219,13 +406,13 @@ fn alter_column_sql(table: &str, from: &Column, to: &Column, backend: DbBackend)
                 let ty = type_sql(backend, &to.ty);
                 sql.push(alter(format!("TYPE {ty} USING {column_q}::{ty}")));
             }
-            if from.default != to.default {
-                if let Some(default) = &to.default {
-                    sql.push(alter(format!(
-                        "SET DEFAULT {}",
-                        value_sql(backend, default)
-                    )));
-                }
+            if from.default != to.default
+                && let Some(default) = &to.default
+            {
+                sql.push(alter(format!(
+                    "SET DEFAULT {}",
+                    value_sql(backend, default)
+                )));
             }
             if from.null != to.null {
                 sql.push(alter(
@@ -305,14 +492,15 @@ fn sqlite_rebuilds(change: &Change) -> bool {
     }
 }
 
-/// SQLite's table rebuild (its documented procedure for changes `ALTER TABLE` cannot make),
-/// made safe inside a transaction: with `legacy_alter_table` on, renaming the old table aside
-/// leaves other tables' foreign keys pointing at the name, which the new table then takes, so
-/// dropping the old table cascades to nothing.
+/// SQLite's table rebuild, its documented procedure for the changes `ALTER TABLE` cannot make:
+/// create the new table under a temporary name, copy the rows (renamed columns from their old
+/// names, backfilled ones from their value), drop the old table, give the new one its name,
+/// create its indexes. [`apply`] runs it with foreign keys off, so that dropping the old table
+/// neither cascades nor retargets the tables that reference it.
 fn rebuild_sqlite_table(alter: &AlterTable) -> Vec<String> {
     let backend = DbBackend::Sqlite;
     let table = &alter.table;
-    let old = format!("__migration_old_{}", table.name);
+    let new = format!("__migration_new_{}", table.name);
     let mut targets = Vec::new();
     let mut sources = Vec::new();
     for column in table.columns.iter() {
@@ -344,28 +532,31 @@ fn rebuild_sqlite_table(alter: &AlterTable) -> Vec<String> {
             sources.push(source);
         }
     }
-    let bare = Table {
-        indexes: &[],
-        ..*table
-    };
+    let mut statement = create_table_statement(
+        &Table {
+            indexes: &[],
+            ..*table
+        },
+        backend,
+    );
+    statement.table(iden(&new));
     let mut sql = vec![
-        "PRAGMA legacy_alter_table = ON".to_owned(),
-        build(
-            &sea_query::Table::rename()
-                .table(iden(table.name), iden(&old))
-                .to_owned(),
-            backend,
-        ),
-        build(&create_table_statement(&bare, backend), backend),
+        build(&statement, backend),
         format!(
             "INSERT INTO {} ({}) SELECT {} FROM {}",
-            quote(backend, table.name),
+            quote(backend, &new),
             targets.join(", "),
             sources.join(", "),
-            quote(backend, &old)
+            quote(backend, table.name)
         ),
         build(
-            &sea_query::Table::drop().table(iden(&old)).to_owned(),
+            &sea_query::Table::drop().table(iden(table.name)).to_owned(),
+            backend,
+        ),
+        build(
+            &sea_query::Table::rename()
+                .table(iden(&new), iden(table.name))
+                .to_owned(),
             backend,
         ),
     ];
@@ -375,7 +566,6 @@ fn rebuild_sqlite_table(alter: &AlterTable) -> Vec<String> {
             .iter()
             .map(|index| create_index_sql(table.name, index, backend)),
     );
-    sql.push("PRAGMA legacy_alter_table = OFF".to_owned());
     sql
 }
 
@@ -460,7 +650,7 @@ fn create_table_statement(table: &Table, backend: DbBackend) -> TableCreateState
     };
     for column in table.columns.iter() {
         let primary_key = single_primary_key == Some(column.name);
-        statement.col(&mut column_def(column, backend, primary_key));
+        statement.col(column_def(column, backend, primary_key));
     }
     if table.primary_key.len() > 1 {
         let mut primary_key = sea_query::Index::create();

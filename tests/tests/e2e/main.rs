@@ -6,3 +6,4 @@
 mod fidelity;
 mod generate;
 mod post_migration;
+mod roundtrip;
