@@ -411,12 +411,23 @@ fn space_items(source: &str) -> String {
     for line in source.lines() {
         if let Some(previous) = previous {
             let top_level = !line.starts_with([' ', '}', ')', ']']) && !line.is_empty();
+            // Between the methods of an impl block, as rustfmt leaves hand-written code.
+            let next_method = previous == "    }"
+                && [
+                    "    fn ",
+                    "    async fn ",
+                    "    pub fn ",
+                    "    ///",
+                    "    #[",
+                ]
+                .iter()
+                .any(|start| line.starts_with(start));
             let ends_item = previous.starts_with("//!") && !line.starts_with("//!")
                 || !previous.starts_with(' ') && previous.ends_with(['}', ';']);
             let same_group = ["use ", "mod ", "pub use "]
                 .iter()
                 .any(|kind| previous.starts_with(kind) && line.starts_with(kind));
-            if top_level && ends_item && !same_group {
+            if (top_level && ends_item && !same_group) || next_method {
                 out.push('\n');
             }
         }

@@ -23,13 +23,15 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         apply(manager, UP).await
     }
+
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         apply(manager, DOWN).await
     }
-    /// One transaction per migration where the database allows it (PostgreSQL and
-    /// SQLite; MySQL commits each DDL statement by itself).
+
+    /// The default: sea-orm-migration runs it in a transaction on PostgreSQL, and
+    /// `apply` runs it in one of its own on SQLite; MySQL commits each DDL statement.
     fn use_transaction(&self) -> Option<bool> {
-        Some(true)
+        None
     }
 }
 

@@ -22,6 +22,11 @@ mod corpus_migration;
 
 const GOLDEN: &str = "golden/m20260101_000000_corpus.rs";
 
+#[path = "../../golden/m20260102_000000_corpus_changes.rs"]
+mod corpus_changes_migration;
+
+const GOLDEN_CHANGES: &str = "golden/m20260102_000000_corpus_changes.rs";
+
 fn corpus_schema() -> Schema {
     source::load(corpus::visit_all).expect("the corpus loads")
 }
@@ -161,33 +166,110 @@ fn corpus_generation() -> Generation {
     .expect("the corpus is a change from nothing")
 }
 
-/// The golden file is the corpus migration as rendered; it is compiled into this test binary.
-/// After an intended change to rendering, refresh it with `UPDATE_GOLDEN=1 cargo test`.
-#[test]
-fn the_rendered_corpus_migration_matches_its_reviewed_golden_file() {
-    let generation = corpus_generation();
+/// The corpus after a set of everyday changes: a column added, one dropped, one renamed
+/// (`renamed_from`), a default changed, an index added, a foreign key removed, a table renamed.
+fn corpus_changes() -> (Schema, diff::Options) {
+    let mut schema = corpus_schema();
+    let options = schema.tables.get_mut("options").unwrap();
+    let mut subtitle = options.columns[1].clone();
+    subtitle.name = "subtitle".to_owned();
+    subtitle.null = true;
+    subtitle.default = None;
+    options.columns.push(subtitle);
+    let status = options
+        .columns
+        .iter_mut()
+        .find(|c| c.name == "status")
+        .unwrap();
+    status.default = Some(generator::model::DefaultValue::String("pending".to_owned()));
+    schema
+        .tables
+        .get_mut("all_types")
+        .unwrap()
+        .columns
+        .retain(|c| c.name != "optional_string");
+    let author = schema.tables.get_mut("author").unwrap();
+    let email = author
+        .columns
+        .iter_mut()
+        .find(|c| c.name == "email")
+        .unwrap();
+    email.name = "contact_email".to_owned();
+    email.renamed_from = Some("email".to_owned());
+    schema
+        .tables
+        .get_mut("book")
+        .unwrap()
+        .indexes
+        .push(generator::model::Index {
+            name: "idx-book-title".to_owned(),
+            columns: vec!["title".to_owned()],
+            unique: false,
+        });
+    schema
+        .tables
+        .get_mut("membership")
+        .unwrap()
+        .foreign_keys
+        .retain(|fk| fk.ref_table != "book");
+    let enums = schema.tables.remove("enums").unwrap();
+    schema.tables.insert("moods".to_owned(), enums);
+    let options = diff::Options {
+        allow_destructive: true,
+        table_renames: [("enums".to_owned(), "moods".to_owned())].into(),
+        ..diff::Options::default()
+    };
+    (schema, options)
+}
+
+fn corpus_changes_generation() -> Generation {
+    let recorded = Recorded {
+        migrations: vec!["m20260101_000000_corpus".to_owned()],
+        snapshot: Some(generator::snapshot::Snapshot {
+            format: generator::snapshot::FORMAT,
+            migration: "m20260101_000000_corpus".to_owned(),
+            schema: corpus_schema(),
+        }),
+    };
+    let (schema, options) = corpus_changes();
+    let naming = Naming {
+        timestamp: Some("20260102_000000".to_owned()),
+        name: Some("corpus_changes".to_owned()),
+    };
+    generate::prepare(
+        &MigrationDir::new("unused"),
+        &recorded,
+        &schema,
+        &options,
+        &naming,
+    )
+    .unwrap()
+    .expect("the changes are changes")
+}
+
+/// A golden file is a migration as rendered, reviewed like code and compiled into this test
+/// binary. After an intended change to rendering, refresh with `UPDATE_GOLDEN=1 cargo test`.
+fn assert_matches_golden(golden: &str, generation: &Generation) {
     let rendered = &generation.files[0].1;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(golden);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, rendered).unwrap();
     }
-    let golden = std::fs::read_to_string(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
     assert!(
-        golden == *rendered,
-        "{GOLDEN} differs from the rendering; review and refresh with UPDATE_GOLDEN=1"
+        text == *rendered,
+        "{golden} differs from the rendering; review and refresh with UPDATE_GOLDEN=1"
     );
 }
 
-#[test]
-fn the_compiled_corpus_migration_holds_exactly_the_data_it_was_rendered_from() {
-    let generation = corpus_generation();
-    let generator::render::Down::Ops(down) = &generation.down else {
-        panic!("creating tables can be undone");
+/// The compiled file's `UP` and `DOWN` equal the data the file was rendered from.
+fn assert_compiled_data(up: &[v1::Op], down: &[v1::Op], generation: &Generation) {
+    let generator::render::Down::Ops(rendered_down) = &generation.down else {
+        panic!("these changes can be undone");
     };
-    for (compiled, rendered_from, what) in [
-        (corpus_migration::UP, &generation.up, "UP"),
-        (corpus_migration::DOWN, down, "DOWN"),
-    ] {
+    for (compiled, rendered_from, what) in
+        [(up, &generation.up, "UP"), (down, rendered_down, "DOWN")]
+    {
         assert_eq!(
             compiled.len(),
             rendered_from.len(),
@@ -202,11 +284,38 @@ fn the_compiled_corpus_migration_holds_exactly_the_data_it_was_rendered_from() {
     }
 }
 
+#[test]
+fn the_rendered_corpus_migration_matches_its_reviewed_golden_file() {
+    assert_matches_golden(GOLDEN, &corpus_generation());
+}
+
+#[test]
+fn the_rendered_corpus_changes_match_their_reviewed_golden_file() {
+    assert_matches_golden(GOLDEN_CHANGES, &corpus_changes_generation());
+}
+
+#[test]
+fn the_compiled_corpus_migrations_hold_exactly_the_data_they_were_rendered_from() {
+    assert_compiled_data(
+        corpus_migration::UP,
+        corpus_migration::DOWN,
+        &corpus_generation(),
+    );
+    assert_compiled_data(
+        corpus_changes_migration::UP,
+        corpus_changes_migration::DOWN,
+        &corpus_changes_generation(),
+    );
+}
+
 struct CorpusMigrator;
 
 impl MigratorTrait for CorpusMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(corpus_migration::Migration)]
+        vec![
+            Box::new(corpus_migration::Migration),
+            Box::new(corpus_changes_migration::Migration),
+        ]
     }
 }
 
@@ -215,7 +324,7 @@ async fn corpus_migration_runs_up_and_down(backend: Backend) {
         return;
     };
     let connection = &db.connection;
-    CorpusMigrator::up(connection, None).await.unwrap();
+    CorpusMigrator::up(connection, Some(1)).await.unwrap();
     let db_backend = backend.db_backend();
 
     // Only the columns without a default; every default must come from the database.
@@ -267,6 +376,18 @@ async fn corpus_migration_runs_up_and_down(backend: Backend) {
         "unique key (pair_a, pair_b) let a duplicate through"
     );
 
+    // The follow-up migration, up and down, through sea-orm-migration; rows survive both ways.
+    CorpusMigrator::up(connection, None).await.unwrap();
+    let status = connection
+        .query_one_raw(Statement::from_string(
+            db_backend,
+            "SELECT status, renamed_in_db FROM options WHERE slug = 's'",
+        ))
+        .await
+        .unwrap()
+        .expect("the row survived the changes");
+    assert_eq!(status.try_get::<String>("", "status").unwrap(), "draft");
+    CorpusMigrator::down(connection, Some(1)).await.unwrap();
     CorpusMigrator::down(connection, None).await.unwrap();
     let manager = sea_orm_migration::SchemaManager::new(connection);
     for table in corpus_schema().tables.keys() {
