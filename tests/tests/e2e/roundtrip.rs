@@ -758,3 +758,100 @@ async fn random_schema_changes_round_trip_on_postgres() {
 async fn random_schema_changes_round_trip_on_mariadb() {
     round_trip(Backend::MySql).await;
 }
+
+/// A value added to a native enum: `ALTER TYPE … ADD VALUE … BEFORE` on PostgreSQL, a new
+/// `ENUM(…)` column type on MySQL, nothing on SQLite; on each, a row can then hold it.
+async fn an_added_enum_value_can_be_stored(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend, "enum_value").await else {
+        return;
+    };
+    let mood = |values: &[&str]| ColumnType::Enum {
+        name: "mood".to_owned(),
+        variants: values.iter().map(|v| (*v).to_owned()).collect(),
+    };
+    let schema = |values: &[&str]| {
+        let mut id = column("id", ColumnType::Integer);
+        id.auto_increment = true;
+        Schema {
+            enums: [(
+                "mood".to_owned(),
+                values.iter().map(|v| (*v).to_owned()).collect(),
+            )]
+            .into(),
+            tables: [(
+                "feeling".to_owned(),
+                Table {
+                    columns: vec![id, column("mood", mood(values))],
+                    primary_key: vec!["id".to_owned()],
+                    ..Table::default()
+                },
+            )]
+            .into(),
+        }
+    };
+    let (a, b) = (schema(&["happy", "sad"]), schema(&["happy", "calm", "sad"]));
+    let connection = &db.connection;
+    run(
+        connection,
+        &diff::diff(&Schema::default(), &a, &Options::default()).unwrap(),
+    )
+    .await
+    .unwrap();
+    connection
+        .execute_unprepared("INSERT INTO feeling (mood) VALUES ('sad')")
+        .await
+        .unwrap();
+    let up = diff::diff(&a, &b, &Options::default()).unwrap();
+    assert!(matches!(up[0], Operation::AddEnumValue { .. }), "{up:?}");
+    run(connection, &up).await.unwrap();
+    connection
+        .execute_unprepared("INSERT INTO feeling (mood) VALUES ('calm')")
+        .await
+        .unwrap();
+    let rows = connection
+        .query_all_raw(Statement::from_string(
+            backend.db_backend(),
+            match backend {
+                Backend::Postgres => "SELECT mood::text AS mood FROM feeling ORDER BY id",
+                _ => "SELECT mood FROM feeling ORDER BY id",
+            },
+        ))
+        .await
+        .unwrap();
+    let moods: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get("", "mood").unwrap())
+        .collect();
+    assert_eq!(moods, ["sad", "calm"]);
+    if backend == Backend::Postgres {
+        let order = connection
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT enumlabel::text AS label FROM pg_enum JOIN pg_type ON pg_type.oid = enumtypid \
+                 WHERE typname = 'mood' ORDER BY enumsortorder",
+            ))
+            .await
+            .unwrap();
+        let labels: Vec<String> = order
+            .iter()
+            .map(|r| r.try_get("", "label").unwrap())
+            .collect();
+        assert_eq!(labels, ["happy", "calm", "sad"]);
+    }
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_added_enum_value_can_be_stored_on_sqlite() {
+    an_added_enum_value_can_be_stored(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_added_enum_value_can_be_stored_on_postgres() {
+    an_added_enum_value_can_be_stored(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_added_enum_value_can_be_stored_on_mariadb() {
+    an_added_enum_value_can_be_stored(Backend::MySql).await;
+}
