@@ -86,6 +86,8 @@ pub fn prepare(
     });
     let mut migrations = recorded.migrations.clone();
     migrations.push(name.clone());
+    let mut generated = recorded.generated.clone();
+    generated.push(name.clone());
     let snapshot = Snapshot {
         format: snapshot::FORMAT,
         migration: name.clone(),
@@ -93,7 +95,10 @@ pub fn prepare(
     };
     let files = vec![
         (dir.migration_path(&name), source),
-        (dir.lib_path(), render::migrator_list(&migrations)),
+        (
+            dir.lib_path(),
+            render::migrator_list(&migrations, &generated),
+        ),
         (dir.snapshot_path(), snapshot::print(&snapshot)),
     ];
     Ok(Some(Generation {
@@ -127,7 +132,10 @@ pub fn prepare_hand_written(
     migrations.push(name.clone());
     let files = vec![
         (dir.migration_path(&name), render::hand_written_file(&name)),
-        (dir.lib_path(), render::migrator_list(&migrations)),
+        (
+            dir.lib_path(),
+            render::migrator_list(&migrations, &recorded.generated),
+        ),
     ];
     Ok(Generation {
         name,

@@ -22,6 +22,8 @@ pub struct MigrationDir {
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub migrations: Vec<String>,
+    /// Those of `migrations` that the generator wrote (the others are hand-written).
+    pub generated: Vec<String>,
     pub snapshot: Option<Snapshot>,
 }
 
@@ -53,6 +55,7 @@ impl MigrationDir {
     /// Reads the migrations and the snapshot, and checks that they agree.
     pub fn read(&self) -> Result<Recorded, Error> {
         let migrations = self.migrations()?;
+        let generated: Vec<String> = self.generated(&migrations)?.into_iter().cloned().collect();
         let path = self.snapshot_path();
         let snapshot = match self.read_existing(&path)? {
             Some(text) => Some(snapshot::parse(&text, &path)?),
@@ -64,7 +67,7 @@ impl MigrationDir {
         };
         match &snapshot {
             None => {
-                if let Some(generated) = self.generated(&migrations)?.first() {
+                if let Some(generated) = generated.first() {
                     return Err(layout_error(format!(
                         "{} is missing but generated migration {generated} exists; restore the \
                          snapshot from version control",
@@ -81,7 +84,7 @@ impl MigrationDir {
                         snapshot.migration
                     )));
                 };
-                if let Some(later) = self.generated(&migrations[at + 1..])?.first() {
+                if let Some(later) = migrations[at + 1..].iter().find(|m| generated.contains(m)) {
                     return Err(layout_error(format!(
                         "generated migration {later} is newer than the state {} records \
                          (after {}); the snapshot is stale, e.g. from a merge: restore the \
@@ -94,6 +97,7 @@ impl MigrationDir {
         }
         Ok(Recorded {
             migrations,
+            generated,
             snapshot,
         })
     }

@@ -11,4 +11,5 @@
 //! feature that would change the SQL of existing data goes into a new module (`v2`), never into
 //! `v1`.
 
+pub mod runner;
 pub mod v1;

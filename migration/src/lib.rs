@@ -13,3 +13,12 @@ impl MigratorTrait for Migrator {
         vec![Box::new(m20261127_180000_create_posts::Migration)]
     }
 }
+
+/// The checksum of each generated migration's schema data, which the runner records
+/// when it applies one and compares on every later run.
+pub fn checksums() -> Vec<(&'static str, String)> {
+    vec![(
+        "m20261127_180000_create_posts",
+        migration_ops::v1::checksum(m20261127_180000_create_posts::UP),
+    )]
+}

@@ -28,10 +28,10 @@ impl MigrationTrait for Migration {
         apply(manager, DOWN).await
     }
 
-    /// The default: sea-orm-migration runs it in a transaction on PostgreSQL, and
-    /// `apply` runs it in one of its own on SQLite; MySQL commits each DDL statement.
+    /// One transaction for the migration and its bookkeeping row, where the database
+    /// allows it (PostgreSQL and SQLite; MySQL commits each DDL statement by itself).
     fn use_transaction(&self) -> Option<bool> {
-        None
+        Some(true)
     }
 }
 

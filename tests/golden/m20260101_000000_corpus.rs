@@ -5,10 +5,10 @@
 //! + enum mood (happy, sad)
 //! + table all_types (id, i8, i16, i32, i64, u8, … 25 more)
 //! + table author (id, email, display_name)
-//! + table enums (id, mood, optional_mood, size, priority)
-//! + table options (id, status, quoted, answer, negative, ratio, … 12 more)
 //! + table book (id, author_id, editor_id, title)
+//! + table enums (id, mood, optional_mood, size, priority)
 //! + table membership (author_id, book_id, role)
+//! + table options (id, status, quoted, answer, negative, ratio, … 12 more)
 //! ```
 
 use migration_ops::v1::*;
@@ -34,10 +34,10 @@ impl MigrationTrait for Migration {
         apply(manager, DOWN).await
     }
 
-    /// The default: sea-orm-migration runs it in a transaction on PostgreSQL, and
-    /// `apply` runs it in one of its own on SQLite; MySQL commits each DDL statement.
+    /// One transaction for the migration and its bookkeeping row, where the database
+    /// allows it (PostgreSQL and SQLite; MySQL commits each DDL statement by itself).
     fn use_transaction(&self) -> Option<bool> {
-        None
+        Some(true)
     }
 }
 
@@ -97,6 +97,26 @@ pub const UP: &[Op] = &[
     ),
     Op::CreateTable(
         table(
+            "book",
+            &[
+                column("id", ColumnType::Integer).auto_increment(),
+                column("author_id", ColumnType::BigInteger),
+                column("editor_id", ColumnType::BigInteger).null(),
+                column("title", ColumnType::String(Len::None)),
+            ],
+        )
+        .primary_key(&["id"])
+        .foreign_keys(&[foreign_key(
+            "fk-book-author_id",
+            &["author_id"],
+            "author",
+            &["id"],
+        )
+        .on_delete(Action::Cascade)
+        .on_update(Action::Restrict)]),
+    ),
+    Op::CreateTable(
+        table(
             "enums",
             &[
                 column("id", ColumnType::Integer).auto_increment(),
@@ -120,6 +140,24 @@ pub const UP: &[Op] = &[
             ],
         )
         .primary_key(&["id"]),
+    ),
+    Op::CreateTable(
+        table(
+            "membership",
+            &[
+                column("author_id", ColumnType::BigInteger),
+                column("book_id", ColumnType::Integer),
+                column("role", ColumnType::String(Len::None)),
+            ],
+        )
+        .primary_key(&["author_id", "book_id"])
+        .foreign_keys(&[
+            foreign_key("fk-membership-author_id", &["author_id"], "author", &["id"])
+                .on_delete(Action::Cascade)
+                .on_update(Action::NoAction),
+            foreign_key("membership_book_fk", &["book_id"], "book", &["id"])
+                .on_delete(Action::Restrict),
+        ]),
     ),
     Op::CreateTable(
         table(
@@ -156,51 +194,13 @@ pub const UP: &[Op] = &[
             index("idx-options-pair", &["pair_a", "pair_b"]).unique(),
         ]),
     ),
-    Op::CreateTable(
-        table(
-            "book",
-            &[
-                column("id", ColumnType::Integer).auto_increment(),
-                column("author_id", ColumnType::BigInteger),
-                column("editor_id", ColumnType::BigInteger).null(),
-                column("title", ColumnType::String(Len::None)),
-            ],
-        )
-        .primary_key(&["id"])
-        .foreign_keys(&[foreign_key(
-            "fk-book-author_id",
-            &["author_id"],
-            "author",
-            &["id"],
-        )
-        .on_delete(Action::Cascade)
-        .on_update(Action::Restrict)]),
-    ),
-    Op::CreateTable(
-        table(
-            "membership",
-            &[
-                column("author_id", ColumnType::BigInteger),
-                column("book_id", ColumnType::Integer),
-                column("role", ColumnType::String(Len::None)),
-            ],
-        )
-        .primary_key(&["author_id", "book_id"])
-        .foreign_keys(&[
-            foreign_key("fk-membership-author_id", &["author_id"], "author", &["id"])
-                .on_delete(Action::Cascade)
-                .on_update(Action::NoAction),
-            foreign_key("membership_book_fk", &["book_id"], "book", &["id"])
-                .on_delete(Action::Restrict),
-        ]),
-    ),
 ];
 
 pub const DOWN: &[Op] = &[
-    Op::DropTable("membership"),
-    Op::DropTable("book"),
     Op::DropTable("options"),
+    Op::DropTable("membership"),
     Op::DropTable("enums"),
+    Op::DropTable("book"),
     Op::DropTable("author"),
     Op::DropTable("all_types"),
     Op::DropEnum("mood"),

@@ -4,7 +4,7 @@
 
 use sea_orm_migration::SchemaManager;
 use sea_orm_migration::sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr,
+    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr, Statement,
 };
 use sea_orm_migration::sea_query::{
     self, Alias, ColumnDef, Expr, ForeignKeyAction, Keyword, MysqlQueryBuilder,
@@ -28,26 +28,61 @@ pub fn to_sql(ops: &[Op], backend: DbBackend) -> Vec<String> {
 pub async fn apply(manager: &SchemaManager<'_>, ops: &[Op]) -> Result<(), DbErr> {
     let backend = manager.get_database_backend();
     let connection = manager.get_connection();
+    let rebuilds = backend == DbBackend::Sqlite && ops.iter().any(rebuilds_on_sqlite);
     if backend == DbBackend::Sqlite {
-        match connection {
-            DatabaseExecutor::Connection(db) => return apply_sqlite(db, ops).await,
-            _ if ops.iter().any(rebuilds_on_sqlite) => {
-                return Err(DbErr::Migration(
-                    "this migration rebuilds a table on SQLite, which needs foreign keys off, \
-                     and SQLite cannot turn them off inside a transaction: run it outside one"
-                        .to_owned(),
-                ));
-            }
-            _ => {}
+        if let DatabaseExecutor::Connection(db) = connection {
+            return apply_sqlite(db, ops).await;
+        }
+        if rebuilds && sqlite_foreign_keys_on(connection).await? {
+            return Err(DbErr::Migration(
+                "this migration rebuilds a table on SQLite, which needs foreign keys off, and \
+                 SQLite cannot turn them off inside a transaction: run it with the project's \
+                 runner (`cargo run -p migration -- up`), which turns them off first"
+                    .to_owned(),
+            ));
         }
     }
-    for sql in to_sql(ops, backend) {
-        connection
-            .execute_unprepared(&sql)
-            .await
-            .map_err(|error| statement_error(error, &sql))?;
+    let statements = to_sql(ops, backend);
+    let count = statements.len();
+    for (at, sql) in statements.iter().enumerate() {
+        connection.execute_unprepared(sql).await.map_err(|error| {
+            statement_error(error, &format!("statement {} of {count}: {sql}", at + 1))
+        })?;
+    }
+    if rebuilds {
+        check_sqlite_foreign_keys(connection).await?;
     }
     Ok(())
+}
+
+async fn sqlite_foreign_keys_on(connection: &DatabaseExecutor<'_>) -> Result<bool, DbErr> {
+    let row = connection
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA foreign_keys",
+        ))
+        .await?;
+    Ok(row.and_then(|row| row.try_get_by_index::<i32>(0).ok()) == Some(1))
+}
+
+/// Fails when a row's foreign key points at nothing (possible after a rebuild with keys off).
+async fn check_sqlite_foreign_keys(connection: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let violations = connection
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA foreign_key_check",
+        ))
+        .await?;
+    match violations.first() {
+        None => Ok(()),
+        Some(row) => Err(DbErr::Migration(format!(
+            "rebuilding left {} row(s) whose foreign keys point at nothing (first: a row of `{}` \
+             referencing `{}`)",
+            violations.len(),
+            row.try_get_by_index::<String>(0).unwrap_or_default(),
+            row.try_get_by_index::<String>(2).unwrap_or_default()
+        ))),
+    }
 }
 
 fn statement_error(error: impl std::fmt::Display, sql: &str) -> DbErr {

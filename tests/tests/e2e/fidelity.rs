@@ -149,6 +149,7 @@ fn renamed_from_stays_out_of_the_mysql_column_comment() {
 fn corpus_generation() -> Generation {
     let recorded = Recorded {
         migrations: Vec::new(),
+        generated: Vec::new(),
         snapshot: None,
     };
     let naming = Naming {
@@ -225,6 +226,7 @@ fn corpus_changes() -> (Schema, diff::Options) {
 fn corpus_changes_generation() -> Generation {
     let recorded = Recorded {
         migrations: vec!["m20260101_000000_corpus".to_owned()],
+        generated: vec!["m20260101_000000_corpus".to_owned()],
         snapshot: Some(generator::snapshot::Snapshot {
             format: generator::snapshot::FORMAT,
             migration: "m20260101_000000_corpus".to_owned(),

@@ -1,0 +1,486 @@
+//! The safe runner: applies pending migrations the way a deploy needs, around sea-orm-migration's
+//! own `Migrator`, for `cargo run -p migration -- up` and the app's start-up alike.
+//!
+//! - **One lock for the whole run**, on a dedicated connection that nothing else uses:
+//!   `pg_advisory_lock` on PostgreSQL, `GET_LOCK` on MySQL/MariaDB, an exclusive file lock
+//!   beside the database file on SQLite. The wait is bounded (60 s by default); a timeout names
+//!   the holder. The lock is released on every path, errors included, and dies with the
+//!   connection (or process) if the runner is killed.
+//! - **The applied set is read after the lock is taken**, so instances that waited find nothing
+//!   left to do and start normally.
+//! - **Checksums**: each applied generated migration's schema data is hashed and recorded; a run
+//!   refuses to start when an applied migration's data changed since.
+//! - **MySQL failures are recorded**: MySQL commits DDL statement by statement, so a migration
+//!   that fails halfway leaves part of it applied. The runner records which migration failed at
+//!   which statement and refuses later runs until a person has looked, instead of re-running
+//!   statements that already ran.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::sea_orm::sqlx::{self, Connection as _, Row as _};
+use sea_orm_migration::sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+};
+
+/// How the runner waits and what it checks.
+#[derive(Debug, Clone)]
+pub struct RunnerOptions {
+    /// How long to wait for another process's run to finish (default 60 s).
+    pub lock_timeout: Duration,
+    /// The expected checksum of each generated migration, by name (the generated
+    /// `migration::checksums()`); migrations not listed are not checked.
+    pub checksums: Vec<(&'static str, String)>,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        RunnerOptions {
+            lock_timeout: Duration::from_secs(60),
+            checksums: Vec::new(),
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Migrations this run applied, in order.
+    pub applied: Vec<String>,
+    /// Migrations that were applied already.
+    pub already_applied: usize,
+}
+
+/// Why a run stopped. Every variant says what to do next.
+#[derive(Debug)]
+pub enum RunError {
+    /// Another run held the lock for the whole wait.
+    LockTimeout { waited: Duration, holder: String },
+    /// An applied migration's data is not what was applied.
+    Edited {
+        migration: String,
+        recorded: String,
+        now: String,
+    },
+    /// A migration failed on MySQL earlier and left part of its statements applied.
+    FailedEarlier { migration: String, error: String },
+    /// A migration failed now; `applied` lists those applied before it in this run.
+    Migration {
+        migration: String,
+        error: DbErr,
+        applied: Vec<String>,
+    },
+    /// The database could not be reached or queried.
+    Database(DbErr),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::LockTimeout { waited, holder } => write!(
+                f,
+                "another migration run still holds the migration lock after {}s ({holder}); \
+                 wait for it to finish, or raise the wait with --lock-timeout",
+                waited.as_secs()
+            ),
+            RunError::Edited {
+                migration,
+                recorded,
+                now,
+            } => write!(
+                f,
+                "migration {migration} was edited after it was applied (applied {recorded}, \
+                 now {now}); restore it from version control, and make further changes in a new \
+                 migration"
+            ),
+            RunError::FailedEarlier { migration, error } => write!(
+                f,
+                "migration {migration} failed earlier and MySQL kept the statements it had \
+                 run: {error}\nRecover by hand: undo what it applied (or finish it), then delete \
+                 its row: DELETE FROM {JOURNAL_TABLE} WHERE version = '{migration}'"
+            ),
+            RunError::Migration {
+                migration,
+                error,
+                applied,
+            } => {
+                write!(f, "migration {migration} failed: {error}")?;
+                if !applied.is_empty() {
+                    write!(
+                        f,
+                        "\n(applied before it in this run: {})",
+                        applied.join(", ")
+                    )?;
+                }
+                Ok(())
+            }
+            RunError::Database(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<DbErr> for RunError {
+    fn from(error: DbErr) -> Self {
+        RunError::Database(error)
+    }
+}
+
+const CHECKSUM_TABLE: &str = "seaql_migrations_checksums";
+const JOURNAL_TABLE: &str = "seaql_migrations_failures";
+
+/// Applies every pending migration of `M` to the database at `url`, safely (see the module
+/// doc). Returns what it applied.
+pub async fn up<M: MigratorTrait>(url: &str, options: &RunnerOptions) -> Result<Report, RunError> {
+    let backend = backend_of(url)?;
+    let lock = Lock::acquire(url, backend, options.lock_timeout).await?;
+    let result = run_locked::<M>(url, backend, options).await;
+    lock.release().await;
+    result
+}
+
+fn backend_of(url: &str) -> Result<DbBackend, RunError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DbBackend::Postgres)
+    } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        Ok(DbBackend::MySql)
+    } else if url.starts_with("sqlite:") {
+        Ok(DbBackend::Sqlite)
+    } else {
+        Err(RunError::Database(DbErr::Custom(format!(
+            "unsupported database URL {url:?}: expected postgres://, mysql:// or sqlite:"
+        ))))
+    }
+}
+
+async fn run_locked<M: MigratorTrait>(
+    url: &str,
+    backend: DbBackend,
+    options: &RunnerOptions,
+) -> Result<Report, RunError> {
+    let mut connect = ConnectOptions::new(url.to_owned());
+    if backend == DbBackend::Sqlite {
+        // One connection, so the session setting below holds for every statement.
+        connect.max_connections(1);
+    }
+    connect.sqlx_logging(false);
+    let db = Database::connect(connect).await?;
+    if backend == DbBackend::Sqlite {
+        // Table rebuilds need foreign keys off, and SQLite ignores this inside a transaction;
+        // `v1::apply` checks every key before each migration commits.
+        db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
+    }
+    let result = run_pending::<M>(&db, backend, options).await;
+    if backend == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA foreign_keys = ON").await.ok();
+    }
+    db.close().await.ok();
+    result
+}
+
+async fn run_pending<M: MigratorTrait>(
+    db: &DatabaseConnection,
+    backend: DbBackend,
+    options: &RunnerOptions,
+) -> Result<Report, RunError> {
+    let text = match backend {
+        DbBackend::MySql => "varchar(255)",
+        _ => "varchar",
+    };
+    db.execute_unprepared(&format!(
+        "CREATE TABLE IF NOT EXISTS {CHECKSUM_TABLE} (version {text} NOT NULL PRIMARY KEY, \
+         checksum {text} NOT NULL)"
+    ))
+    .await?;
+    if backend == DbBackend::MySql {
+        db.execute_unprepared(&format!(
+            "CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (version {text} NOT NULL PRIMARY KEY, \
+             error text NOT NULL)"
+        ))
+        .await?;
+        let failed = db
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!("SELECT version, error FROM {JOURNAL_TABLE} LIMIT 1"),
+            ))
+            .await?;
+        if let Some(row) = failed {
+            return Err(RunError::FailedEarlier {
+                migration: row.try_get("", "version")?,
+                error: row.try_get("", "error")?,
+            });
+        }
+    }
+
+    // Read after the lock: whatever another instance applied while this one waited counts.
+    let applied = M::get_applied_migrations(db).await?;
+    let recorded = recorded_checksums(db, backend).await?;
+    for migration in &applied {
+        let name = migration.name();
+        let Some((_, expected)) = options.checksums.iter().find(|(n, _)| *n == name) else {
+            continue;
+        };
+        match recorded.iter().find(|(n, _)| n == name) {
+            Some((_, checksum)) if checksum != expected => {
+                return Err(RunError::Edited {
+                    migration: name.to_owned(),
+                    recorded: checksum.clone(),
+                    now: expected.clone(),
+                });
+            }
+            Some(_) => {}
+            // Applied before checksums were kept: adopt what is there now.
+            None => record_checksum(db, backend, name, expected).await?,
+        }
+    }
+
+    let mut report = Report {
+        applied: Vec::new(),
+        already_applied: applied.len(),
+    };
+    for pending in M::get_pending_migrations(db).await? {
+        let name = pending.name().to_owned();
+        let outcome = M::up(db, Some(1)).await;
+        if let Err(error) = outcome {
+            if backend == DbBackend::MySql {
+                record_failure(db, &name, &error).await?;
+            }
+            return Err(RunError::Migration {
+                migration: name,
+                error,
+                applied: report.applied,
+            });
+        }
+        if let Some((_, checksum)) = options.checksums.iter().find(|(n, _)| *n == name) {
+            record_checksum(db, backend, &name, checksum).await?;
+        }
+        report.applied.push(name);
+    }
+    Ok(report)
+}
+
+async fn recorded_checksums(
+    db: &DatabaseConnection,
+    backend: DbBackend,
+) -> Result<Vec<(String, String)>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!("SELECT version, checksum FROM {CHECKSUM_TABLE}"),
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("", "version")?, row.try_get("", "checksum")?)))
+        .collect()
+}
+
+async fn record_checksum(
+    db: &DatabaseConnection,
+    backend: DbBackend,
+    name: &str,
+    checksum: &str,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            DbBackend::Postgres => {
+                format!("INSERT INTO {CHECKSUM_TABLE} (version, checksum) VALUES ($1, $2)")
+            }
+            _ => format!("INSERT INTO {CHECKSUM_TABLE} (version, checksum) VALUES (?, ?)"),
+        },
+        [name.into(), checksum.into()],
+    ))
+    .await
+    .map(|_| ())
+}
+
+async fn record_failure(db: &DatabaseConnection, name: &str, error: &DbErr) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::MySql,
+        format!("INSERT INTO {JOURNAL_TABLE} (version, error) VALUES (?, ?)"),
+        [name.into(), error.to_string().into()],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// The migration lock, held on a connection (or file) of its own.
+enum Lock {
+    Postgres(sqlx::PgConnection, i64),
+    MySql(sqlx::MySqlConnection, String),
+    SqliteFile(std::fs::File),
+    None,
+}
+
+impl Lock {
+    async fn acquire(url: &str, backend: DbBackend, timeout: Duration) -> Result<Lock, RunError> {
+        let start = Instant::now();
+        let db_err = |e: sqlx::Error| RunError::Database(DbErr::Custom(e.to_string()));
+        match backend {
+            DbBackend::Postgres => {
+                let mut connection = sqlx::PgConnection::connect(url).await.map_err(db_err)?;
+                let key: i64 = sqlx::query_scalar(
+                    "SELECT ('x' || substr(md5(current_database() || '.seaql_migrations'), 1, 16))::bit(64)::bigint",
+                )
+                .fetch_one(&mut connection)
+                .await
+                .map_err(db_err)?;
+                loop {
+                    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                        .bind(key)
+                        .fetch_one(&mut connection)
+                        .await
+                        .map_err(db_err)?;
+                    if got {
+                        return Ok(Lock::Postgres(connection, key));
+                    }
+                    if start.elapsed() >= timeout {
+                        let holder: Option<String> = sqlx::query_scalar(
+                            "SELECT 'pid ' || a.pid || ', application ' || \
+                             coalesce(nullif(a.application_name, ''), '?') || ', since ' || \
+                             a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                             WHERE l.locktype = 'advisory' AND l.granted AND \
+                             ((l.classid::bigint << 32) | l.objid::bigint) = $1 LIMIT 1",
+                        )
+                        .bind(key)
+                        .fetch_optional(&mut connection)
+                        .await
+                        .map_err(db_err)?;
+                        connection.close().await.ok();
+                        return Err(RunError::LockTimeout {
+                            waited: start.elapsed(),
+                            holder: holder.unwrap_or_else(|| "holder unknown".to_owned()),
+                        });
+                    }
+                    tokio_sleep(Duration::from_millis(100)).await;
+                }
+            }
+            DbBackend::MySql => {
+                let mut connection = sqlx::MySqlConnection::connect(url).await.map_err(db_err)?;
+                let name: String =
+                    sqlx::query_scalar("SELECT CONCAT(DATABASE(), '.seaql_migrations')")
+                        .fetch_one(&mut connection)
+                        .await
+                        .map_err(db_err)?;
+                let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+                    .bind(&name)
+                    .bind(timeout.as_secs_f64())
+                    .fetch_one(&mut connection)
+                    .await
+                    .map_err(db_err)?;
+                if got == Some(1) {
+                    return Ok(Lock::MySql(connection, name));
+                }
+                let holder = sqlx::query(
+                    "SELECT CONCAT('connection ', p.ID, ', ', p.USER, '@', p.HOST, ', for ', \
+                     p.TIME, 's') AS holder FROM information_schema.PROCESSLIST p \
+                     WHERE p.ID = IS_USED_LOCK(?)",
+                )
+                .bind(&name)
+                .fetch_optional(&mut connection)
+                .await
+                .map_err(db_err)?
+                .and_then(|row| row.try_get::<String, _>("holder").ok());
+                connection.close().await.ok();
+                Err(RunError::LockTimeout {
+                    waited: start.elapsed(),
+                    holder: holder.unwrap_or_else(|| "holder unknown".to_owned()),
+                })
+            }
+            _ => {
+                let Some(path) = sqlite_lock_path(url) else {
+                    return Ok(Lock::None); // an in-memory database: one process by definition
+                };
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| {
+                        RunError::Database(DbErr::Custom(format!("{}: {e}", path.display())))
+                    })?;
+                loop {
+                    match file.try_lock() {
+                        Ok(()) => return Ok(Lock::SqliteFile(file)),
+                        Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
+                            tokio_sleep(Duration::from_millis(50)).await;
+                        }
+                        Err(std::fs::TryLockError::WouldBlock) => {
+                            return Err(RunError::LockTimeout {
+                                waited: start.elapsed(),
+                                holder: format!("a process holding {}", path.display()),
+                            });
+                        }
+                        Err(std::fs::TryLockError::Error(e)) => {
+                            return Err(RunError::Database(DbErr::Custom(format!(
+                                "{}: {e}",
+                                path.display()
+                            ))));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Releases the lock and closes its connection; closing alone would release it too.
+    async fn release(self) {
+        match self {
+            Lock::Postgres(mut connection, key) => {
+                let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut connection)
+                    .await;
+                connection.close().await.ok();
+            }
+            Lock::MySql(mut connection, name) => {
+                let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
+                    .bind(name)
+                    .execute(&mut connection)
+                    .await;
+                connection.close().await.ok();
+            }
+            Lock::SqliteFile(file) => {
+                file.unlock().ok();
+            }
+            Lock::None => {}
+        }
+    }
+}
+
+/// `sqlite://path/to/db.sqlite3?mode=rwc` → `path/to/db.sqlite3.migration-lock`; `None` for an
+/// in-memory database.
+fn sqlite_lock_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(format!("{path}.migration-lock")))
+}
+
+async fn tokio_sleep(duration: Duration) {
+    tokio::time::sleep(duration).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sqlite_lock_file_sits_beside_the_database() {
+        assert_eq!(
+            sqlite_lock_path("sqlite://app.sqlite3?mode=rwc"),
+            Some(PathBuf::from("app.sqlite3.migration-lock"))
+        );
+        assert_eq!(
+            sqlite_lock_path("sqlite:/tmp/x.db"),
+            Some(PathBuf::from("/tmp/x.db.migration-lock"))
+        );
+        assert_eq!(sqlite_lock_path("sqlite::memory:"), None);
+    }
+}
