@@ -328,7 +328,10 @@ async fn corpus_migration_runs_up_and_down(backend: Backend) {
     let connection = &db.connection;
     if backend == Backend::Sqlite {
         // As the runner does: SQLite rebuilds tables with foreign keys off (one connection).
-        connection.execute_unprepared("PRAGMA foreign_keys = OFF").await.unwrap();
+        connection
+            .execute_unprepared("PRAGMA foreign_keys = OFF")
+            .await
+            .unwrap();
     }
     CorpusMigrator::up(connection, Some(1)).await.unwrap();
     let db_backend = backend.db_backend();
