@@ -4,3 +4,4 @@
 pub mod bad;
 pub mod corpus;
 pub mod db;
+pub mod deploy;

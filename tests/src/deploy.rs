@@ -1,0 +1,100 @@
+//! Migrators for the deploy tests: the shipped migrations plus a data migration that counts its
+//! own runs, and one whose last migration fails after a chosen number of statements.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use migration_ops::v1::{self, ColumnType, Op, column, table};
+use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager, async_trait};
+
+/// The shipped migrations, then `m29990101_000000_count_runs`, which inserts one row into
+/// `run_counter` each time its body runs.
+pub struct CountingMigrator;
+
+impl MigratorTrait for CountingMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut migrations = migration::Migrator::migrations();
+        migrations.push(Box::new(CountRuns));
+        migrations
+    }
+}
+
+struct CountRuns;
+
+impl MigrationName for CountRuns {
+    fn name(&self) -> &str {
+        "m29990101_000000_count_runs"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CountRuns {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        db.execute_unprepared("CREATE TABLE IF NOT EXISTS run_counter (id integer)")
+            .await?;
+        db.execute_unprepared("INSERT INTO run_counter (id) VALUES (1)")
+            .await?;
+        Ok(())
+    }
+
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+}
+
+/// The statements of [`FailingMigrator`]'s migration: three tables and an index.
+pub const FAULT_OPS: &[Op] = &[
+    Op::CreateTable(table("fault_a", &[column("id", ColumnType::Integer)]).primary_key(&["id"])),
+    Op::CreateTable(table("fault_b", &[column("id", ColumnType::Integer)]).primary_key(&["id"])),
+    Op::CreateTable(
+        table(
+            "fault_c",
+            &[
+                column("id", ColumnType::Integer),
+                column("v", ColumnType::Integer),
+            ],
+        )
+        .primary_key(&["id"])
+        .indexes(&[v1::index("idx-fault_c-v", &["v"])]),
+    ),
+];
+
+/// How many of `FAULT_OPS`' statements the failing migration runs before it fails.
+pub static FAIL_AFTER: AtomicUsize = AtomicUsize::new(0);
+
+/// One migration that runs the first [`FAIL_AFTER`] statements of [`FAULT_OPS`], then fails.
+pub struct FailingMigrator;
+
+impl MigratorTrait for FailingMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(FailsHalfway)]
+    }
+}
+
+struct FailsHalfway;
+
+impl MigrationName for FailsHalfway {
+    fn name(&self) -> &str {
+        "m29990101_000001_fails_halfway"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for FailsHalfway {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let backend = manager.get_database_backend();
+        let statements = v1::to_sql(FAULT_OPS, backend);
+        let db = manager.get_connection();
+        for sql in statements.iter().take(FAIL_AFTER.load(Ordering::SeqCst)) {
+            db.execute_unprepared(sql).await?;
+        }
+        db.execute_unprepared("INSERT INTO no_such_table VALUES (1)")
+            .await?;
+        Ok(())
+    }
+
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+}

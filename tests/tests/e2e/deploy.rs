@@ -1,0 +1,300 @@
+//! Migrate on deploy: the safe runner under concurrent starts, failures at every statement, an
+//! edited migration, and a lock held by another session.
+//!
+//! `CONCURRENCY_ROUNDS` sets the rounds of 16 concurrent processes per backend (default 20).
+
+use std::process::Stdio;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use migration_ops::runner::{self, RunError, RunnerOptions};
+use migration_ops::v1;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use tests::db::{Backend, TestDb};
+use tests::deploy::{CountingMigrator, FAIL_AFTER, FAULT_OPS, FailingMigrator};
+
+async fn count(connection: &DatabaseConnection, sql: &str) -> i64 {
+    let row = connection
+        .query_one_raw(Statement::from_string(
+            connection.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+/// Whether the migration lock is free now.
+async fn lock_is_free(db: &TestDb) -> bool {
+    match db.backend {
+        Backend::Postgres => {
+            count(
+                &db.connection,
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = \
+                 (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .await
+                == 0
+        }
+        Backend::MySql => {
+            count(
+                &db.connection,
+                "SELECT count(*) FROM (SELECT IS_USED_LOCK(CONCAT(DATABASE(), \
+                 '.seaql_migrations')) AS holder) h WHERE holder IS NOT NULL",
+            )
+            .await
+                == 0
+        }
+        Backend::Sqlite => {
+            let path = db
+                .url
+                .trim_start_matches("sqlite://")
+                .trim_end_matches("?mode=rwc");
+            let file = std::fs::File::open(format!("{path}.migration-lock")).unwrap();
+            let free = file.try_lock().is_ok();
+            free
+        }
+    }
+}
+
+async fn sixteen_processes_apply_each_migration_exactly_once(backend: Backend) {
+    let rounds: usize = std::env::var("CONCURRENCY_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20);
+    for round in 0..rounds {
+        let Some(db) = TestDb::fresh(backend, &format!("concurrent{round}")).await else {
+            return;
+        };
+        let children: Vec<_> = (0..16)
+            .map(|_| {
+                tokio::process::Command::new(env!("CARGO_BIN_EXE_migrate_concurrently"))
+                    .arg(&db.url)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().await.unwrap();
+            assert!(
+                output.status.success(),
+                "round {round} on {backend:?}: a process failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let connection = &db.connection;
+        assert_eq!(
+            count(connection, "SELECT count(*) FROM run_counter").await,
+            1,
+            "round {round}: the data migration ran more than once"
+        );
+        assert_eq!(
+            count(connection, "SELECT count(*) FROM seaql_migrations").await,
+            2
+        );
+        assert_eq!(
+            count(
+                connection,
+                "SELECT count(*) FROM seaql_migrations_checksums"
+            )
+            .await,
+            1
+        );
+        assert!(
+            lock_is_free(&db).await,
+            "round {round}: a lock was left behind"
+        );
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sixteen_processes_apply_each_migration_exactly_once_on_sqlite() {
+    sixteen_processes_apply_each_migration_exactly_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sixteen_processes_apply_each_migration_exactly_once_on_postgres() {
+    sixteen_processes_apply_each_migration_exactly_once(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sixteen_processes_apply_each_migration_exactly_once_on_mariadb() {
+    sixteen_processes_apply_each_migration_exactly_once(Backend::MySql).await;
+}
+
+async fn tables_named_fault(connection: &DatabaseConnection) -> i64 {
+    let sql = match connection.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'fault%'"
+        }
+        DbBackend::MySql => {
+            "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'fault%'"
+        }
+        _ => "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'fault%'",
+    };
+    count(connection, sql).await
+}
+
+/// One test for all backends: the failure point is a process-wide setting.
+#[tokio::test]
+async fn a_failure_at_any_statement_leaves_nothing_or_is_recorded_on_mariadb() {
+    for backend in Backend::ALL {
+        let statements = v1::to_sql(FAULT_OPS, backend.db_backend()).len();
+        for fail_after in 0..=statements {
+            let Some(db) = TestDb::fresh(backend, &format!("fault{fail_after}")).await else {
+                continue;
+            };
+            FAIL_AFTER.store(fail_after, Ordering::SeqCst);
+            let outcome = runner::up::<FailingMigrator>(&db.url, &RunnerOptions::default()).await;
+            assert!(
+                matches!(outcome, Err(RunError::Migration { .. })),
+                "{backend:?}, failing after {fail_after}: {outcome:?}"
+            );
+            let connection = &db.connection;
+            let recorded = count(connection, "SELECT count(*) FROM seaql_migrations").await;
+            assert_eq!(
+                recorded, 0,
+                "{backend:?}: a failed migration was recorded as applied"
+            );
+            match backend {
+                Backend::MySql => {
+                    // DDL committed as it ran; the runner says so and refuses to go on.
+                    let again =
+                        runner::up::<FailingMigrator>(&db.url, &RunnerOptions::default()).await;
+                    let message = again.unwrap_err().to_string();
+                    assert!(
+                        message.contains("m29990101_000001_fails_halfway"),
+                        "{message}"
+                    );
+                    assert!(
+                        message.contains("DELETE FROM seaql_migrations_failures"),
+                        "{message}"
+                    );
+                }
+                _ => assert_eq!(
+                    tables_named_fault(connection).await,
+                    0,
+                    "{backend:?}, failing after {fail_after}: the rollback left tables"
+                ),
+            }
+            assert!(
+                lock_is_free(&db).await,
+                "{backend:?}: the lock outlived a failure"
+            );
+            db.drop_database().await;
+        }
+    }
+}
+
+async fn an_edited_migration_stops_the_next_run(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend, "edited").await else {
+        return;
+    };
+    let options = RunnerOptions {
+        checksums: migration::checksums(),
+        ..RunnerOptions::default()
+    };
+    let report = runner::up::<CountingMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    assert_eq!(report.applied.len(), 2);
+    let again = runner::up::<CountingMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    assert_eq!((again.applied.len(), again.already_applied), (0, 2));
+
+    let edited = RunnerOptions {
+        checksums: vec![(
+            options.checksums[0].0,
+            "v1-fnv1a64:0000000000000000".to_owned(),
+        )],
+        ..RunnerOptions::default()
+    };
+    let error = runner::up::<CountingMigrator>(&db.url, &edited)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RunError::Edited { .. }), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("was edited after it was applied"),
+        "{error}"
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_edited_migration_stops_the_next_run_on_sqlite() {
+    an_edited_migration_stops_the_next_run(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_edited_migration_stops_the_next_run_on_postgres() {
+    an_edited_migration_stops_the_next_run(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_edited_migration_stops_the_next_run_on_mariadb() {
+    an_edited_migration_stops_the_next_run(Backend::MySql).await;
+}
+
+/// A session that holds the lock makes the runner wait, then give up naming it; once that
+/// session is gone (as when its process is killed), the next run goes ahead at once.
+async fn a_held_lock_times_out_naming_its_holder(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend, "held_lock").await else {
+        return;
+    };
+    let holder = sea_orm::Database::connect(&db.url).await.unwrap();
+    let take = match backend {
+        Backend::Postgres => {
+            "SELECT pg_advisory_lock(('x' || substr(md5(current_database() || '.seaql_migrations'), 1, 16))::bit(64)::bigint)"
+        }
+        _ => "SELECT GET_LOCK(CONCAT(DATABASE(), '.seaql_migrations'), 0)",
+    };
+    holder.execute_unprepared(take).await.unwrap();
+    let options = RunnerOptions {
+        lock_timeout: Duration::from_secs(1),
+        ..RunnerOptions::default()
+    };
+    let start = Instant::now();
+    let error = runner::up::<CountingMigrator>(&db.url, &options)
+        .await
+        .unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "waited {:?}",
+        start.elapsed()
+    );
+    let message = error.to_string();
+    assert!(matches!(error, RunError::LockTimeout { .. }), "{message}");
+    assert!(
+        message.contains("pid ") || message.contains("connection "),
+        "{message}"
+    );
+
+    holder.close().await.unwrap();
+    let start = Instant::now();
+    runner::up::<CountingMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "waited {:?}",
+        start.elapsed()
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_held_lock_times_out_naming_its_holder_on_postgres() {
+    a_held_lock_times_out_naming_its_holder(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_held_lock_times_out_naming_its_holder_on_mariadb() {
+    a_held_lock_times_out_naming_its_holder(Backend::MySql).await;
+}
