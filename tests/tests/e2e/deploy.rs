@@ -52,8 +52,7 @@ async fn lock_is_free(db: &TestDb) -> bool {
                 .trim_start_matches("sqlite://")
                 .trim_end_matches("?mode=rwc");
             let file = std::fs::File::open(format!("{path}.migration-lock")).unwrap();
-            let free = file.try_lock().is_ok();
-            free
+            file.try_lock().is_ok()
         }
     }
 }

@@ -3,6 +3,7 @@
 //! PostgreSQL and MariaDB tests run when `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` are set (`.ci/run`
 //! sets both); SQLite tests always run. See `tests/src/db.rs`.
 
+mod app_http;
 mod deploy;
 mod fidelity;
 mod generate;
