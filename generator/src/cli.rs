@@ -59,7 +59,8 @@ pub enum Command {
 
 #[derive(Debug, Default, clap::Args)]
 pub struct GenerateArgs {
-    /// Write changes that lose data: dropping a table or an enum type.
+    /// Write changes that can lose data: dropping a table, column or enum type, or narrowing
+    /// a column's type. The migration file then says so at the top.
     #[arg(long, global = true)]
     pub allow_destructive: bool,
 
