@@ -52,7 +52,10 @@ async fn main() -> ExitCode {
             }
         }
     }
-    let db = match sea_orm::Database::connect(&args.database_url).await {
+    let mut options = sea_orm::ConnectOptions::new(args.database_url.clone());
+    // SeaORM gives SQLite one connection by default; readers can share the file.
+    options.max_connections(8).sqlx_logging(false);
+    let db = match sea_orm::Database::connect(options).await {
         Ok(db) => db,
         Err(error) => {
             eprintln!("error: connecting to the database: {error}");

@@ -19,9 +19,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sea_orm_migration::MigratorTrait;
-use sea_orm_migration::sea_orm::sqlx::{self, Connection as _, Row as _};
+use sea_orm_migration::sea_orm::sqlx;
 use sea_orm_migration::sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement,
 };
 
 /// How the runner waits and what it checks.
@@ -135,9 +135,20 @@ const JOURNAL_TABLE: &str = "seaql_migrations_failures";
 /// doc). Returns what it applied.
 pub async fn up<M: MigratorTrait>(url: &str, options: &RunnerOptions) -> Result<Report, RunError> {
     let backend = backend_of(url)?;
-    let lock = Lock::acquire(url, backend, options.lock_timeout).await?;
-    let result = run_locked::<M>(url, backend, options).await;
-    lock.release().await;
+    // The whole run uses one connection of its own: the session lock lives on it, and the
+    // migrations run on it, so no pool can hand the lock's session to anyone else.
+    let db = connect_one(url, backend).await?;
+    let lock = Lock::acquire(&db, url, backend, options.lock_timeout).await?;
+    if backend == DbBackend::Sqlite {
+        // Table rebuilds need foreign keys off, and SQLite ignores this inside a transaction;
+        // `v1::apply` checks every key before each migration commits.
+        db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
+    }
+    let result = run_pending::<M>(&db, backend, options).await;
+    if backend == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA foreign_keys = ON").await.ok();
+    }
+    lock.release(&db).await;
     result
 }
 
@@ -155,29 +166,36 @@ fn backend_of(url: &str) -> Result<DbBackend, RunError> {
     }
 }
 
-async fn run_locked<M: MigratorTrait>(
-    url: &str,
-    backend: DbBackend,
-    options: &RunnerOptions,
-) -> Result<Report, RunError> {
-    let mut connect = ConnectOptions::new(url.to_owned());
-    if backend == DbBackend::Sqlite {
-        // One connection, so the session setting below holds for every statement.
-        connect.max_connections(1);
+/// A SeaORM connection over exactly one database connection, which is never recycled.
+async fn connect_one(url: &str, backend: DbBackend) -> Result<DatabaseConnection, RunError> {
+    use sea_orm_migration::sea_orm::{
+        SqlxMySqlConnector, SqlxPostgresConnector, SqlxSqliteConnector,
+    };
+    let error = |e: sqlx::Error| {
+        RunError::Database(DbErr::Conn(
+            sea_orm_migration::sea_orm::RuntimeErr::Internal(e.to_string()),
+        ))
+    };
+    macro_rules! one {
+        ($options:ty) => {
+            <$options>::new()
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect(url)
+                .await
+                .map_err(error)?
+        };
     }
-    connect.sqlx_logging(false);
-    let db = Database::connect(connect).await?;
-    if backend == DbBackend::Sqlite {
-        // Table rebuilds need foreign keys off, and SQLite ignores this inside a transaction;
-        // `v1::apply` checks every key before each migration commits.
-        db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
-    }
-    let result = run_pending::<M>(&db, backend, options).await;
-    if backend == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA foreign_keys = ON").await.ok();
-    }
-    db.close().await.ok();
-    result
+    Ok(match backend {
+        DbBackend::Postgres => {
+            SqlxPostgresConnector::from_sqlx_postgres_pool(one!(sqlx::postgres::PgPoolOptions))
+        }
+        DbBackend::MySql => {
+            SqlxMySqlConnector::from_sqlx_mysql_pool(one!(sqlx::mysql::MySqlPoolOptions))
+        }
+        _ => SqlxSqliteConnector::from_sqlx_sqlite_pool(one!(sqlx::sqlite::SqlitePoolOptions)),
+    })
 }
 
 async fn run_pending<M: MigratorTrait>(
@@ -306,84 +324,98 @@ async fn record_failure(db: &DatabaseConnection, name: &str, error: &DbErr) -> R
     .map(|_| ())
 }
 
-/// The migration lock, held on a connection (or file) of its own.
+/// The migration lock: a session lock on the runner's connection, or a file lock for SQLite.
 enum Lock {
-    Postgres(sqlx::PgConnection, i64),
-    MySql(sqlx::MySqlConnection, String),
+    Postgres(i64),
+    MySql(String),
     SqliteFile(std::fs::File),
     None,
 }
 
+/// The first column of the first row of `sql`.
+async fn scalar<T: sea_orm_migration::sea_orm::TryGetable>(
+    db: &DatabaseConnection,
+    sql: String,
+) -> Result<Option<T>, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    row.map(|row| row.try_get_by_index::<T>(0)).transpose()
+}
+
 impl Lock {
-    async fn acquire(url: &str, backend: DbBackend, timeout: Duration) -> Result<Lock, RunError> {
+    async fn acquire(
+        db: &DatabaseConnection,
+        url: &str,
+        backend: DbBackend,
+        timeout: Duration,
+    ) -> Result<Lock, RunError> {
         let start = Instant::now();
-        let db_err = |e: sqlx::Error| RunError::Database(DbErr::Custom(e.to_string()));
         match backend {
             DbBackend::Postgres => {
-                let mut connection = sqlx::PgConnection::connect(url).await.map_err(db_err)?;
-                let key: i64 = sqlx::query_scalar(
-                    "SELECT ('x' || substr(md5(current_database() || '.seaql_migrations'), 1, 16))::bit(64)::bigint",
+                let key: i64 = scalar(
+                    db,
+                    "SELECT ('x' || substr(md5(current_database() || '.seaql_migrations'), 1, 16))\
+                     ::bit(64)::bigint"
+                        .to_owned(),
                 )
-                .fetch_one(&mut connection)
-                .await
-                .map_err(db_err)?;
+                .await?
+                .unwrap_or_default();
                 loop {
-                    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                        .bind(key)
-                        .fetch_one(&mut connection)
-                        .await
-                        .map_err(db_err)?;
-                    if got {
-                        return Ok(Lock::Postgres(connection, key));
+                    let got: Option<bool> =
+                        scalar(db, format!("SELECT pg_try_advisory_lock({key})")).await?;
+                    if got == Some(true) {
+                        return Ok(Lock::Postgres(key));
                     }
                     if start.elapsed() >= timeout {
-                        let holder: Option<String> = sqlx::query_scalar(
-                            "SELECT 'pid ' || a.pid || ', application ' || \
-                             coalesce(nullif(a.application_name, ''), '?') || ', since ' || \
-                             a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-                             WHERE l.locktype = 'advisory' AND l.granted AND \
-                             ((l.classid::bigint << 32) | l.objid::bigint) = $1 LIMIT 1",
+                        let holder: Option<String> = scalar(
+                            db,
+                            format!(
+                                "SELECT 'pid ' || a.pid || ', application ' || \
+                                 coalesce(nullif(a.application_name, ''), '?') || ', since ' || \
+                                 a.backend_start FROM pg_locks l JOIN pg_stat_activity a \
+                                 ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted \
+                                 AND ((l.classid::bigint << 32) | l.objid::bigint) = {key} LIMIT 1"
+                            ),
                         )
-                        .bind(key)
-                        .fetch_optional(&mut connection)
-                        .await
-                        .map_err(db_err)?;
-                        connection.close().await.ok();
+                        .await?;
                         return Err(RunError::LockTimeout {
                             waited: start.elapsed(),
                             holder: holder.unwrap_or_else(|| "holder unknown".to_owned()),
                         });
                     }
-                    tokio_sleep(Duration::from_millis(100)).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
             DbBackend::MySql => {
-                let mut connection = sqlx::MySqlConnection::connect(url).await.map_err(db_err)?;
-                let name: String =
-                    sqlx::query_scalar("SELECT CONCAT(DATABASE(), '.seaql_migrations')")
-                        .fetch_one(&mut connection)
-                        .await
-                        .map_err(db_err)?;
-                let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
-                    .bind(&name)
-                    .bind(timeout.as_secs_f64())
-                    .fetch_one(&mut connection)
-                    .await
-                    .map_err(db_err)?;
-                if got == Some(1) {
-                    return Ok(Lock::MySql(connection, name));
-                }
-                let holder = sqlx::query(
-                    "SELECT CONCAT('connection ', p.ID, ', ', p.USER, '@', p.HOST, ', for ', \
-                     p.TIME, 's') AS holder FROM information_schema.PROCESSLIST p \
-                     WHERE p.ID = IS_USED_LOCK(?)",
+                let name: String = scalar(
+                    db,
+                    "SELECT CONCAT(DATABASE(), '.seaql_migrations')".to_owned(),
                 )
-                .bind(&name)
-                .fetch_optional(&mut connection)
-                .await
-                .map_err(db_err)?
-                .and_then(|row| row.try_get::<String, _>("holder").ok());
-                connection.close().await.ok();
+                .await?
+                .unwrap_or_default();
+                let got: Option<i64> = scalar(
+                    db,
+                    format!(
+                        "SELECT GET_LOCK('{}', {})",
+                        mysql_string(&name),
+                        timeout.as_secs_f64()
+                    ),
+                )
+                .await?;
+                if got == Some(1) {
+                    return Ok(Lock::MySql(name));
+                }
+                let name = mysql_string(&name);
+                let holder: Option<String> = scalar(
+                    db,
+                    format!(
+                        "SELECT CONCAT('connection ', p.ID, ', ', p.USER, '@', p.HOST, ', for ', \
+                         p.TIME, 's') FROM information_schema.PROCESSLIST p \
+                         WHERE p.ID = IS_USED_LOCK('{name}')"
+                    ),
+                )
+                .await?;
                 Err(RunError::LockTimeout {
                     waited: start.elapsed(),
                     holder: holder.unwrap_or_else(|| "holder unknown".to_owned()),
@@ -405,7 +437,7 @@ impl Lock {
                     match file.try_lock() {
                         Ok(()) => return Ok(Lock::SqliteFile(file)),
                         Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
-                            tokio_sleep(Duration::from_millis(50)).await;
+                            tokio::time::sleep(Duration::from_millis(50)).await;
                         }
                         Err(std::fs::TryLockError::WouldBlock) => {
                             return Err(RunError::LockTimeout {
@@ -425,22 +457,18 @@ impl Lock {
         }
     }
 
-    /// Releases the lock and closes its connection; closing alone would release it too.
-    async fn release(self) {
+    /// Releases the lock; the connection's end would release a session lock too.
+    async fn release(self, db: &DatabaseConnection) {
         match self {
-            Lock::Postgres(mut connection, key) => {
-                let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-                    .bind(key)
-                    .execute(&mut connection)
+            Lock::Postgres(key) => {
+                let _ = db
+                    .execute_unprepared(&format!("SELECT pg_advisory_unlock({key})"))
                     .await;
-                connection.close().await.ok();
             }
-            Lock::MySql(mut connection, name) => {
-                let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
-                    .bind(name)
-                    .execute(&mut connection)
+            Lock::MySql(name) => {
+                let _ = db
+                    .execute_unprepared(&format!("SELECT RELEASE_LOCK('{}')", mysql_string(&name)))
                     .await;
-                connection.close().await.ok();
             }
             Lock::SqliteFile(file) => {
                 file.unlock().ok();
@@ -448,6 +476,11 @@ impl Lock {
             Lock::None => {}
         }
     }
+}
+
+/// `text` for inside a MySQL string literal (the lock name is the database's name).
+fn mysql_string(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\'', "''")
 }
 
 /// `sqlite://path/to/db.sqlite3?mode=rwc` → `path/to/db.sqlite3.migration-lock`; `None` for an
@@ -461,10 +494,6 @@ fn sqlite_lock_path(url: &str) -> Option<PathBuf> {
         return None;
     }
     Some(PathBuf::from(format!("{path}.migration-lock")))
-}
-
-async fn tokio_sleep(duration: Duration) {
-    tokio::time::sleep(duration).await;
 }
 
 #[cfg(test)]

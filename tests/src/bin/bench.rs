@@ -2,8 +2,10 @@
 //! own work on synthetic schemas of 10, 100 and 1,000 tables (8 columns each, an index, a
 //! foreign key to the previous table): the diff alone, and a whole generation (diff, lowering,
 //! rendering and formatting the migration file, `lib.rs` and the snapshot), for the initial
-//! migration and for an incremental one that changes about 10% of the tables. Each figure is
-//! the median of several runs, measured in this process; nothing is written to disk.
+//! migration and for an incremental one that changes about 10% of the tables. With
+//! `TEST_POSTGRES_URL` set, it also times the safe runner's start-up check (lock, read the
+//! applied set, verify checksums, unlock) over a 100-migration history that is all applied.
+//! Each figure is the median of several runs, measured in this process.
 
 use std::time::{Duration, Instant};
 
@@ -119,6 +121,74 @@ fn ms(duration: Duration) -> String {
     format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
 
+/// A migration that does nothing, for a long history.
+struct Empty(String);
+
+impl sea_orm_migration::MigrationName for Empty {
+    fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl sea_orm_migration::MigrationTrait for Empty {
+    async fn up(&self, _: &sea_orm_migration::SchemaManager) -> Result<(), sea_orm::DbErr> {
+        Ok(())
+    }
+}
+
+/// One hundred empty migrations.
+struct Hundred;
+
+impl sea_orm_migration::MigratorTrait for Hundred {
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        (0..100)
+            .map(|i| {
+                Box::new(Empty(format!("m20260101_{i:06}_empty")))
+                    as Box<dyn sea_orm_migration::MigrationTrait>
+            })
+            .collect()
+    }
+}
+
+/// The runner's start-up check with everything applied, on PostgreSQL, or why it was skipped.
+fn runner_startup(runs: usize) -> String {
+    use migration_ops::runner::{self, RunnerOptions};
+    let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
+        return "Runner start-up check: skipped (TEST_POSTGRES_URL is not set).\n".to_owned();
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime starts");
+    runtime.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let server = match sea_orm::Database::connect(&url).await {
+            Ok(server) => server,
+            Err(e) => return format!("Runner start-up check: skipped ({e}).\n"),
+        };
+        let name = format!("bench_runner_{}", std::process::id());
+        server.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+        server.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+        let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
+        let checksums: Vec<(&'static str, String)> = Vec::new();
+        let options = RunnerOptions { checksums, ..RunnerOptions::default() };
+        runner::up::<Hundred>(&db_url, &options).await.unwrap();
+        let mut samples = Vec::new();
+        for _ in 0..runs.max(11) {
+            let start = Instant::now();
+            let report = runner::up::<Hundred>(&db_url, &options).await.unwrap();
+            samples.push(start.elapsed());
+            assert_eq!(report.already_applied, 100);
+        }
+        server.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.ok();
+        let took = median(samples);
+        let verdict = if took <= Duration::from_millis(20) { "met" } else { "missed" };
+        format!(
+            "Runner start-up check, 100 applied migrations, PostgreSQL: {} (target under 20 ms: {verdict}); \
+             includes opening the lock connection and the migration pool.\n",
+            ms(took)
+        )
+    })
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -203,8 +273,9 @@ fn main() {
     }
     report.push_str(&format!(
         "\nMedian of {runs} runs each, in process, release build; generation includes \
-         formatting with rustfmt when it is installed.\n"
+         formatting with rustfmt when it is installed.\n\n"
     ));
+    report.push_str(&runner_startup(runs));
     print!("{report}");
     if let Some(path) = out {
         std::fs::write(path, &report).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
