@@ -55,6 +55,11 @@ pub enum Command {
         /// What it does, e.g. `backfill_post_slugs` (lower-case letters, digits, `_`).
         name: String,
     },
+    /// Rewrite `migration/migrations.sum` from the migration files as they are now.
+    ///
+    /// For after a deliberate edit of a migration that no database has run yet; otherwise
+    /// restore the file, and make the change in a new migration.
+    Hash,
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -162,10 +167,11 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
         Some(Command::Check) => return check(&dir, visit_all, &cli.generate),
         Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate),
         Some(Command::New { name }) => return new(&dir, &name, &cli.generate),
+        Some(Command::Hash) => return hash(&dir),
         Some(Command::Generate) | None => {}
     }
     let args = cli.generate;
-    let recorded = dir.read()?;
+    let recorded = read_untampered(&dir)?;
     let current = source::load(visit_all)?;
     let Some(generation) =
         generate::prepare(&dir, &recorded, &current, &args.options()?, &args.naming())?
@@ -204,7 +210,7 @@ pub fn diff_report(
     args: &GenerateArgs,
     colour: bool,
 ) -> Result<Option<String>, Error> {
-    let recorded = dir.read()?;
+    let recorded = read_untampered(dir)?;
     let current = source::load(visit_all)?;
     let Some(generation) =
         generate::prepare(dir, &recorded, &current, &args.options()?, &args.naming())?
@@ -254,8 +260,39 @@ fn unified_diff(path: &std::path::Path, old: Option<&str>, new: &str, colour: bo
         .collect()
 }
 
-fn new(dir: &MigrationDir, name: &str, args: &GenerateArgs) -> Result<ExitCode, Error> {
+/// The folder's records, refusing a history that does not match its integrity file: building
+/// on an edited or reordered history would accept it silently.
+fn read_untampered(dir: &MigrationDir) -> Result<crate::layout::Recorded, Error> {
     let recorded = dir.read()?;
+    let findings = recorded.tampering();
+    if findings.is_empty() {
+        dir.check_consistency(&recorded)?;
+        return Ok(recorded);
+    }
+    Err(Error::Layout {
+        path: dir.integrity_path(),
+        message: format!(
+            "the migration history does not match it: {}; restore the files from version \
+             control, or after a deliberate edit run `cargo run -p generator -- hash`",
+            findings.join("; ")
+        ),
+    })
+}
+
+fn hash(dir: &MigrationDir) -> Result<ExitCode, Error> {
+    let recorded = dir.read()?;
+    let path = dir.integrity_path();
+    dir.write(&[(path.clone(), crate::integrity::print(&recorded.integrity))])?;
+    eprintln!(
+        "Recorded {} migration(s) in {}",
+        recorded.migrations.len(),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn new(dir: &MigrationDir, name: &str, args: &GenerateArgs) -> Result<ExitCode, Error> {
+    let recorded = read_untampered(dir)?;
     let generation = generate::prepare_hand_written(dir, &recorded, name, &args.naming())?;
     dir.write(&generation.files)?;
     eprintln!(
@@ -274,6 +311,22 @@ fn check(
     args: &GenerateArgs,
 ) -> Result<ExitCode, Error> {
     let recorded = dir.read()?;
+    let findings = recorded.tampering();
+    if !findings.is_empty() {
+        eprintln!(
+            "The migration history does not match {}:",
+            crate::integrity::FILE_NAME
+        );
+        for finding in &findings {
+            eprintln!("  {finding}");
+        }
+        eprintln!(
+            "Restore the files from version control; after a deliberate edit of a migration no \
+             database has run, run `cargo run -p generator -- hash`."
+        );
+        return Ok(ExitCode::from(1));
+    }
+    dir.check_consistency(&recorded)?;
     let current = source::load(visit_all)?;
     // A change that generation would refuse without a decision is still a missing migration.
     let options = Options {

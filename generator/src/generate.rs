@@ -13,7 +13,7 @@ use crate::layout::{MigrationDir, Recorded};
 use crate::model::Schema;
 use crate::operation::{Plan, sanitize_name};
 use crate::snapshot::{self, Snapshot};
-use crate::{lower, render};
+use crate::{integrity, lower, render};
 
 /// How to name the next migration.
 #[derive(Debug, Clone, Default)]
@@ -93,12 +93,14 @@ pub fn prepare(
         migration: name.clone(),
         schema: current.clone(),
     };
+    let sum = integrity_with(recorded, &name, &source)?;
     let files = vec![
         (dir.migration_path(&name), source),
         (
             dir.lib_path(),
             render::migrator_list(&migrations, &generated),
         ),
+        (dir.integrity_path(), sum),
         (dir.snapshot_path(), snapshot::print(&snapshot)),
     ];
     Ok(Some(Generation {
@@ -130,12 +132,15 @@ pub fn prepare_hand_written(
     );
     let mut migrations = recorded.migrations.clone();
     migrations.push(name.clone());
+    let source = render::hand_written_file(&name);
+    let sum = integrity_with(recorded, &name, &source)?;
     let files = vec![
-        (dir.migration_path(&name), render::hand_written_file(&name)),
+        (dir.migration_path(&name), source),
         (
             dir.lib_path(),
             render::migrator_list(&migrations, &recorded.generated),
         ),
+        (dir.integrity_path(), sum),
     ];
     Ok(Generation {
         name,
@@ -144,6 +149,16 @@ pub fn prepare_hand_written(
         down: render::Down::Ops(Vec::new()),
         files,
     })
+}
+
+/// The integrity file with migration `name` (of `source`) appended to the recorded history.
+fn integrity_with(recorded: &Recorded, name: &str, source: &str) -> Result<String, Error> {
+    let mut entries = recorded.integrity.clone();
+    entries.push(integrity::Entry {
+        name: name.to_owned(),
+        fingerprint: integrity::fingerprint(source).map_err(Error::Refused)?,
+    });
+    Ok(integrity::print(&entries))
 }
 
 const TIMESTAMP_FORMAT: &str = "%Y%m%d_%H%M%S";

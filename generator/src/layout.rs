@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::integrity;
 use crate::snapshot::{self, Snapshot};
 
 /// The text every generated migration carries; files without it are hand-written.
@@ -19,12 +20,27 @@ pub struct MigrationDir {
 }
 
 /// What the folder records: its migrations, oldest first, and the snapshot, if any.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Recorded {
     pub migrations: Vec<String>,
     /// Those of `migrations` that the generator wrote (the others are hand-written).
     pub generated: Vec<String>,
     pub snapshot: Option<Snapshot>,
+    /// Each migration's fingerprint, in order, for the integrity file.
+    pub integrity: Vec<integrity::Entry>,
+    /// The integrity file as committed, if there is one.
+    pub integrity_file: Option<String>,
+}
+
+impl Recorded {
+    /// What is wrong with the history according to the integrity file; empty when nothing is.
+    pub fn tampering(&self) -> Vec<String> {
+        match &self.integrity_file {
+            Some(text) => integrity::compare(text, &self.integrity),
+            None if self.migrations.is_empty() => Vec::new(),
+            None => vec![format!("{} is missing", integrity::FILE_NAME)],
+        }
+    }
 }
 
 impl MigrationDir {
@@ -48,19 +64,58 @@ impl MigrationDir {
         self.src().join(format!("{name}.rs"))
     }
 
+    pub fn integrity_path(&self) -> PathBuf {
+        self.root.join(integrity::FILE_NAME)
+    }
+
     pub fn lib_path(&self) -> PathBuf {
         self.src().join("lib.rs")
     }
 
-    /// Reads the migrations and the snapshot, and checks that they agree.
+    /// Reads the migrations, the snapshot and the integrity file. See
+    /// [`MigrationDir::check_consistency`] and [`Recorded::tampering`] for what can be wrong.
     pub fn read(&self) -> Result<Recorded, Error> {
         let migrations = self.migrations()?;
-        let generated: Vec<String> = self.generated(&migrations)?.into_iter().cloned().collect();
+        let mut generated = Vec::new();
+        let mut entries = Vec::new();
+        for name in &migrations {
+            let path = self.migration_path(name);
+            let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            if text.contains(GENERATED_MARKER) {
+                generated.push(name.clone());
+            }
+            let fingerprint = integrity::fingerprint(&text).map_err(|message| Error::Layout {
+                path: path.clone(),
+                message,
+            })?;
+            entries.push(integrity::Entry {
+                name: name.clone(),
+                fingerprint,
+            });
+        }
+        let integrity_file = self.read_existing(&self.integrity_path())?;
         let path = self.snapshot_path();
         let snapshot = match self.read_existing(&path)? {
             Some(text) => Some(snapshot::parse(&text, &path)?),
             None => None,
         };
+        Ok(Recorded {
+            migrations,
+            generated,
+            snapshot,
+            integrity: entries,
+            integrity_file,
+        })
+    }
+
+    /// Checks that the snapshot and the migrations agree: the snapshot names an existing
+    /// migration, and no generated migration is newer than it.
+    pub fn check_consistency(&self, recorded: &Recorded) -> Result<(), Error> {
+        let (migrations, generated, snapshot) = (
+            &recorded.migrations,
+            &recorded.generated,
+            &recorded.snapshot,
+        );
         let layout_error = |message: String| Error::Layout {
             path: self.root.clone(),
             message,
@@ -95,11 +150,7 @@ impl MigrationDir {
                 }
             }
         }
-        Ok(Recorded {
-            migrations,
-            generated,
-            snapshot,
-        })
+        Ok(())
     }
 
     /// The migration names (file stems `mYYYYMMDD_HHMMSS_name`), oldest first.
@@ -131,19 +182,6 @@ impl MigrationDir {
         }
         names.sort();
         Ok(names)
-    }
-
-    /// Those of `migrations` that the generator wrote.
-    fn generated<'a>(&self, migrations: &'a [String]) -> Result<Vec<&'a String>, Error> {
-        let mut generated = Vec::new();
-        for name in migrations {
-            let path = self.migration_path(name);
-            let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            if text.contains(GENERATED_MARKER) {
-                generated.push(name);
-            }
-        }
-        Ok(generated)
     }
 
     /// The contents of `path`, or `None` when it does not exist yet.

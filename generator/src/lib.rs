@@ -14,6 +14,7 @@ pub mod cli;
 pub mod diff;
 pub mod error;
 pub mod generate;
+pub mod integrity;
 pub mod layout;
 pub mod lower;
 pub mod model;

@@ -209,6 +209,7 @@ fn main() {
             migrations: Vec::new(),
             generated: Vec::new(),
             snapshot: None,
+            ..Recorded::default()
         };
         let incremental_recorded = Recorded {
             migrations: vec!["m20260101_000000_initial".to_owned()],
@@ -218,6 +219,7 @@ fn main() {
                 migration: "m20260101_000000_initial".to_owned(),
                 schema: a.clone(),
             }),
+            ..Recorded::default()
         };
         let naming = Naming {
             timestamp: Some("20260102_000000".to_owned()),

@@ -151,6 +151,7 @@ fn corpus_generation() -> Generation {
         migrations: Vec::new(),
         generated: Vec::new(),
         snapshot: None,
+        ..Recorded::default()
     };
     let naming = Naming {
         timestamp: Some("20260101_000000".to_owned()),
@@ -232,6 +233,7 @@ fn corpus_changes_generation() -> Generation {
             migration: "m20260101_000000_corpus".to_owned(),
             schema: corpus_schema(),
         }),
+        ..Recorded::default()
     };
     let (schema, options) = corpus_changes();
     let naming = Naming {

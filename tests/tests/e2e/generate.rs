@@ -21,6 +21,7 @@ fn copy_of_migration_dir(test: &str) -> PathBuf {
     fs::create_dir_all(dir.join("src")).unwrap();
     let shipped = shipped_migration_dir();
     fs::copy(shipped.join("schema.json"), dir.join("schema.json")).unwrap();
+    fs::copy(shipped.join("migrations.sum"), dir.join("migrations.sum")).unwrap();
     for entry in fs::read_dir(shipped.join("src")).unwrap() {
         let path = entry.unwrap().path();
         fs::copy(&path, dir.join("src").join(path.file_name().unwrap())).unwrap();
@@ -28,12 +29,13 @@ fn copy_of_migration_dir(test: &str) -> PathBuf {
     dir
 }
 
-/// A copy as it was before the first migration was generated: without it and the snapshot
-/// (`lib.rs` still lists it).
+/// A copy as it was before the first migration was generated: without it, the snapshot and
+/// the integrity file (`lib.rs` still lists it).
 fn copy_without_the_first_migration(test: &str) -> PathBuf {
     let dir = copy_of_migration_dir(test);
     let first = &shipped_migrations()[0];
     fs::remove_file(dir.join("schema.json")).unwrap();
+    fs::remove_file(dir.join("migrations.sum")).unwrap();
     fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
     dir
 }
@@ -89,6 +91,7 @@ fn the_shipped_migration_is_the_generators_own_output_byte_for_byte() {
     let dir = copy_of_migration_dir("reproduce");
     let shipped = tree(&dir);
     fs::remove_file(dir.join("schema.json")).unwrap();
+    fs::remove_file(dir.join("migrations.sum")).unwrap();
     fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
     let timestamp = &first[1..16];
     let name = &first[17..];
@@ -232,5 +235,85 @@ fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
     );
     assert!(!report.contains('\x1b'), "plain output has no colour codes");
     assert_eq!(tree(&dir), before);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn check_catches_tampered_history_and_ignores_formatting() {
+    let dir = copy_of_migration_dir("tamper");
+    let first = dir
+        .join("src")
+        .join(format!("{}.rs", shipped_migrations()[0]));
+    let original = fs::read_to_string(&first).unwrap();
+    let check = |dir: &Path| run(dir, &["check"]).unwrap();
+
+    // Cosmetic: a comment, other line breaks, CRLF line endings.
+    let cosmetic = format!("// Reviewed.\n{original}")
+        .replace("),\n", "),\n\n")
+        .replace('\n', "\r\n");
+    fs::write(&first, cosmetic).unwrap();
+    assert_eq!(
+        check(&dir),
+        std::process::ExitCode::SUCCESS,
+        "a cosmetic edit was flagged"
+    );
+
+    // An edited body.
+    fs::write(&first, original.replace("\"draft\"", "\"drafty\"")).unwrap();
+    assert_eq!(
+        check(&dir),
+        std::process::ExitCode::from(1),
+        "an edit went unnoticed"
+    );
+    let error = run(&dir, &[]).unwrap_err().to_string();
+    assert!(error.contains("was edited"), "{error}");
+    fs::write(&first, &original).unwrap();
+    assert_eq!(check(&dir), std::process::ExitCode::SUCCESS);
+
+    // An inserted (older) migration, as a bad merge leaves one.
+    let inserted = dir.join("src/m20200101_000000_backfill.rs");
+    fs::write(&inserted, "pub fn nothing() {}\n").unwrap();
+    assert_eq!(
+        check(&dir),
+        std::process::ExitCode::from(1),
+        "an insertion went unnoticed"
+    );
+    fs::remove_file(&inserted).unwrap();
+
+    // A removed migration.
+    fs::remove_file(&first).unwrap();
+    assert_eq!(
+        check(&dir),
+        std::process::ExitCode::from(1),
+        "a removal went unnoticed"
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn hand_written_migrations_join_the_history_and_are_never_rewritten() {
+    let dir = copy_of_migration_dir("hand_written");
+    run(
+        &dir,
+        &["new", "backfill_titles", "--timestamp", "29990101_000000"],
+    )
+    .unwrap();
+    let file = dir.join("src/m29990101_000000_backfill_titles.rs");
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(text.contains("also be made in the entities"), "{text}");
+    let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("Box::new(m29990101_000000_backfill_titles::Migration)"),
+        "{lib}"
+    );
+    // Not schema state: nothing to generate, and check is clean.
+    assert_eq!(
+        run(&dir, &["check"]).unwrap(),
+        std::process::ExitCode::SUCCESS
+    );
+    let before = tree(&dir);
+    run(&dir, &[]).unwrap();
+    assert_eq!(tree(&dir), before);
+    assert!(run(&dir, &["new", "Bad-Name"]).is_err());
     fs::remove_dir_all(dir).unwrap();
 }

@@ -1,0 +1,207 @@
+//! The integrity file `migration/migrations.sum`: a chained hash over the migration history,
+//! on Atlas's `atlas.sum` model. Each line's hash covers its migration and every line before
+//! it, so an edited, removed, reordered or inserted migration changes the file, and two
+//! branches that each add a migration conflict on it in git instead of interleaving silently.
+//!
+//! A migration is hashed by what it does, not how it is written: its Rust tokens, with comments
+//! and doc comments left out, so rustfmt, comments and CRLF line endings change nothing. Pure:
+//! text in, text out.
+
+use quote::ToTokens;
+
+/// The file name, inside the migration crate's folder.
+pub const FILE_NAME: &str = "migrations.sum";
+
+const HEADER: &str = "# The integrity of the migration history, written by the generator: do not edit.\n\
+# A merge conflict here means two branches each added a migration: merge, then generate again.\n";
+
+/// One migration: its name and the hash of its tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub fingerprint: String,
+}
+
+/// The fingerprint of a migration's source: FNV-1a (64 bit) over its tokens, without comments
+/// and without the trailing commas rustfmt adds or removes.
+pub fn fingerprint(source: &str) -> Result<String, String> {
+    let file = syn::parse_file(source).map_err(|e| format!("not valid Rust: {e}"))?;
+    let mut text = String::new();
+    write_tokens(file.to_token_stream(), &mut text);
+    Ok(fnv(&text))
+}
+
+/// Tokens as text, one space apart, leaving out doc comments (`#[doc = …]`, `#![doc = …]`)
+/// and a comma right before a closing delimiter.
+fn write_tokens(tokens: proc_macro2::TokenStream, out: &mut String) {
+    use proc_macro2::{Delimiter, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let is_doc = |tree: Option<&TokenTree>| {
+        matches!(tree, Some(TokenTree::Group(group))
+            if group.delimiter() == Delimiter::Bracket
+                && matches!(group.stream().into_iter().next(), Some(TokenTree::Ident(ident)) if ident == "doc"))
+    };
+    let is_punct = |tree: Option<&TokenTree>, c: char| matches!(tree, Some(TokenTree::Punct(punct)) if punct.as_char() == c);
+    let last = trees.len();
+    let mut at = 0;
+    while at < last {
+        if is_punct(trees.get(at), '#') {
+            if is_doc(trees.get(at + 1)) {
+                at += 2;
+                continue;
+            }
+            if is_punct(trees.get(at + 1), '!') && is_doc(trees.get(at + 2)) {
+                at += 3;
+                continue;
+            }
+        }
+        let tree = trees[at].clone();
+        at += 1;
+        match tree {
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::None => ("", ""),
+                };
+                out.push_str(open);
+                write_tokens(group.stream(), out);
+                out.push_str(close);
+            }
+            TokenTree::Punct(punct) if punct.as_char() == ',' && at == last => continue,
+            other => out.push_str(&other.to_string()),
+        }
+        out.push(' ');
+    }
+}
+
+fn fnv(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// The text of the integrity file for `entries`, oldest first.
+pub fn print(entries: &[Entry]) -> String {
+    let mut chained = String::new();
+    let mut lines = Vec::new();
+    for entry in entries {
+        chained = fnv(&format!("{chained}\n{}\n{}", entry.name, entry.fingerprint));
+        lines.push(format!("{} {chained}\n", entry.name));
+    }
+    let total = if chained.is_empty() {
+        "-".to_owned()
+    } else {
+        chained
+    };
+    format!("{HEADER}total {total}\n{}", lines.concat())
+}
+
+/// What differs between the recorded integrity file and the migrations as they are now, in
+/// one line per finding; empty when they agree.
+pub fn compare(recorded: &str, entries: &[Entry]) -> Vec<String> {
+    let expected = print(entries);
+    if recorded.replace("\r\n", "\n") == expected {
+        return Vec::new();
+    }
+    let names = |text: &str| -> Vec<(String, String)> {
+        text.lines()
+            .filter(|line| !line.starts_with('#') && !line.starts_with("total "))
+            .filter_map(|line| line.split_once(' '))
+            .map(|(name, hash)| (name.to_owned(), hash.to_owned()))
+            .collect()
+    };
+    let (before, now) = (names(recorded), names(&expected));
+    let mut findings = Vec::new();
+    for (name, _) in &before {
+        if !now.iter().any(|(n, _)| n == name) {
+            findings.push(format!("migration {name} was removed"));
+        }
+    }
+    for (name, _) in &now {
+        if !before.iter().any(|(n, _)| n == name) {
+            findings.push(format!("migration {name} is not in {FILE_NAME}"));
+        }
+    }
+    let order = |list: &[(String, String)], other: &[(String, String)]| -> Vec<String> {
+        list.iter()
+            .filter(|(n, _)| other.iter().any(|(o, _)| o == n))
+            .map(|(n, _)| n.clone())
+            .collect()
+    };
+    if findings.is_empty() && order(&before, &now) != order(&now, &before) {
+        findings.push("the migrations are in another order than recorded".to_owned());
+    }
+    if findings.is_empty() {
+        // Same names, same order: the first line whose chained hash differs was edited.
+        match before.iter().zip(&now).find(|(b, n)| b.1 != n.1) {
+            Some(((name, _), _)) => findings.push(format!("migration {name} was edited")),
+            None => findings.push(format!("{FILE_NAME} was edited by hand")),
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOURCE: &str = "//! A migration.\npub const UP: &[u8] = &[1, 2];\nfn f() -> u8 { 1 }\n";
+
+    fn entries(pairs: &[(&str, &str)]) -> Vec<Entry> {
+        pairs
+            .iter()
+            .map(|(name, source)| Entry {
+                name: (*name).to_owned(),
+                fingerprint: fingerprint(source).unwrap(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn formatting_comments_and_line_endings_do_not_change_a_fingerprint() {
+        let reformatted =
+            "pub const UP: &[u8] = &[\n    1,\n    2,\n];\n\n// a note\nfn f() -> u8 {\n    1\n}\n";
+        let crlf = SOURCE.replace('\n', "\r\n");
+        let documented = SOURCE.replace("fn f", "/// Docs.\nfn f");
+        for variant in [reformatted, crlf.as_str(), documented.as_str()] {
+            assert_eq!(fingerprint(variant), fingerprint(SOURCE), "{variant:?}");
+        }
+        assert_ne!(
+            fingerprint(&SOURCE.replace("2]", "3]")),
+            fingerprint(SOURCE)
+        );
+    }
+
+    #[test]
+    fn every_kind_of_tampering_is_named() {
+        let history = entries(&[("m1", SOURCE), ("m2", "fn g() {}"), ("m3", "fn h() {}")]);
+        let recorded = print(&history);
+        assert!(compare(&recorded, &history).is_empty());
+        assert!(compare(&recorded.replace('\n', "\r\n"), &history).is_empty());
+
+        let edited = entries(&[("m1", SOURCE), ("m2", "fn g() { 1; }"), ("m3", "fn h() {}")]);
+        assert_eq!(compare(&recorded, &edited), ["migration m2 was edited"]);
+        let removed = entries(&[("m1", SOURCE), ("m3", "fn h() {}")]);
+        assert_eq!(compare(&recorded, &removed), ["migration m2 was removed"]);
+        let reordered = entries(&[("m2", "fn g() {}"), ("m1", SOURCE), ("m3", "fn h() {}")]);
+        assert_eq!(
+            compare(&recorded, &reordered),
+            ["the migrations are in another order than recorded"]
+        );
+        let inserted = entries(&[
+            ("m1", SOURCE),
+            ("m1b", "fn i() {}"),
+            ("m2", "fn g() {}"),
+            ("m3", "fn h() {}"),
+        ]);
+        assert_eq!(
+            compare(&recorded, &inserted),
+            ["migration m1b is not in migrations.sum"]
+        );
+    }
+}
