@@ -55,6 +55,21 @@ pub enum Command {
         /// What it does, e.g. `backfill_post_slugs` (lower-case letters, digits, `_`).
         name: String,
     },
+    /// Print the SQL that the migrations run, for review or to apply by hand; write nothing.
+    Sql {
+        /// The database to write SQL for.
+        #[arg(long, value_parser = ["postgres", "mysql", "sqlite"])]
+        backend: String,
+        /// The first migration to show (default: the oldest).
+        #[arg(long, value_name = "MIGRATION")]
+        from: Option<String>,
+        /// The last migration to show (default: the newest).
+        #[arg(long, value_name = "MIGRATION")]
+        to: Option<String>,
+        /// Show what `down` runs instead, newest migration first.
+        #[arg(long)]
+        down: bool,
+    },
     /// Rewrite `migration/migrations.sum` from the migration files as they are now.
     ///
     /// For after a deliberate edit of a migration that no database has run yet; otherwise
@@ -168,6 +183,18 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
         Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate),
         Some(Command::New { name }) => return new(&dir, &name, &cli.generate),
         Some(Command::Hash) => return hash(&dir),
+        Some(Command::Sql {
+            backend,
+            from,
+            to,
+            down,
+        }) => {
+            print!(
+                "{}",
+                sql(&dir, &backend, from.as_deref(), to.as_deref(), down)?
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         Some(Command::Generate) | None => {}
     }
     let args = cli.generate;
@@ -277,6 +304,68 @@ fn read_untampered(dir: &MigrationDir) -> Result<crate::layout::Recorded, Error>
             findings.join("; ")
         ),
     })
+}
+
+/// The SQL of migrations `from..=to` on `backend`, each preceded by a comment naming it.
+pub fn sql(
+    dir: &MigrationDir,
+    backend: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    down: bool,
+) -> Result<String, Error> {
+    use sea_orm::DbBackend;
+    let backend = match backend {
+        "postgres" => DbBackend::Postgres,
+        "mysql" => DbBackend::MySql,
+        _ => DbBackend::Sqlite,
+    };
+    let migrations = dir.migrations()?;
+    let position = |name: Option<&str>, default: usize| match name {
+        None => Ok(default),
+        Some(name) => migrations
+            .iter()
+            .position(|m| m == name)
+            .ok_or_else(|| Error::Usage(format!("there is no migration {name}"))),
+    };
+    let first = position(from, 0)?;
+    let last = position(to, migrations.len().saturating_sub(1))?;
+    let mut selected: Vec<&String> = migrations.iter().take(last + 1).skip(first).collect();
+    if down {
+        selected.reverse();
+    }
+    let mut out = String::new();
+    for name in selected {
+        let path = dir.migration_path(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let data = crate::reader::read(&text).map_err(|message| Error::Layout {
+            path: path.clone(),
+            message,
+        })?;
+        let ops = match (&data, down) {
+            (None, _) => {
+                out.push_str(&format!(
+                    "-- {name}: hand-written; the generator cannot show its SQL\n\n"
+                ));
+                continue;
+            }
+            (Some(data), false) => &data.up,
+            (Some(data), true) => match &data.down {
+                Some(ops) => ops,
+                None => {
+                    out.push_str(&format!("-- {name}: cannot be undone\n\n"));
+                    continue;
+                }
+            },
+        };
+        out.push_str(&format!("-- {name}{}\n", if down { " (down)" } else { "" }));
+        for statement in migration_ops::v1::to_sql(ops, backend) {
+            out.push_str(&statement);
+            out.push_str(";\n");
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 fn hash(dir: &MigrationDir) -> Result<ExitCode, Error> {

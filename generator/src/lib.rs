@@ -19,6 +19,7 @@ pub mod layout;
 pub mod lower;
 pub mod model;
 pub mod operation;
+pub mod reader;
 pub mod render;
 pub mod snapshot;
 pub mod source;

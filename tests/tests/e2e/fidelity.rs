@@ -424,3 +424,17 @@ async fn corpus_migration_runs_up_and_down_on_postgres() {
 async fn corpus_migration_runs_up_and_down_on_mariadb() {
     corpus_migration_runs_up_and_down(Backend::MySql).await;
 }
+
+#[test]
+fn reading_a_rendered_migration_back_gives_exactly_its_data() {
+    for generation in [corpus_generation(), corpus_changes_generation()] {
+        let data = generator::reader::read(&generation.files[0].1)
+            .unwrap()
+            .expect("a generated migration has data");
+        assert_eq!(data.up, generation.up, "{}", generation.name);
+        let generator::render::Down::Ops(down) = &generation.down else {
+            panic!("these changes can be undone");
+        };
+        assert_eq!(data.down.as_ref(), Some(down), "{}", generation.name);
+    }
+}
