@@ -171,18 +171,18 @@ fn arg(expr: &Expr, at: usize) -> Result<&Expr, String> {
 
 fn op(expr: &&Expr) -> Result<v1::Op, String> {
     let expr = *expr;
-    if let Expr::Call(call) = expr {
-        if callee(call) == "alter_table" {
-            return Ok(v1::alter_table(
-                table(arg(expr, 0)?)?,
-                leak_slice(
-                    list(arg(expr, 1)?)?
-                        .into_iter()
-                        .map(change)
-                        .collect::<Result<_, _>>()?,
-                ),
-            ));
-        }
+    if let Expr::Call(call) = expr
+        && callee(call) == "alter_table"
+    {
+        return Ok(v1::alter_table(
+            table(arg(expr, 0)?)?,
+            leak_slice(
+                list(arg(expr, 1)?)?
+                    .into_iter()
+                    .map(change)
+                    .collect::<Result<_, _>>()?,
+            ),
+        ));
     }
     Ok(match variant_name(expr).as_str() {
         "CreateTable" => v1::Op::CreateTable(table(arg(expr, 0)?)?),
