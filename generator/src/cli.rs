@@ -70,6 +70,16 @@ pub enum Command {
         #[arg(long)]
         down: bool,
     },
+    /// Compare a live database with the recorded schema and list every difference; exit 1 on
+    /// drift.
+    ///
+    /// It builds the recorded schema in a scratch database on the same server (so it needs the
+    /// right to create one; SQLite uses memory), compares the two catalogs, and drops it.
+    Verify {
+        /// The database to check, e.g. postgres://user@host/db, mysql://…, sqlite://file.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+    },
     /// Rewrite `migration/migrations.sum` from the migration files as they are now.
     ///
     /// For after a deliberate edit of a migration that no database has run yet; otherwise
@@ -183,6 +193,7 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
         Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate),
         Some(Command::New { name }) => return new(&dir, &name, &cli.generate),
         Some(Command::Hash) => return hash(&dir),
+        Some(Command::Verify { database_url }) => return verify(&dir, &database_url),
         Some(Command::Sql {
             backend,
             from,
@@ -366,6 +377,33 @@ pub fn sql(
         out.push('\n');
     }
     Ok(out)
+}
+
+fn verify(dir: &MigrationDir, url: &str) -> Result<ExitCode, Error> {
+    let recorded = dir.read()?;
+    let schema = recorded.snapshot.map(|s| s.schema).unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let findings = runtime
+        .block_on(crate::introspect::verify(url, &schema))
+        .map_err(|e| Error::Database {
+            url: url.to_owned(),
+            message: e.to_string(),
+        })?;
+    if findings.is_empty() {
+        eprintln!(
+            "No drift: the database matches {}.",
+            crate::snapshot::FILE_NAME
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("The database differs from the recorded schema (- expected, + found):");
+    for finding in &findings {
+        println!("  {finding}");
+    }
+    Ok(ExitCode::from(1))
 }
 
 fn hash(dir: &MigrationDir) -> Result<ExitCode, Error> {

@@ -28,6 +28,9 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The database could not be reached or read.
+    #[error("database {url}: {message}")]
+    Database { url: String, message: String },
     /// A command-line value is invalid.
     #[error("{0}")]
     Usage(String),

@@ -15,6 +15,7 @@ pub mod diff;
 pub mod error;
 pub mod generate;
 pub mod integrity;
+pub mod introspect;
 pub mod layout;
 pub mod lower;
 pub mod model;

@@ -5,6 +5,7 @@
 //! test creates and drops its own). Unset, the test says it was skipped; set but unreachable,
 //! the test fails: CI sets both, so a database that is down fails the build.
 
+use generator::introspect::{quote_database, replace_database};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 /// The backends the project supports.
@@ -70,7 +71,7 @@ impl TestDb {
         let server = Database::connect(&server_url)
             .await
             .unwrap_or_else(|e| panic!("{variable}={server_url} is set but unreachable: {e}"));
-        let quoted = quote_database(backend, &name);
+        let quoted = quote_database(backend.db_backend(), &name);
         server
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
             .await
@@ -106,7 +107,7 @@ impl TestDb {
         connection.close().await.ok();
         match server {
             Some(server) => {
-                let quoted = quote_database(backend, &name);
+                let quoted = quote_database(backend.db_backend(), &name);
                 server
                     .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
                     .await
@@ -119,51 +120,5 @@ impl TestDb {
                 let _ = std::fs::remove_file(path);
             }
         }
-    }
-}
-
-/// A database name as an identifier (test names are plain `[a-z0-9_]`).
-fn quote_database(backend: Backend, name: &str) -> String {
-    match backend {
-        Backend::MySql => format!("`{name}`"),
-        _ => format!("\"{name}\""),
-    }
-}
-
-/// `scheme://user@host:port/old?params` → the same URL on database `name`.
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_end = base.find("://").map_or(0, |at| at + 3);
-    let base = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::replace_database;
-
-    #[test]
-    fn the_database_part_of_a_url_is_replaced() {
-        assert_eq!(
-            replace_database("postgres://postgres@127.0.0.1:5432/test", "t_x"),
-            "postgres://postgres@127.0.0.1:5432/t_x"
-        );
-        assert_eq!(
-            replace_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "t_x"),
-            "mysql://root@127.0.0.1:3306/t_x?ssl-mode=disabled"
-        );
-        assert_eq!(
-            replace_database("mysql://root@localhost", "t_x"),
-            "mysql://root@localhost/t_x"
-        );
     }
 }

@@ -9,3 +9,4 @@ mod fidelity;
 mod generate;
 mod post_migration;
 mod roundtrip;
+mod verify;

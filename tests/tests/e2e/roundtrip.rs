@@ -487,94 +487,10 @@ async fn fill(connection: &DatabaseConnection, schema: &Schema) -> Result<(), St
     Ok(())
 }
 
-/// The catalog's description of every table whose name starts with `prefix`, with the prefix
-/// taken out of every name, one sorted line per column, index and foreign key.
 async fn dump(connection: &DatabaseConnection, prefix: &str) -> Vec<String> {
-    let backend = connection.get_database_backend();
-    let like = format!("{prefix}%");
-    let queries: Vec<String> = match backend {
-        DbBackend::Postgres => vec![
-            format!(
-                "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || \
-                 coalesce(character_maximum_length::text, '') || ' ' || \
-                 coalesce(numeric_precision::text, '') || ',' || coalesce(numeric_scale::text, '') || \
-                 ' null=' || is_nullable || ' default=' || coalesce(column_default, '-') || \
-                 ' identity=' || is_identity AS line FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND table_name LIKE '{like}'"
-            ),
-            format!(
-                "SELECT indexdef AS line FROM pg_indexes WHERE schemaname = current_schema() \
-                 AND tablename LIKE '{like}'"
-            ),
-            format!(
-                "SELECT conrelid::regclass::text || ' ' || conname || ' ' || \
-                 pg_get_constraintdef(oid) AS line FROM pg_constraint \
-                 WHERE conrelid::regclass::text LIKE '{like}'"
-            ),
-        ],
-        DbBackend::MySql => vec![
-            format!(
-                "SELECT CONCAT(TABLE_NAME, '.', COLUMN_NAME, ' ', COLUMN_TYPE, ' null=', \
-                 IS_NULLABLE, ' default=', IFNULL(COLUMN_DEFAULT, '-'), ' ', EXTRA) AS line \
-                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
-                 AND TABLE_NAME LIKE '{like}'"
-            ),
-            // MySQL keeps the index it made for a foreign key after the key is dropped, where a
-            // fresh table has none; those indexes (named after the key) are left out.
-            format!(
-                "SELECT CONCAT(TABLE_NAME, ' ', INDEX_NAME, ' unique=', 1 - NON_UNIQUE, ' ', \
-                 GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX)) AS line \
-                 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
-                 AND TABLE_NAME LIKE '{like}' AND INDEX_NAME NOT LIKE '{prefix}fk-%' \
-                 GROUP BY TABLE_NAME, INDEX_NAME, NON_UNIQUE"
-            ),
-            format!(
-                "SELECT CONCAT(k.TABLE_NAME, ' ', k.CONSTRAINT_NAME, ' ', \
-                 GROUP_CONCAT(k.COLUMN_NAME), ' -> ', k.REFERENCED_TABLE_NAME, ' ', \
-                 r.DELETE_RULE, ' ', r.UPDATE_RULE) AS line \
-                 FROM information_schema.KEY_COLUMN_USAGE k \
-                 JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
-                 ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
-                 WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME LIKE '{like}' \
-                 GROUP BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.REFERENCED_TABLE_NAME, \
-                 r.DELETE_RULE, r.UPDATE_RULE"
-            ),
-        ],
-        _ => vec![
-            format!(
-                "SELECT m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p.\"notnull\" || \
-                 ' default=' || coalesce(p.dflt_value, '-') || ' pk=' || p.pk AS line \
-                 FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-                 WHERE m.type = 'table' AND m.name LIKE '{like}'"
-            ),
-            format!(
-                "SELECT m.name || ' ' || CASE WHEN il.origin = 'c' THEN il.name ELSE il.origin END \
-                 || ' unique=' || il.\"unique\" || ' ' || \
-                 (SELECT group_concat(ii.name) FROM pragma_index_info(il.name) ii) AS line \
-                 FROM sqlite_master m JOIN pragma_index_list(m.name) il \
-                 WHERE m.type = 'table' AND m.name LIKE '{like}'"
-            ),
-            format!(
-                "SELECT m.name || ' ' || f.\"from\" || ' -> ' || f.\"table\" || '.' || f.\"to\" || \
-                 ' ' || f.on_update || ' ' || f.on_delete AS line \
-                 FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
-                 WHERE m.type = 'table' AND m.name LIKE '{like}'"
-            ),
-        ],
-    };
-    let mut lines = Vec::new();
-    for query in queries {
-        let rows = connection
-            .query_all_raw(Statement::from_string(backend, query.clone()))
-            .await
-            .unwrap_or_else(|e| panic!("{e}: {query}"));
-        for row in rows {
-            let line: String = row.try_get("", "line").unwrap();
-            lines.push(line.replace(prefix, "X_"));
-        }
-    }
-    lines.sort();
-    lines
+    generator::introspect::catalog(connection, prefix)
+        .await
+        .unwrap()
 }
 
 async fn drop_all(connection: &DatabaseConnection, prefixes: &[&str]) {

@@ -1,0 +1,209 @@
+//! Introspection: reads a live database's catalog (columns, indexes, foreign keys) as text
+//! lines in the database's own spelling, and `verify`, which compares a live database with the
+//! recorded schema by building that schema in a scratch database on the same server and
+//! comparing the two catalogs, so every backend's spelling of a type or default (PostgreSQL's
+//! `'draft'::character varying`, MySQL's `int(11)`) is the same on both sides.
+
+use migration_ops::v1;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
+
+use crate::diff::{self, Options};
+use crate::lower;
+use crate::model::Schema;
+
+/// The catalog's description of every table whose name starts with `prefix` (the runner's own
+/// `seaql_*` tables left out), with the prefix taken out of every name: one sorted line per
+/// column, index and foreign key, in the database's own spelling.
+pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Vec<String>, DbErr> {
+    let backend = connection.get_database_backend();
+    let like = format!("{prefix}%");
+    let queries: Vec<String> = match backend {
+        DbBackend::Postgres => vec![
+            format!(
+                "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || \
+                 coalesce(character_maximum_length::text, '') || ' ' || \
+                 coalesce(numeric_precision::text, '') || ',' || coalesce(numeric_scale::text, '') || \
+                 ' null=' || is_nullable || ' default=' || coalesce(column_default, '-') || \
+                 ' identity=' || is_identity AS line FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name LIKE '{like}' AND table_name NOT LIKE 'seaql%'"
+            ),
+            format!(
+                "SELECT indexdef AS line FROM pg_indexes WHERE schemaname = current_schema() \
+                 AND tablename LIKE '{like}' AND tablename NOT LIKE 'seaql%'"
+            ),
+            format!(
+                "SELECT conrelid::regclass::text || ' ' || conname || ' ' || \
+                 pg_get_constraintdef(oid) AS line FROM pg_constraint \
+                 WHERE conrelid::regclass::text LIKE '{like}' AND conrelid::regclass::text NOT LIKE 'seaql%'"
+            ),
+        ],
+        DbBackend::MySql => vec![
+            format!(
+                "SELECT CONCAT(TABLE_NAME, '.', COLUMN_NAME, ' ', COLUMN_TYPE, ' null=', \
+                 IS_NULLABLE, ' default=', IFNULL(COLUMN_DEFAULT, '-'), ' ', EXTRA) AS line \
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+                 AND TABLE_NAME LIKE '{like}' AND TABLE_NAME NOT LIKE 'seaql%'"
+            ),
+            // MySQL keeps the index it made for a foreign key after the key is dropped, where a
+            // fresh table has none; those indexes (named after the key) are left out.
+            format!(
+                "SELECT CONCAT(TABLE_NAME, ' ', INDEX_NAME, ' unique=', 1 - NON_UNIQUE, ' ', \
+                 GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX)) AS line \
+                 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+                 AND TABLE_NAME LIKE '{like}' AND TABLE_NAME NOT LIKE 'seaql%' AND INDEX_NAME NOT LIKE '{prefix}fk-%' \
+                 GROUP BY TABLE_NAME, INDEX_NAME, NON_UNIQUE"
+            ),
+            format!(
+                "SELECT CONCAT(k.TABLE_NAME, ' ', k.CONSTRAINT_NAME, ' ', \
+                 GROUP_CONCAT(k.COLUMN_NAME), ' -> ', k.REFERENCED_TABLE_NAME, ' ', \
+                 r.DELETE_RULE, ' ', r.UPDATE_RULE) AS line \
+                 FROM information_schema.KEY_COLUMN_USAGE k \
+                 JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+                 ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+                 WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME LIKE '{like}' AND k.TABLE_NAME NOT LIKE 'seaql%' \
+                 GROUP BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.REFERENCED_TABLE_NAME, \
+                 r.DELETE_RULE, r.UPDATE_RULE"
+            ),
+        ],
+        _ => vec![
+            format!(
+                "SELECT m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p.\"notnull\" || \
+                 ' default=' || coalesce(p.dflt_value, '-') || ' pk=' || p.pk AS line \
+                 FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name LIKE '{like}' AND m.name NOT LIKE 'seaql%'"
+            ),
+            format!(
+                "SELECT m.name || ' ' || CASE WHEN il.origin = 'c' THEN il.name ELSE il.origin END \
+                 || ' unique=' || il.\"unique\" || ' ' || \
+                 (SELECT group_concat(ii.name) FROM pragma_index_info(il.name) ii) AS line \
+                 FROM sqlite_master m JOIN pragma_index_list(m.name) il \
+                 WHERE m.type = 'table' AND m.name LIKE '{like}' AND m.name NOT LIKE 'seaql%'"
+            ),
+            format!(
+                "SELECT m.name || ' ' || f.\"from\" || ' -> ' || f.\"table\" || '.' || f.\"to\" || \
+                 ' ' || f.on_update || ' ' || f.on_delete AS line \
+                 FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+                 WHERE m.type = 'table' AND m.name LIKE '{like}' AND m.name NOT LIKE 'seaql%'"
+            ),
+        ],
+    };
+    let mut lines = Vec::new();
+    for query in queries {
+        let rows = connection
+            .query_all_raw(Statement::from_string(backend, query))
+            .await?;
+        for row in rows {
+            let line: String = row.try_get("", "line")?;
+            lines.push(if prefix.is_empty() {
+                line
+            } else {
+                line.replace(prefix, "X_")
+            });
+        }
+    }
+    lines.sort();
+    Ok(lines)
+}
+
+/// How `live` differs from `schema`: one line per catalog line missing (`-`) or unexpected
+/// (`+`) in the live database; empty when they match.
+pub async fn verify(url: &str, schema: &Schema) -> Result<Vec<String>, DbErr> {
+    let live = Database::connect(url).await?;
+    let backend = live.get_database_backend();
+    let scratch_name = format!("verify_{}_{}", std::process::id(), nanos());
+    let (scratch, scratch_url) = match backend {
+        DbBackend::Sqlite => (Database::connect("sqlite::memory:").await?, None),
+        _ => {
+            let quoted = quote_database(backend, &scratch_name);
+            live.execute_unprepared(&format!("CREATE DATABASE {quoted}"))
+                .await?;
+            let scratch_url = replace_database(url, &scratch_name);
+            (Database::connect(&scratch_url).await?, Some(quoted))
+        }
+    };
+    let result = compare_with_scratch(&live, &scratch, schema).await;
+    scratch.close().await.ok();
+    if let Some(quoted) = scratch_url {
+        live.execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
+            .await?;
+    }
+    live.close().await.ok();
+    result
+}
+
+async fn compare_with_scratch(
+    live: &DatabaseConnection,
+    scratch: &DatabaseConnection,
+    schema: &Schema,
+) -> Result<Vec<String>, DbErr> {
+    let operations = diff::diff(&Schema::default(), schema, &Options::default())
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    for sql in v1::to_sql(&lower::lower(&operations), scratch.get_database_backend()) {
+        scratch.execute_unprepared(&sql).await?;
+    }
+    let (expected, actual) = (catalog(scratch, "").await?, catalog(live, "").await?);
+    let mut findings: Vec<String> = expected
+        .iter()
+        .filter(|line| !actual.contains(line))
+        .map(|line| format!("- {line}"))
+        .collect();
+    findings.extend(
+        actual
+            .iter()
+            .filter(|line| !expected.contains(line))
+            .map(|line| format!("+ {line}")),
+    );
+    Ok(findings)
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() % 1_000_000)
+}
+
+/// A database name as an identifier (the names made here are plain `[a-z0-9_]`).
+pub fn quote_database(backend: DbBackend, name: &str) -> String {
+    match backend {
+        DbBackend::MySql => format!("`{name}`"),
+        _ => format!("\"{name}\""),
+    }
+}
+
+/// `scheme://user@host:port/old?params` → the same URL on database `name`.
+pub fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map_or(0, |at| at + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn the_database_part_of_a_url_is_replaced() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/test", "t_x"),
+            "postgres://postgres@127.0.0.1:5432/t_x"
+        );
+        assert_eq!(
+            replace_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "t_x"),
+            "mysql://root@127.0.0.1:3306/t_x?ssl-mode=disabled"
+        );
+        assert_eq!(
+            replace_database("mysql://root@localhost", "t_x"),
+            "mysql://root@localhost/t_x"
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! `verify`: a database the migrations built shows no drift from the recorded schema, on every
+//! backend; each kind of change made behind the migrations' back is reported.
+
+use generator::diff::{self, Options};
+use generator::introspect;
+use generator::model::{ColumnType, DefaultValue, Schema};
+use generator::{lower, source};
+use migration_ops::v1;
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm_migration::SchemaManager;
+use tests::corpus;
+use tests::db::{Backend, TestDb};
+
+/// Runs the operations that turn `from` into `to` on the database, as a migration would.
+async fn change_database(db: &TestDb, from: &Schema, to: &Schema) {
+    let options = Options {
+        allow_destructive: true,
+        ..Options::default()
+    };
+    let ops = lower::lower(&diff::diff(from, to, &options).unwrap());
+    if db.backend == Backend::Sqlite {
+        v1::apply(&SchemaManager::new(&db.connection), &ops)
+            .await
+            .unwrap();
+    } else {
+        let transaction = db.connection.begin().await.unwrap();
+        v1::apply(&SchemaManager::new(&transaction), &ops)
+            .await
+            .unwrap();
+        transaction.commit().await.unwrap();
+    }
+}
+
+fn manual_changes() -> Vec<(&'static str, fn(&mut Schema))> {
+    fn book_title(schema: &mut Schema) -> &mut generator::model::Column {
+        let book = schema.tables.get_mut("book").unwrap();
+        book.columns.iter_mut().find(|c| c.name == "title").unwrap()
+    }
+    vec![
+        ("a dropped column", |s| {
+            s.tables
+                .get_mut("book")
+                .unwrap()
+                .columns
+                .retain(|c| c.name != "title")
+        }),
+        ("an added column", |s| {
+            let mut note = book_title(s).clone();
+            note.name = "note".to_owned();
+            note.null = true;
+            s.tables.get_mut("book").unwrap().columns.push(note);
+        }),
+        ("a changed default", |s| {
+            let options = s.tables.get_mut("options").unwrap();
+            let status = options
+                .columns
+                .iter_mut()
+                .find(|c| c.name == "status")
+                .unwrap();
+            status.default = Some(DefaultValue::String("other".to_owned()));
+        }),
+        ("a dropped NOT NULL", |s| book_title(s).null = true),
+        ("a dropped index", |s| {
+            s.tables.get_mut("author").unwrap().indexes.clear()
+        }),
+        ("a dropped foreign key", |s| {
+            s.tables.get_mut("book").unwrap().foreign_keys.clear()
+        }),
+        ("a changed type", |s| book_title(s).ty = ColumnType::Text),
+    ]
+}
+
+async fn verify_reports_no_drift_and_then_every_manual_change(backend: Backend) {
+    let schema = source::load(corpus::visit_all).unwrap();
+    let Some(db) = TestDb::fresh(backend, "verify_clean").await else {
+        return;
+    };
+    if backend == Backend::Sqlite {
+        db.connection
+            .execute_unprepared("PRAGMA foreign_keys = OFF")
+            .await
+            .unwrap();
+    }
+    change_database(&db, &Schema::default(), &schema).await;
+    let findings = introspect::verify(&db.url, &schema).await.unwrap();
+    assert!(
+        findings.is_empty(),
+        "drift right after migrating on {backend:?}: {findings:#?}"
+    );
+    db.drop_database().await;
+
+    for (what, change) in manual_changes() {
+        let db = TestDb::fresh(backend, "verify_drift").await.unwrap();
+        change_database(&db, &Schema::default(), &schema).await;
+        let mut changed = schema.clone();
+        change(&mut changed);
+        change_database(&db, &schema, &changed).await;
+        let findings = introspect::verify(&db.url, &schema).await.unwrap();
+        assert!(!findings.is_empty(), "{what} went unnoticed on {backend:?}");
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn verify_reports_no_drift_and_then_every_manual_change_on_sqlite() {
+    verify_reports_no_drift_and_then_every_manual_change(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn verify_reports_no_drift_and_then_every_manual_change_on_postgres() {
+    verify_reports_no_drift_and_then_every_manual_change(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn verify_reports_no_drift_and_then_every_manual_change_on_mariadb() {
+    verify_reports_no_drift_and_then_every_manual_change(Backend::MySql).await;
+}
