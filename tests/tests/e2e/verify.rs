@@ -31,7 +31,10 @@ async fn change_database(db: &TestDb, from: &Schema, to: &Schema) {
     }
 }
 
-fn manual_changes() -> Vec<(&'static str, fn(&mut Schema))> {
+/// A change made to a database behind the migrations' back, and what it is called.
+type ManualChange = (&'static str, fn(&mut Schema));
+
+fn manual_changes() -> Vec<ManualChange> {
     fn book_title(schema: &mut Schema) -> &mut generator::model::Column {
         let book = schema.tables.get_mut("book").unwrap();
         book.columns.iter_mut().find(|c| c.name == "title").unwrap()
