@@ -80,6 +80,15 @@ pub enum Command {
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
     },
+    /// List which migrations a database has applied, which are pending, and which it applied
+    /// but this checkout does not have; check applied ones against their recorded checksums.
+    ///
+    /// Exit 1 when an applied migration was edited since; read-only.
+    Status {
+        /// The database, e.g. postgres://user@host/db, mysql://…, sqlite://file.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+    },
     /// Rewrite `migration/migrations.sum` from the migration files as they are now.
     ///
     /// For after a deliberate edit of a migration that no database has run yet; otherwise
@@ -194,6 +203,15 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
         Some(Command::New { name }) => return new(&dir, &name, &cli.generate),
         Some(Command::Hash) => return hash(&dir),
         Some(Command::Verify { database_url }) => return verify(&dir, &database_url),
+        Some(Command::Status { database_url }) => {
+            let (report, edited) = block_on(status(&dir, &database_url))??;
+            print!("{report}");
+            return Ok(if edited {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
         Some(Command::Sql {
             backend,
             from,
@@ -379,16 +397,93 @@ pub fn sql(
     Ok(out)
 }
 
-fn verify(dir: &MigrationDir, url: &str) -> Result<ExitCode, Error> {
-    let recorded = dir.read()?;
-    let schema = recorded.snapshot.map(|s| s.schema).unwrap_or_default();
+/// Runs a future to completion on a runtime of its own (the CLI is otherwise synchronous).
+fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Usage(e.to_string()))?;
-    let findings = runtime
-        .block_on(crate::introspect::verify(url, &schema))
-        .map_err(|e| Error::Database {
+        .map_err(|e| Error::Usage(format!("cannot start an async runtime: {e}")))?;
+    Ok(runtime.block_on(future))
+}
+
+/// The status report, and whether an applied migration was edited since it was applied.
+pub async fn status(dir: &MigrationDir, url: &str) -> Result<(String, bool), Error> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let migrations = dir.migrations()?;
+    let database_error = |e: sea_orm::DbErr| Error::Database {
+        url: url.to_owned(),
+        message: e.to_string(),
+    };
+    let (applied, checksums) = async {
+        let db = sea_orm::Database::connect(url)
+            .await
+            .map_err(database_error)?;
+        let backend = db.get_database_backend();
+        let rows = |sql: &str| {
+            let statement = Statement::from_string(backend, sql.to_owned());
+            let db = &db;
+            async move {
+                // A table that does not exist yet means nothing recorded.
+                Ok::<_, Error>(db.query_all_raw(statement).await.unwrap_or_default())
+            }
+        };
+        let mut applied = Vec::new();
+        for row in rows("SELECT version FROM seaql_migrations ORDER BY version").await? {
+            applied.push(
+                row.try_get::<String>("", "version")
+                    .map_err(database_error)?,
+            );
+        }
+        let mut checksums = Vec::new();
+        for row in rows("SELECT version, checksum FROM seaql_migrations_checksums").await? {
+            checksums.push((
+                row.try_get::<String>("", "version")
+                    .map_err(database_error)?,
+                row.try_get::<String>("", "checksum")
+                    .map_err(database_error)?,
+            ));
+        }
+        db.close().await.ok();
+        Ok::<_, Error>((applied, checksums))
+    }
+    .await?;
+    let mut report = String::new();
+    let mut edited = false;
+    for name in &migrations {
+        if !applied.contains(name) {
+            report.push_str(&format!("pending  {name}\n"));
+            continue;
+        }
+        let recorded = checksums.iter().find(|(n, _)| n == name).map(|(_, c)| c);
+        let path = dir.migration_path(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let now = crate::reader::read(&text)
+            .map_err(|message| Error::Layout { path, message })?
+            .map(|data| migration_ops::v1::checksum(&data.up));
+        let line = match (recorded, now) {
+            (Some(recorded), Some(now)) if *recorded == now => format!("applied  {name}"),
+            (Some(_), Some(_)) => {
+                edited = true;
+                format!("EDITED   {name} (applied, then edited: restore it)")
+            }
+            _ => format!("applied  {name} (no checksum recorded)"),
+        };
+        report.push_str(&line);
+        report.push('\n');
+    }
+    for name in applied.iter().filter(|name| !migrations.contains(name)) {
+        report.push_str(&format!(
+            "unknown  {name} (applied, but not in this checkout)\n"
+        ));
+    }
+    Ok((report, edited))
+}
+
+fn verify(dir: &MigrationDir, url: &str) -> Result<ExitCode, Error> {
+    let recorded = dir.read()?;
+    let schema = recorded.snapshot.map(|s| s.schema).unwrap_or_default();
+    let findings =
+        block_on(crate::introspect::verify(url, &schema))?.map_err(|e| Error::Database {
             url: url.to_owned(),
             message: e.to_string(),
         })?;

@@ -118,3 +118,50 @@ async fn verify_reports_no_drift_and_then_every_manual_change_on_postgres() {
 async fn verify_reports_no_drift_and_then_every_manual_change_on_mariadb() {
     verify_reports_no_drift_and_then_every_manual_change(Backend::MySql).await;
 }
+
+/// `status` after the runner applied the shipped migrations: applied, then pending on a fresh
+/// database, and an edited migration is named.
+async fn status_lists_applied_pending_and_edited_migrations(backend: Backend) {
+    use migration_ops::runner::{self, RunnerOptions};
+    let Some(db) = TestDb::fresh(backend, "status").await else {
+        return;
+    };
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migration");
+    let dir = generator::layout::MigrationDir::new(&shipped);
+    let first = dir.migrations().unwrap()[0].clone();
+    let (report, edited) = generator::cli::status(&dir, &db.url).await.unwrap();
+    assert_eq!((report, edited), (format!("pending  {first}\n"), false));
+
+    let options = RunnerOptions {
+        checksums: migration::checksums(),
+        ..RunnerOptions::default()
+    };
+    runner::up::<migration::Migrator>(&db.url, &options)
+        .await
+        .unwrap();
+    let (report, edited) = generator::cli::status(&dir, &db.url).await.unwrap();
+    assert_eq!((report, edited), (format!("applied  {first}\n"), false));
+
+    db.connection
+        .execute_unprepared("UPDATE seaql_migrations_checksums SET checksum = 'v1-fnv1a64:0'")
+        .await
+        .unwrap();
+    let (report, edited) = generator::cli::status(&dir, &db.url).await.unwrap();
+    assert!(edited && report.starts_with("EDITED"), "{report}");
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_lists_applied_pending_and_edited_migrations_on_sqlite() {
+    status_lists_applied_pending_and_edited_migrations(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_lists_applied_pending_and_edited_migrations_on_postgres() {
+    status_lists_applied_pending_and_edited_migrations(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_lists_applied_pending_and_edited_migrations_on_mariadb() {
+    status_lists_applied_pending_and_edited_migrations(Backend::MySql).await;
+}
