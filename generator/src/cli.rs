@@ -89,6 +89,8 @@ pub enum Command {
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
     },
+    /// Print the recorded schema as a Mermaid ER diagram.
+    Erd,
     /// Rewrite `migration/migrations.sum` from the migration files as they are now.
     ///
     /// For after a deliberate edit of a migration that no database has run yet; otherwise
@@ -202,6 +204,11 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
         Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate),
         Some(Command::New { name }) => return new(&dir, &name, &cli.generate),
         Some(Command::Hash) => return hash(&dir),
+        Some(Command::Erd) => {
+            let schema = dir.read()?.snapshot.map(|s| s.schema).unwrap_or_default();
+            print!("{}", crate::erd::erd(&schema));
+            return Ok(ExitCode::SUCCESS);
+        }
         Some(Command::Verify { database_url }) => return verify(&dir, &database_url),
         Some(Command::Status { database_url }) => {
             let (report, edited) = block_on(status(&dir, &database_url))??;

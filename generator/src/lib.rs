@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod diff;
+pub mod erd;
 pub mod error;
 pub mod generate;
 pub mod integrity;

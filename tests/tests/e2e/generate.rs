@@ -337,3 +337,50 @@ fn sql_prints_what_the_shipped_migrations_run_on_each_backend() {
         Err(Error::Usage(_))
     ));
 }
+
+#[test]
+fn the_readme_shows_the_current_schema_diagram() {
+    let dir = generator::layout::MigrationDir::new(shipped_migration_dir());
+    let schema = dir.read().unwrap().snapshot.unwrap().schema;
+    let diagram = format!("```mermaid\n{}```\n", generator::erd::erd(&schema));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = fs::read_to_string(&path).unwrap();
+    let (before, rest) = readme
+        .split_once("<!-- erd:start -->\n")
+        .expect("the README has the erd markers");
+    let (current, after) = rest.split_once("<!-- erd:end -->").unwrap();
+    if current != diagram && std::env::var_os("UPDATE_GOLDEN").is_some() {
+        fs::write(
+            &path,
+            format!("{before}<!-- erd:start -->\n{diagram}<!-- erd:end -->{after}"),
+        )
+        .unwrap();
+        return;
+    }
+    assert_eq!(
+        current, diagram,
+        "the README's diagram is stale: run UPDATE_GOLDEN=1 cargo test -p tests"
+    );
+}
+
+#[test]
+fn the_diagram_shows_keys_types_and_relations() {
+    let schema = generator::source::load(tests::corpus::visit_all).unwrap();
+    let diagram = generator::erd::erd(&schema);
+    assert!(
+        diagram.contains("    author ||--o{ book : \"fk-book-author_id\"\n"),
+        "{diagram}"
+    );
+    assert!(
+        diagram.contains("        big_integer author_id PK, FK \"NOT NULL\"\n"),
+        "{diagram}"
+    );
+    assert!(
+        diagram.contains("        varchar email UK \"NOT NULL\"\n"),
+        "{diagram}"
+    );
+    assert!(
+        diagram.contains("        decimal_10_2 money \"NOT NULL\"\n"),
+        "{diagram}"
+    );
+}
