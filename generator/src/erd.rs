@@ -45,7 +45,7 @@ pub fn erd(schema: &Schema) -> String {
                 .any(|c| table.column(c).is_some_and(|c| c.null));
             let parent = if optional { "|o" } else { "||" };
             out.push_str(&format!(
-                "    {}{parent}--o{{ {name} : \"{}\"\n",
+                "    {} {parent}--o{{ {name} : \"{}\"\n",
                 fk.ref_table, fk.name
             ));
         }
