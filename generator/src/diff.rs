@@ -543,18 +543,7 @@ fn backfill(
                 )));
             }
         },
-        T::TinyInteger
-        | T::SmallInteger
-        | T::Integer
-        | T::BigInteger
-        | T::TinyUnsigned
-        | T::SmallUnsigned
-        | T::Unsigned
-        | T::BigUnsigned
-        | T::Float
-        | T::Double
-        | T::Decimal(_)
-        | T::Money(_) => {
+        numeric if numeric.is_numeric() => {
             if !is_numeric_literal(raw) {
                 return Err(Error::Usage(format!(
                     "--backfill {table}.{}={raw}: a numeric column takes a number",
@@ -625,17 +614,9 @@ mod tests {
 
     /// A table `id` + one column per referenced table, each with a foreign key to it.
     fn table_referencing(targets: &[&str]) -> Table {
-        let mut columns = vec![Column {
-            name: "id".to_owned(),
-            ty: ColumnType::Integer,
-            null: false,
-            default: None,
-            unique: false,
-            auto_increment: true,
-            comment: None,
-            extra: None,
-            renamed_from: None,
-        }];
+        let mut id = Column::new("id", ColumnType::Integer);
+        id.auto_increment = true;
+        let mut columns = vec![id];
         let mut foreign_keys = Vec::new();
         for target in targets {
             let mut column = columns[0].clone();

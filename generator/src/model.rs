@@ -172,6 +172,45 @@ pub enum Action {
     SetDefault,
 }
 
+impl Column {
+    /// A NOT NULL column with nothing else set.
+    pub fn new(name: impl Into<String>, ty: ColumnType) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            null: false,
+            default: None,
+            unique: false,
+            auto_increment: false,
+            comment: None,
+            extra: None,
+            renamed_from: None,
+        }
+    }
+}
+
+impl ColumnType {
+    /// Integer, floating-point and decimal types: those whose literals are numbers.
+    pub fn is_numeric(&self) -> bool {
+        use ColumnType as T;
+        matches!(
+            self,
+            T::TinyInteger
+                | T::SmallInteger
+                | T::Integer
+                | T::BigInteger
+                | T::TinyUnsigned
+                | T::SmallUnsigned
+                | T::Unsigned
+                | T::BigUnsigned
+                | T::Float
+                | T::Double
+                | T::Decimal(_)
+                | T::Money(_)
+        )
+    }
+}
+
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|column| column.name == name)

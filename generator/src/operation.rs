@@ -314,18 +314,8 @@ fn zero_value(ty: &ColumnType) -> Option<DefaultValue> {
     use ColumnType as T;
     match ty {
         T::Char(_) | T::String(_) | T::Text => Some(DefaultValue::String(String::new())),
-        T::TinyInteger
-        | T::SmallInteger
-        | T::Integer
-        | T::BigInteger
-        | T::TinyUnsigned
-        | T::SmallUnsigned
-        | T::Unsigned
-        | T::BigUnsigned
-        | T::Float
-        | T::Double
-        | T::Decimal(_) => Some(DefaultValue::Number("0".to_owned())),
         T::Boolean => Some(DefaultValue::Bool(false)),
+        numeric if numeric.is_numeric() => Some(DefaultValue::Number("0".to_owned())),
         _ => None,
     }
 }

@@ -16,17 +16,7 @@ use generator::model::{Column, ColumnType, DefaultValue, ForeignKey, Index, Len,
 use generator::snapshot::{FORMAT, Snapshot};
 
 fn column(name: &str, ty: ColumnType) -> Column {
-    Column {
-        name: name.to_owned(),
-        ty,
-        null: false,
-        default: None,
-        unique: false,
-        auto_increment: false,
-        comment: None,
-        extra: None,
-        renamed_from: None,
-    }
+    Column::new(name, ty)
 }
 
 /// `n` tables `t0000…`, each: id, six typed columns (nullable and not, string defaults with a

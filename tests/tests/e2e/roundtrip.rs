@@ -62,17 +62,7 @@ fn uniqueable(ty: &ColumnType) -> bool {
 }
 
 fn column(name: &str, ty: ColumnType) -> Column {
-    Column {
-        name: name.to_owned(),
-        ty,
-        null: false,
-        default: None,
-        unique: false,
-        auto_increment: false,
-        comment: None,
-        extra: None,
-        renamed_from: None,
-    }
+    Column::new(name, ty)
 }
 
 fn some_default(rng: &mut Rng, ty: &ColumnType) -> DefaultValue {
