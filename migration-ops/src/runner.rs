@@ -128,6 +128,24 @@ impl From<DbErr> for RunError {
     }
 }
 
+/// The sea-orm-migration commands that drop tables and their data.
+pub const DESTRUCTIVE_COMMANDS: [&str; 3] = ["fresh", "refresh", "reset"];
+
+/// The environment variable that confirms a destructive command.
+pub const ALLOW_DESTROY: &str = "MIGRATION_ALLOW_DESTROY";
+
+/// Refuses `command` when it drops data and `allow_destroy` (the value of
+/// [`ALLOW_DESTROY`]) is not `1`, so that no deploy script wipes a database by accident.
+pub fn guard_destructive(command: &str, allow_destroy: Option<&str>) -> Result<(), String> {
+    if DESTRUCTIVE_COMMANDS.contains(&command) && allow_destroy != Some("1") {
+        return Err(format!(
+            "`{command}` drops tables and their data; it runs only with {ALLOW_DESTROY}=1 set, \
+             so that no deploy script wipes a database by accident"
+        ));
+    }
+    Ok(())
+}
+
 const CHECKSUM_TABLE: &str = "seaql_migrations_checksums";
 const JOURNAL_TABLE: &str = "seaql_migrations_failures";
 
@@ -258,8 +276,14 @@ async fn run_pending<M: MigratorTrait>(
         applied: Vec::new(),
         already_applied: applied.len(),
     };
-    for pending in M::get_pending_migrations(db).await? {
-        let name = pending.name().to_owned();
+    // Pending: known here and not applied (computed, not queried again).
+    let applied_names: Vec<&str> = applied.iter().map(|m| m.name()).collect();
+    let pending: Vec<String> = M::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .filter(|name| !applied_names.contains(&name.as_str()))
+        .collect();
+    for name in pending {
         let outcome = M::up(db, Some(1)).await;
         if let Err(error) = outcome {
             if backend == DbBackend::MySql {
@@ -499,6 +523,17 @@ fn sqlite_lock_path(url: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn destructive_commands_need_explicit_confirmation() {
+        for command in DESTRUCTIVE_COMMANDS {
+            assert!(guard_destructive(command, None).is_err());
+            assert!(guard_destructive(command, Some("yes")).is_err());
+            assert!(guard_destructive(command, Some("1")).is_ok());
+        }
+        assert!(guard_destructive("up", None).is_ok());
+        assert!(guard_destructive("status", None).is_ok());
+    }
 
     #[test]
     fn the_sqlite_lock_file_sits_beside_the_database() {

@@ -16,8 +16,6 @@ use sea_orm_migration::prelude::*;
 /// the app uses by default.
 const DEFAULT_DATABASE_URL: &str = "sqlite://app.sqlite3?mode=rwc";
 
-const DESTRUCTIVE: [&str; 3] = ["fresh", "refresh", "reset"];
-
 fn main() -> ExitCode {
     dotenvy::dotenv().ok();
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,14 +32,11 @@ fn main() -> ExitCode {
         .build()
         .expect("a Tokio runtime starts");
 
-    if let Some(command) = command.filter(|c| DESTRUCTIVE.contains(c))
-        && std::env::var("MIGRATION_ALLOW_DESTROY").as_deref() != Ok("1")
+    let allow_destroy = std::env::var(runner::ALLOW_DESTROY).ok();
+    if let Err(refusal) =
+        runner::guard_destructive(command.unwrap_or("up"), allow_destroy.as_deref())
     {
-        eprintln!(
-            "error: `{command}` drops tables and their data; it runs only with \
-                 MIGRATION_ALLOW_DESTROY=1 set, so that no deploy script wipes a database by \
-                 accident"
-        );
+        eprintln!("error: {refusal}");
         return ExitCode::from(2);
     }
     if matches!(command, None | Some("up")) && !args.iter().any(|a| a == "-h" || a == "--help") {

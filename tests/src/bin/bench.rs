@@ -157,7 +157,7 @@ fn runner_startup(runs: usize) -> String {
         let name = format!("bench_runner_{}", std::process::id());
         server.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
         server.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
-        let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
+        let db_url = generator::introspect::replace_database(&url, &name);
         let checksums: Vec<(&'static str, String)> = Vec::new();
         let options = RunnerOptions { checksums, ..RunnerOptions::default() };
         runner::up::<Hundred>(&db_url, &options).await.unwrap();
