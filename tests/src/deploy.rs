@@ -30,6 +30,13 @@ impl MigrationName for CountRuns {
 #[async_trait::async_trait]
 impl MigrationTrait for CountRuns {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // For the test that kills a process while it holds the lock.
+        if let Some(ms) = std::env::var("SLOW_MIGRATION_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let db = manager.get_connection();
         db.execute_unprepared("CREATE TABLE IF NOT EXISTS run_counter (id integer)")
             .await?;

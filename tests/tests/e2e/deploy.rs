@@ -51,8 +51,10 @@ async fn lock_is_free(db: &TestDb) -> bool {
                 .url
                 .trim_start_matches("sqlite://")
                 .trim_end_matches("?mode=rwc");
-            let file = std::fs::File::open(format!("{path}.migration-lock")).unwrap();
-            file.try_lock().is_ok()
+            match std::fs::File::open(format!("{path}.migration-lock")) {
+                Ok(file) => file.try_lock().is_ok(),
+                Err(_) => true, // no run has started yet
+            }
         }
     }
 }
@@ -296,4 +298,63 @@ async fn a_held_lock_times_out_naming_its_holder_on_postgres() {
 #[tokio::test]
 async fn a_held_lock_times_out_naming_its_holder_on_mariadb() {
     a_held_lock_times_out_naming_its_holder(Backend::MySql).await;
+}
+
+/// A process killed with SIGKILL while it holds the lock (in the middle of a slow migration)
+/// does not block the next run: the database ends its session, or the OS its file lock.
+async fn a_killed_lock_holder_does_not_block_the_next_run(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend, "killed").await else {
+        return;
+    };
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_migrate_concurrently"))
+        .arg(&db.url)
+        .env("SLOW_MIGRATION_MS", "60000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while lock_is_free(&db).await {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the child never took the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().await.unwrap();
+    let options = RunnerOptions {
+        lock_timeout: Duration::from_secs(10),
+        ..RunnerOptions::default()
+    };
+    let start = Instant::now();
+    let report = runner::up::<CountingMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "waited {:?}",
+        start.elapsed()
+    );
+    // The killed run may have finished the first migration; nothing is applied twice or lost.
+    assert_eq!(report.applied.len() + report.already_applied, 2);
+    assert_eq!(
+        count(&db.connection, "SELECT count(*) FROM run_counter").await,
+        1
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_lock_holder_does_not_block_the_next_run_on_sqlite() {
+    a_killed_lock_holder_does_not_block_the_next_run(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_lock_holder_does_not_block_the_next_run_on_postgres() {
+    a_killed_lock_holder_does_not_block_the_next_run(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_lock_holder_does_not_block_the_next_run_on_mariadb() {
+    a_killed_lock_holder_does_not_block_the_next_run(Backend::MySql).await;
 }
