@@ -32,6 +32,17 @@ pub struct Cli {
     /// The migration crate's folder [default: this workspace's `migration/`].
     #[arg(long, global = true, value_name = "DIR")]
     pub migration_dir: Option<PathBuf>,
+
+    /// Output for people (`text`) or tools (`json`, on stdout) of diff, check, verify, status.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,9 +198,13 @@ fn workspace_migration_dir() -> PathBuf {
 /// Runs the command line against the entities that `visit_all` shows.
 pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
     let cli = Cli::parse();
+    let format = cli.format;
     match run(cli, visit_all) {
         Ok(code) => code,
         Err(error) => {
+            if format == Format::Json {
+                println!("{}", serde_json::json!({ "error": error.to_string() }));
+            }
             eprintln!("error: {error}");
             ExitCode::from(2)
         }
@@ -200,8 +215,8 @@ pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
 pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
     let dir = MigrationDir::new(cli.migration_dir.unwrap_or_else(workspace_migration_dir));
     match cli.command {
-        Some(Command::Check) => return check(&dir, visit_all, &cli.generate),
-        Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate),
+        Some(Command::Check) => return check(&dir, visit_all, &cli.generate, cli.format),
+        Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate, cli.format),
         Some(Command::New { name }) => return new(&dir, &name, &cli.generate),
         Some(Command::Hash) => return hash(&dir),
         Some(Command::Erd) => {
@@ -209,15 +224,9 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
             print!("{}", crate::erd::erd(&schema));
             return Ok(ExitCode::SUCCESS);
         }
-        Some(Command::Verify { database_url }) => return verify(&dir, &database_url),
+        Some(Command::Verify { database_url }) => return verify(&dir, &database_url, cli.format),
         Some(Command::Status { database_url }) => {
-            let (report, edited) = block_on(status(&dir, &database_url))??;
-            print!("{report}");
-            return Ok(if edited {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            });
+            return show_status(&dir, &database_url, cli.format);
         }
         Some(Command::Sql {
             backend,
@@ -257,7 +266,30 @@ fn show_diff(
     dir: &MigrationDir,
     visit_all: fn(&mut Loader),
     args: &GenerateArgs,
+    format: Format,
 ) -> Result<ExitCode, Error> {
+    if format == Format::Json {
+        let recorded = read_untampered(dir)?;
+        let current = source::load(visit_all)?;
+        let generation =
+            generate::prepare(dir, &recorded, &current, &args.options()?, &args.naming())?;
+        let json = match generation {
+            None => serde_json::json!({ "changes": [], "files": [] }),
+            Some(generation) => {
+                let mut files = Vec::new();
+                for (path, new) in &generation.files {
+                    let old = dir.read_existing(path)?;
+                    files.push(serde_json::json!({
+                        "path": path.display().to_string(),
+                        "diff": unified_diff(path, old.as_deref(), new, false),
+                    }));
+                }
+                serde_json::json!({ "migration": generation.name, "changes": generation.summary, "files": files })
+            }
+        };
+        println!("{json}");
+        return Ok(ExitCode::SUCCESS);
+    }
     match diff_report(dir, visit_all, args, std::io::stdout().is_terminal())? {
         Some(report) => print!("{report}"),
         None => eprintln!("No changes detected"),
@@ -413,8 +445,11 @@ fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
     Ok(runtime.block_on(future))
 }
 
-/// The status report, and whether an applied migration was edited since it was applied.
-pub async fn status(dir: &MigrationDir, url: &str) -> Result<(String, bool), Error> {
+/// Each migration, by name, and where it stands in the database at `url`.
+pub async fn status_states(
+    dir: &MigrationDir,
+    url: &str,
+) -> Result<Vec<(String, MigrationState)>, Error> {
     use sea_orm::{ConnectionTrait, Statement};
     let migrations = dir.migrations()?;
     let database_error = |e: sea_orm::DbErr| Error::Database {
@@ -454,11 +489,10 @@ pub async fn status(dir: &MigrationDir, url: &str) -> Result<(String, bool), Err
         Ok::<_, Error>((applied, checksums))
     }
     .await?;
-    let mut report = String::new();
-    let mut edited = false;
+    let mut states = Vec::new();
     for name in &migrations {
         if !applied.contains(name) {
-            report.push_str(&format!("pending  {name}\n"));
+            states.push((name.clone(), MigrationState::Pending));
             continue;
         }
         let recorded = checksums.iter().find(|(n, _)| n == name).map(|(_, c)| c);
@@ -467,26 +501,92 @@ pub async fn status(dir: &MigrationDir, url: &str) -> Result<(String, bool), Err
         let now = crate::reader::read(&text)
             .map_err(|message| Error::Layout { path, message })?
             .map(|data| migration_ops::v1::checksum(&data.up));
-        let line = match (recorded, now) {
-            (Some(recorded), Some(now)) if *recorded == now => format!("applied  {name}"),
-            (Some(_), Some(_)) => {
-                edited = true;
-                format!("EDITED   {name} (applied, then edited: restore it)")
-            }
-            _ => format!("applied  {name} (no checksum recorded)"),
+        let state = match (recorded, now) {
+            (Some(recorded), Some(now)) if *recorded == now => MigrationState::Applied,
+            (Some(_), Some(_)) => MigrationState::Edited,
+            _ => MigrationState::Unchecked,
         };
-        report.push_str(&line);
-        report.push('\n');
+        states.push((name.clone(), state));
     }
     for name in applied.iter().filter(|name| !migrations.contains(name)) {
-        report.push_str(&format!(
-            "unknown  {name} (applied, but not in this checkout)\n"
-        ));
+        states.push((name.clone(), MigrationState::Unknown));
     }
-    Ok((report, edited))
+    Ok(states)
 }
 
-fn verify(dir: &MigrationDir, url: &str) -> Result<ExitCode, Error> {
+/// Where one migration stands in a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationState {
+    Applied,
+    /// Applied, with no checksum recorded (hand-written, or applied before the runner).
+    Unchecked,
+    /// Applied, and its data changed since.
+    Edited,
+    Pending,
+    /// Applied, but this checkout has no such migration.
+    Unknown,
+}
+
+impl MigrationState {
+    fn key(self) -> &'static str {
+        match self {
+            MigrationState::Applied => "applied",
+            MigrationState::Unchecked => "applied_unchecked",
+            MigrationState::Edited => "edited",
+            MigrationState::Pending => "pending",
+            MigrationState::Unknown => "unknown",
+        }
+    }
+}
+
+/// The status as text, one line per migration, and whether one was edited since applied.
+pub async fn status(dir: &MigrationDir, url: &str) -> Result<(String, bool), Error> {
+    let states = status_states(dir, url).await?;
+    let edited = states.iter().any(|(_, s)| *s == MigrationState::Edited);
+    Ok((render_status(&states), edited))
+}
+
+fn render_status(states: &[(String, MigrationState)]) -> String {
+    let mut report = String::new();
+    for (name, state) in states {
+        report.push_str(&match state {
+            MigrationState::Applied => format!("applied  {name}\n"),
+            MigrationState::Unchecked => format!("applied  {name} (no checksum recorded)\n"),
+            MigrationState::Edited => {
+                format!("EDITED   {name} (applied, then edited: restore it)\n")
+            }
+            MigrationState::Pending => format!("pending  {name}\n"),
+            MigrationState::Unknown => {
+                format!("unknown  {name} (applied, but not in this checkout)\n")
+            }
+        });
+    }
+    report
+}
+
+fn show_status(dir: &MigrationDir, url: &str, format: Format) -> Result<ExitCode, Error> {
+    let states = block_on(status_states(dir, url))??;
+    let edited = states.iter().any(|(_, s)| *s == MigrationState::Edited);
+    if format == Format::Json {
+        let migrations: Vec<_> = states
+            .iter()
+            .map(|(name, state)| serde_json::json!({ "name": name, "state": state.key() }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "migrations": migrations, "edited": edited })
+        );
+    } else {
+        print!("{}", render_status(&states));
+    }
+    Ok(if edited {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn verify(dir: &MigrationDir, url: &str, format: Format) -> Result<ExitCode, Error> {
     let recorded = dir.read()?;
     let schema = recorded.snapshot.map(|s| s.schema).unwrap_or_default();
     let findings =
@@ -494,12 +594,22 @@ fn verify(dir: &MigrationDir, url: &str) -> Result<ExitCode, Error> {
             url: url.to_owned(),
             message: e.to_string(),
         })?;
+    let code = if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    if format == Format::Json {
+        let json = serde_json::json!({ "drift": !findings.is_empty(), "findings": findings });
+        println!("{json}");
+        return Ok(code);
+    }
     if findings.is_empty() {
         eprintln!(
             "No drift: the database matches {}.",
             crate::snapshot::FILE_NAME
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(code);
     }
     println!("The database differs from the recorded schema (- expected, + found):");
     for finding in &findings {
@@ -538,20 +648,33 @@ fn check(
     dir: &MigrationDir,
     visit_all: fn(&mut Loader),
     args: &GenerateArgs,
+    format: Format,
 ) -> Result<ExitCode, Error> {
+    let report = |status: &str, lines: &[String], text: &str| {
+        if format == Format::Json {
+            println!(
+                "{}",
+                serde_json::json!({ "status": status, "details": lines })
+            );
+        } else {
+            eprintln!("{text}");
+            for line in lines {
+                eprintln!("  {line}");
+            }
+        }
+    };
     let recorded = dir.read()?;
     let findings = recorded.tampering();
     if !findings.is_empty() {
-        eprintln!(
-            "The migration history does not match {}:",
-            crate::integrity::FILE_NAME
-        );
-        for finding in &findings {
-            eprintln!("  {finding}");
-        }
-        eprintln!(
-            "Restore the files from version control; after a deliberate edit of a migration no \
-             database has run, run `cargo run -p generator -- hash`."
+        report(
+            "tampered",
+            &findings,
+            &format!(
+                "The migration history does not match {} (restore the files from version \
+                 control; after a deliberate edit of a migration no database has run, run \
+                 `cargo run -p generator -- hash`):",
+                crate::integrity::FILE_NAME
+            ),
         );
         return Ok(ExitCode::from(1));
     }
@@ -562,27 +685,31 @@ fn check(
         allow_destructive: true,
         ..args.options()?
     };
-    let prepared = match generate::prepare(dir, &recorded, &current, &options, &Naming::default()) {
+    match generate::prepare(dir, &recorded, &current, &options, &Naming::default()) {
         Err(Error::Refused(reason)) => {
-            eprintln!(
-                "The entities have changes that no migration holds; generating it needs a decision:"
+            report(
+                "migration_missing",
+                &[reason],
+                "The entities have changes that no migration holds; generating it needs a decision:",
             );
-            eprintln!("  {reason}");
-            return Ok(ExitCode::from(1));
+            Ok(ExitCode::from(1))
         }
-        other => other?,
-    };
-    match prepared {
-        None => {
-            eprintln!("No changes detected: the migrations match the entities.");
+        Err(error) => Err(error),
+        Ok(None) => {
+            report(
+                "ok",
+                &[],
+                "No changes detected: the migrations match the entities.",
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Some(generation) => {
-            eprintln!("The entities have changes that no migration holds:");
-            for line in &generation.summary {
-                eprintln!("  {line}");
-            }
-            eprintln!("Run `cargo run -p generator` and commit the migration it writes.");
+        Ok(Some(generation)) => {
+            report(
+                "migration_missing",
+                &generation.summary,
+                "The entities have changes that no migration holds (run `cargo run -p generator` \
+                 and commit the migration it writes):",
+            );
             Ok(ExitCode::from(1))
         }
     }
