@@ -111,6 +111,52 @@ fn ms(duration: Duration) -> String {
     format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
 
+/// `check` with nothing to do on an `n`-table project written to a temporary folder: read the
+/// migrations and snapshot, verify the integrity file and the folder's consistency, diff the
+/// schema against itself. Loading the entities is left out: a synthetic schema has none.
+fn check_with_nothing_to_do(n: usize, runs: usize) -> String {
+    let folder = std::env::temp_dir().join(format!("bench_check_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(folder.join("src")).unwrap();
+    let dir = MigrationDir::new(&folder);
+    let schema = schema(n);
+    let naming = Naming {
+        timestamp: Some("20260101_000000".to_owned()),
+        name: None,
+    };
+    let generation = generate::prepare(
+        &dir,
+        &Recorded::default(),
+        &schema,
+        &Options::default(),
+        &naming,
+    )
+    .unwrap()
+    .unwrap();
+    dir.write(&generation.files).unwrap();
+    let took = time(runs, || {
+        let recorded = dir.read().unwrap();
+        assert!(recorded.tampering().is_empty());
+        dir.check_consistency(&recorded).unwrap();
+        let snapshot = recorded.snapshot.unwrap();
+        assert!(
+            diff::diff(&snapshot.schema, &schema, &Options::default())
+                .unwrap()
+                .is_empty()
+        );
+    });
+    std::fs::remove_dir_all(&folder).ok();
+    let verdict = if took <= Duration::from_millis(100) {
+        "met"
+    } else {
+        "missed"
+    };
+    format!(
+        "`check` with nothing to do, {n} tables, entity loading excluded: {} (target under 100 ms: {verdict}).\n",
+        ms(took)
+    )
+}
+
 /// A migration that does nothing, for a long history.
 struct Empty(String);
 
@@ -267,6 +313,7 @@ fn main() {
         "\nMedian of {runs} runs each, in process, release build; generation includes \
          formatting with rustfmt when it is installed.\n\n"
     ));
+    report.push_str(&check_with_nothing_to_do(*sizes.last().unwrap(), runs));
     report.push_str(&runner_startup(runs));
     print!("{report}");
     if let Some(path) = out {
