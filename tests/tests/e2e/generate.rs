@@ -384,3 +384,56 @@ fn the_diagram_shows_keys_types_and_relations() {
         "{diagram}"
     );
 }
+
+/// Runs the generator binary; returns its exit code and standard output.
+fn run_binary(dir: &Path, args: &[&str]) -> (i32, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_generator_cli"))
+        .arg("--migration-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn the_binary_answers_in_json_with_the_documented_exit_codes() {
+    let dir = copy_of_migration_dir("json");
+    let (code, out) = run_binary(&dir, &["check", "--format", "json"]);
+    assert_eq!((code, out.trim()), (0, r#"{"status":"ok","details":[]}"#));
+    let (code, out) = run_binary(&dir, &["diff", "--format", "json"]);
+    assert_eq!((code, out.trim()), (0, r#"{"changes":[],"files":[]}"#));
+
+    fs::write(dir.join("schema.json"), "{ not json").unwrap();
+    let (code, out) = run_binary(&dir, &["check", "--format", "json"]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains(r#""error":"snapshot "#) && out.contains("schema.json"),
+        "{out}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+
+    let dir = copy_without_the_first_migration("json_missing");
+    let (code, out) = run_binary(&dir, &["check", "--format", "json"]);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["status"], "migration_missing");
+    assert_eq!(
+        json["details"][0],
+        "+ table posts (id, title, content, status, created_at, updated_at)"
+    );
+    let (code, out) = run_binary(&dir, &["diff", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(code, 0);
+    assert_eq!(json["files"].as_array().unwrap().len(), 4, "{json}");
+    fs::remove_dir_all(&dir).unwrap();
+
+    let (code, out) = run_binary(
+        Path::new("/nonexistent"),
+        &["verify", "--format", "json", "--database-url", "oracle://x"],
+    );
+    assert_eq!(code, 2, "{out}");
+}
