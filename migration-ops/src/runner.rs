@@ -221,27 +221,16 @@ async fn run_pending<M: MigratorTrait>(
     backend: DbBackend,
     options: &RunnerOptions,
 ) -> Result<Report, RunError> {
-    let text = match backend {
-        DbBackend::MySql => "varchar(255)",
-        _ => "varchar",
-    };
-    db.execute_unprepared(&format!(
-        "CREATE TABLE IF NOT EXISTS {CHECKSUM_TABLE} (version {text} NOT NULL PRIMARY KEY, \
-         checksum {text} NOT NULL)"
-    ))
-    .await?;
+    // The steady state (nothing to apply) runs no DDL: the bookkeeping tables are created
+    // only when a row goes into them.
     if backend == DbBackend::MySql {
-        db.execute_unprepared(&format!(
-            "CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (version {text} NOT NULL PRIMARY KEY, \
-             error text NOT NULL)"
-        ))
-        .await?;
         let failed = db
             .query_one_raw(Statement::from_string(
                 backend,
                 format!("SELECT version, error FROM {JOURNAL_TABLE} LIMIT 1"),
             ))
-            .await?;
+            .await
+            .unwrap_or(None);
         if let Some(row) = failed {
             return Err(RunError::FailedEarlier {
                 migration: row.try_get("", "version")?,
@@ -251,7 +240,7 @@ async fn run_pending<M: MigratorTrait>(
     }
 
     // Read after the lock: whatever another instance applied while this one waited counts.
-    let applied = M::get_applied_migrations(db).await?;
+    let applied = M::get_applied_migrations_read_only(db).await?;
     let recorded = recorded_checksums(db, backend).await?;
     for migration in &applied {
         let name = migration.name();
@@ -307,15 +296,40 @@ async fn recorded_checksums(
     db: &DatabaseConnection,
     backend: DbBackend,
 ) -> Result<Vec<(String, String)>, DbErr> {
+    // No table yet: nothing recorded yet.
     let rows = db
         .query_all_raw(Statement::from_string(
             backend,
             format!("SELECT version, checksum FROM {CHECKSUM_TABLE}"),
         ))
-        .await?;
+        .await
+        .unwrap_or_default();
     rows.iter()
         .map(|row| Ok((row.try_get("", "version")?, row.try_get("", "checksum")?)))
         .collect()
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for one of the runner's bookkeeping tables.
+async fn create_bookkeeping_table(
+    db: &DatabaseConnection,
+    table: &str,
+    second_column: &str,
+) -> Result<(), DbErr> {
+    let text = match db.get_database_backend() {
+        DbBackend::MySql => "varchar(255)",
+        _ => "varchar",
+    };
+    let second_type = if second_column == "error" {
+        "text"
+    } else {
+        text
+    };
+    db.execute_unprepared(&format!(
+        "CREATE TABLE IF NOT EXISTS {table} (version {text} NOT NULL PRIMARY KEY, \
+         {second_column} {second_type} NOT NULL)"
+    ))
+    .await
+    .map(|_| ())
 }
 
 async fn record_checksum(
@@ -324,6 +338,7 @@ async fn record_checksum(
     name: &str,
     checksum: &str,
 ) -> Result<(), DbErr> {
+    create_bookkeeping_table(db, CHECKSUM_TABLE, "checksum").await?;
     db.execute_raw(Statement::from_sql_and_values(
         backend,
         match backend {
@@ -339,6 +354,7 @@ async fn record_checksum(
 }
 
 async fn record_failure(db: &DatabaseConnection, name: &str, error: &DbErr) -> Result<(), DbErr> {
+    create_bookkeeping_table(db, JOURNAL_TABLE, "error").await?;
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::MySql,
         format!("INSERT INTO {JOURNAL_TABLE} (version, error) VALUES (?, ?)"),
