@@ -75,14 +75,19 @@ async fn check_sqlite_foreign_keys(connection: &impl ConnectionTrait) -> Result<
         .await?;
     match violations.first() {
         None => Ok(()),
-        Some(row) => Err(DbErr::Migration(format!(
-            "rebuilding left {} row(s) whose foreign keys point at nothing (first: a row of `{}` \
-             referencing `{}`)",
+        Some(row) => Err(foreign_key_violation(
             violations.len(),
-            row.try_get_by_index::<String>(0).unwrap_or_default(),
-            row.try_get_by_index::<String>(2).unwrap_or_default()
-        ))),
+            &row.try_get_by_index::<String>(0).unwrap_or_default(),
+            &row.try_get_by_index::<String>(2).unwrap_or_default(),
+        )),
     }
+}
+
+fn foreign_key_violation(count: usize, table: &str, parent: &str) -> DbErr {
+    DbErr::Migration(format!(
+        "rebuilding left {count} row(s) whose foreign keys point at nothing (first: a row of \
+         `{table}` referencing `{parent}`); nothing was changed"
+    ))
 }
 
 fn statement_error(error: impl std::fmt::Display, sql: &str) -> DbErr {
@@ -123,11 +128,7 @@ async fn apply_sqlite(db: &DatabaseConnection, ops: &[Op]) -> Result<(), DbErr> 
                 let row = &violations[0];
                 let table: String = row.try_get(0).unwrap_or_default();
                 let parent: String = row.try_get(2).unwrap_or_default();
-                outcome = Err(DbErr::Migration(format!(
-                    "rebuilding left {} row(s) whose foreign keys point at nothing (first: a row \
-                     of `{table}` referencing `{parent}`); nothing was changed",
-                    violations.len()
-                )));
+                outcome = Err(foreign_key_violation(violations.len(), &table, &parent));
             }
             Err(error) => outcome = Err(statement_error(error, "PRAGMA foreign_key_check")),
         }
