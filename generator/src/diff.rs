@@ -101,18 +101,13 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
             }),
     );
 
-    operations.extend(
-        dependency_order(&created)?
-            .into_iter()
-            .map(|name| Operation::CreateTable {
-                name: name.to_owned(),
-                table: created[name].clone(),
-            }),
-    );
+    let (creates, deferred_foreign_keys) = creation_order(&created);
+    operations.extend(creates);
 
     for alter in &alters {
         operations.extend(alter.columns_and_indexes.clone());
     }
+    operations.extend(deferred_foreign_keys);
     for alter in &alters {
         operations.extend(alter.add_foreign_keys.clone());
     }
@@ -557,14 +552,84 @@ fn backfill(
     Ok(Some(value))
 }
 
+/// The new tables' `CreateTable`s, referenced tables first, and the foreign keys that must wait
+/// until the tables exist: those that close a cycle between new tables, added afterwards.
+fn creation_order(created: &BTreeMap<&str, &Table>) -> (Vec<Operation>, Vec<Operation>) {
+    let (mut ordered, stuck) = order(created);
+    let mut deferred = Vec::new();
+    let mut definitions: BTreeMap<&str, Table> = created
+        .iter()
+        .map(|(name, table)| (*name, (*table).clone()))
+        .collect();
+    if !stuck.is_empty() {
+        // Create the tables of the cycle without the keys between them, then add those keys.
+        for name in &stuck {
+            let table = definitions
+                .get_mut(name)
+                .expect("a stuck table is a created table");
+            let (inside, outside): (Vec<ForeignKey>, Vec<ForeignKey>) = table
+                .foreign_keys
+                .drain(..)
+                .partition(|fk| fk.ref_table != *name && stuck.contains(&fk.ref_table.as_str()));
+            table.foreign_keys = outside;
+            if !inside.is_empty() {
+                let mut after = table.clone();
+                after.foreign_keys.extend(inside.iter().cloned());
+                deferred.push(Operation::AlterTable {
+                    name: (*name).to_owned(),
+                    before: table.clone(),
+                    after,
+                    changes: inside.into_iter().map(Change::AddForeignKey).collect(),
+                });
+            }
+        }
+        let rest: BTreeMap<&str, &Table> = stuck
+            .iter()
+            .map(|name| (*name, &definitions[name]))
+            .collect();
+        let (rest_ordered, still_stuck) = order(&rest);
+        debug_assert!(
+            still_stuck.is_empty(),
+            "no keys are left between the stuck tables"
+        );
+        ordered.extend(rest_ordered);
+    }
+    let creates = ordered
+        .into_iter()
+        .map(|name| Operation::CreateTable {
+            name: name.to_owned(),
+            table: definitions
+                .remove(name)
+                .expect("each table is created once"),
+        })
+        .collect();
+    (creates, deferred)
+}
+
 /// `tables` ordered so that each comes after the tables (of this set) that it references.
 /// Ties are broken by name, so the order is deterministic (Kahn's algorithm over a sorted
 /// ready set: linear in tables and foreign keys, up to the log factor of the set).
 fn dependency_order<'a>(tables: &BTreeMap<&'a str, &Table>) -> Result<Vec<&'a str>, Error> {
+    let (ordered, stuck) = order(tables);
+    if !stuck.is_empty() {
+        return Err(Error::Refused(format!(
+            "the foreign keys of tables {} form a cycle, so no order of dropping them works; \
+             drop one of the keys in an earlier migration",
+            stuck.join(", ")
+        )));
+    }
+    Ok(ordered)
+}
+
+/// Kahn's order of `tables`, and the tables left over because their keys form a cycle.
+fn order<'a, T: std::borrow::Borrow<Table>>(
+    tables: &BTreeMap<&'a str, T>,
+) -> (Vec<&'a str>, Vec<&'a str>) {
     let mut waiting_on: BTreeMap<&str, usize> = BTreeMap::new();
     let mut dependents: BTreeMap<&str, Vec<&'a str>> = BTreeMap::new();
     for (name, table) in tables {
         let targets: BTreeSet<&str> = table
+            .borrow()
             .references(name)
             .filter(|target| tables.contains_key(target))
             .collect();
@@ -591,20 +656,13 @@ fn dependency_order<'a>(tables: &BTreeMap<&'a str, &Table>) -> Result<Vec<&'a st
             }
         }
     }
-    if ordered.len() < tables.len() {
-        let placed: BTreeSet<&str> = ordered.iter().copied().collect();
-        let cycle: Vec<&str> = tables
-            .keys()
-            .copied()
-            .filter(|name| !placed.contains(name))
-            .collect();
-        return Err(Error::Refused(format!(
-            "the foreign keys of tables {} form a cycle; cyclic foreign keys are not \
-             supported yet",
-            cycle.join(", ")
-        )));
-    }
-    Ok(ordered)
+    let placed: BTreeSet<&str> = ordered.iter().copied().collect();
+    let stuck = tables
+        .keys()
+        .copied()
+        .filter(|name| !placed.contains(name))
+        .collect();
+    (ordered, stuck)
 }
 
 #[cfg(test)]
@@ -690,9 +748,29 @@ mod tests {
     }
 
     #[test]
-    fn a_foreign_key_cycle_is_refused_with_the_tables_named() {
+    fn a_foreign_key_cycle_is_created_first_and_closed_after() {
         let to = schema(&[("a", &["b"]), ("b", &["a"]), ("c", &[])]);
-        let error = diff(&Schema::default(), &to, &Options::default()).unwrap_err();
+        let operations = diff(&Schema::default(), &to, &Options::default()).unwrap();
+        assert_eq!(
+            described(&operations),
+            [
+                "+ table c (id)",
+                "+ table a (id, b_id)",
+                "+ table b (id, a_id)",
+                "+ foreign key fk-b a (b_id) -> b (id)",
+                "+ foreign key fk-a b (a_id) -> a (id)",
+            ]
+        );
+        let Operation::CreateTable { table, .. } = &operations[1] else {
+            panic!("{operations:?}");
+        };
+        assert!(table.foreign_keys.is_empty(), "the cycle's keys wait");
+        // Dropping the same tables again needs an order that does not exist.
+        let allowed = Options {
+            allow_destructive: true,
+            ..Options::default()
+        };
+        let error = diff(&to, &Schema::default(), &allowed).unwrap_err();
         assert!(
             error.to_string().contains("tables a, b form a cycle"),
             "{error}"

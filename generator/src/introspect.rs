@@ -34,7 +34,8 @@ pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Ve
             format!(
                 "SELECT conrelid::regclass::text || ' ' || conname || ' ' || \
                  pg_get_constraintdef(oid) AS line FROM pg_constraint \
-                 WHERE conrelid::regclass::text LIKE '{like}' AND conrelid::regclass::text NOT LIKE 'seaql%'"
+                 WHERE conrelid::regclass::text LIKE '{like}' AND conrelid::regclass::text NOT LIKE 'seaql%' \
+                 AND connamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
             ),
         ],
         DbBackend::MySql => vec![
@@ -70,20 +71,20 @@ pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Ve
                 "SELECT m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p.\"notnull\" || \
                  ' default=' || coalesce(p.dflt_value, '-') || ' pk=' || p.pk AS line \
                  FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-                 WHERE m.type = 'table' AND m.name LIKE '{like}' AND m.name NOT LIKE 'seaql%'"
+                 WHERE m.type = 'table' AND m.name LIKE '{like}' AND m.name NOT LIKE 'seaql%' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
             ),
             format!(
                 "SELECT m.name || ' ' || CASE WHEN il.origin = 'c' THEN il.name ELSE il.origin END \
                  || ' unique=' || il.\"unique\" || ' ' || \
                  (SELECT group_concat(ii.name) FROM pragma_index_info(il.name) ii) AS line \
                  FROM sqlite_master m JOIN pragma_index_list(m.name) il \
-                 WHERE m.type = 'table' AND m.name LIKE '{like}' AND m.name NOT LIKE 'seaql%'"
+                 WHERE m.type = 'table' AND m.name LIKE '{like}' AND m.name NOT LIKE 'seaql%' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
             ),
             format!(
                 "SELECT m.name || ' ' || f.\"from\" || ' -> ' || f.\"table\" || '.' || f.\"to\" || \
                  ' ' || f.on_update || ' ' || f.on_delete AS line \
                  FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
-                 WHERE m.type = 'table' AND m.name LIKE '{like}' AND m.name NOT LIKE 'seaql%'"
+                 WHERE m.type = 'table' AND m.name LIKE '{like}' AND m.name NOT LIKE 'seaql%' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
             ),
         ],
     };

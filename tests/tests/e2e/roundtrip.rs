@@ -761,3 +761,101 @@ async fn an_added_enum_value_can_be_stored_on_postgres() {
 async fn an_added_enum_value_can_be_stored_on_mariadb() {
     an_added_enum_value_can_be_stored(Backend::MySql).await;
 }
+
+/// Two new tables that reference each other: created without the keys between them, which are
+/// added once both exist; `down` takes them apart again.
+async fn tables_in_a_foreign_key_cycle_are_created_and_dropped(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend, "cycle").await else {
+        return;
+    };
+    let table = |other: &str| {
+        let mut id = column("id", ColumnType::Integer);
+        id.auto_increment = true;
+        let mut reference = column(&format!("{other}_id"), ColumnType::Integer);
+        reference.null = true;
+        Table {
+            columns: vec![id, reference],
+            primary_key: vec!["id".to_owned()],
+            foreign_keys: vec![ForeignKey {
+                name: format!("fk-to-{other}"),
+                columns: vec![format!("{other}_id")],
+                ref_table: other.to_owned(),
+                ref_columns: vec!["id".to_owned()],
+                on_delete: None,
+                on_update: None,
+            }],
+            ..Table::default()
+        }
+    };
+    let schema = Schema {
+        tables: [
+            ("husband".to_owned(), table("wife")),
+            ("wife".to_owned(), table("husband")),
+        ]
+        .into(),
+        ..Schema::default()
+    };
+    let up = diff::diff(&Schema::default(), &schema, &Options::default()).unwrap();
+    run(&db.connection, &up).await.unwrap();
+    let catalog = dump(&db.connection, "").await;
+    for (table, other) in [("husband", "wife"), ("wife", "husband")] {
+        let key = catalog.iter().any(|line| {
+            line.starts_with(table)
+                && line.contains(&format!("{other}_id"))
+                && (line.contains(&format!("REFERENCES {other}("))
+                    || line.contains(&format!("-> {other}")))
+        });
+        assert!(key, "no key from {table} to {other}: {catalog:#?}");
+    }
+    // The keys hold: a reference to a missing row is refused.
+    let connection = &db.connection;
+    connection
+        .execute_unprepared("INSERT INTO husband (id) VALUES (1)")
+        .await
+        .unwrap();
+    connection
+        .execute_unprepared("INSERT INTO wife (id, husband_id) VALUES (1, 1)")
+        .await
+        .unwrap();
+    assert!(
+        connection
+            .execute_unprepared("INSERT INTO wife (id, husband_id) VALUES (2, 99)")
+            .await
+            .is_err(),
+        "the key from wife to husband is not enforced"
+    );
+    connection
+        .execute_unprepared("DELETE FROM wife")
+        .await
+        .unwrap();
+    connection
+        .execute_unprepared("DELETE FROM husband")
+        .await
+        .unwrap();
+    let down: Vec<Operation> = Plan { operations: up }
+        .down()
+        .into_iter()
+        .collect::<Option<_>>()
+        .unwrap();
+    run(&db.connection, &down).await.unwrap();
+    assert!(
+        dump(&db.connection, "").await.is_empty(),
+        "down left tables"
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn tables_in_a_foreign_key_cycle_are_created_and_dropped_on_sqlite() {
+    tables_in_a_foreign_key_cycle_are_created_and_dropped(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn tables_in_a_foreign_key_cycle_are_created_and_dropped_on_postgres() {
+    tables_in_a_foreign_key_cycle_are_created_and_dropped(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn tables_in_a_foreign_key_cycle_are_created_and_dropped_on_mariadb() {
+    tables_in_a_foreign_key_cycle_are_created_and_dropped(Backend::MySql).await;
+}
