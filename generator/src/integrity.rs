@@ -102,6 +102,25 @@ pub fn print(entries: &[Entry]) -> String {
     format!("{HEADER}total {total}\n{}", lines.concat())
 }
 
+/// Checks that `text` has the integrity file's shape: the header, a `total` line, then one
+/// `name hash` line per migration.
+pub fn parse_check(text: &str) -> Result<(), String> {
+    let mut lines = text.lines().filter(|line| !line.starts_with('#'));
+    match lines.next() {
+        Some(total) if total.starts_with("total ") => {}
+        _ => return Err("it has no `total` line: it is not an integrity file".to_owned()),
+    }
+    for line in lines {
+        let valid = line.split_once(' ').is_some_and(|(name, hash)| {
+            !name.is_empty() && hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+        if !valid {
+            return Err(format!("line {line:?} is not `migration hash`"));
+        }
+    }
+    Ok(())
+}
+
 /// What differs between the recorded integrity file and the migrations as they are now, in
 /// one line per finding; empty when they agree.
 pub fn compare(recorded: &str, entries: &[Entry]) -> Vec<String> {
@@ -176,6 +195,15 @@ mod tests {
             fingerprint(&SOURCE.replace("2]", "3]")),
             fingerprint(SOURCE)
         );
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_integrity_file_is_told_apart() {
+        let history = entries(&[("m1", SOURCE)]);
+        assert_eq!(parse_check(&print(&history)), Ok(()));
+        assert_eq!(parse_check(&print(&[])), Ok(()));
+        assert!(parse_check("<<<<<<< HEAD\n").is_err());
+        assert!(parse_check("total 0\nm1 xyz\n").is_err());
     }
 
     #[test]

@@ -93,7 +93,14 @@ impl MigrationDir {
                 fingerprint,
             });
         }
-        let integrity_file = self.read_existing(&self.integrity_path())?;
+        let integrity_path = self.integrity_path();
+        let integrity_file = self.read_existing(&integrity_path)?;
+        if let Some(text) = &integrity_file {
+            integrity::parse_check(text).map_err(|message| Error::Layout {
+                path: integrity_path.clone(),
+                message: format!("{message}; restore it from version control"),
+            })?;
+        }
         let path = self.snapshot_path();
         let snapshot = match self.read_existing(&path)? {
             Some(text) => Some(snapshot::parse(&text, &path)?),
