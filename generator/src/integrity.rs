@@ -78,12 +78,7 @@ fn write_tokens(tokens: proc_macro2::TokenStream, out: &mut String) {
 }
 
 fn fnv(text: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    format!("{:016x}", migration_ops::fnv1a64(text))
 }
 
 /// The text of the integrity file for `entries`, oldest first.

@@ -13,3 +13,15 @@
 
 pub mod runner;
 pub mod v1;
+
+/// FNV-1a (64 bit) of `text`: a small, stable, dependency-free hash for detecting edits (not
+/// attacks). Stable by definition, unlike `std`'s `DefaultHasher`, so recorded values stay
+/// comparable across builds and Rust versions.
+pub fn fnv1a64(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}

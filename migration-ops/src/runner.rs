@@ -525,7 +525,7 @@ fn mysql_string(text: &str) -> String {
 
 /// `sqlite://path/to/db.sqlite3?mode=rwc` → `path/to/db.sqlite3.migration-lock`; `None` for an
 /// in-memory database.
-fn sqlite_lock_path(url: &str) -> Option<PathBuf> {
+pub fn sqlite_lock_path(url: &str) -> Option<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

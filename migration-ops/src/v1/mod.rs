@@ -12,12 +12,7 @@ pub use sql::{apply, rebuilds_on_sqlite, to_sql};
 /// A checksum of what `ops` do, for the runner's record of applied migrations: FNV-1a (64 bit)
 /// over their `Debug` text, which is fixed because v1 is. Detects edits, not attacks.
 pub fn checksum(ops: &[Op]) -> String {
-    let text = format!("{ops:?}");
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let hash = crate::fnv1a64(&format!("{ops:?}"));
     format!("v1-fnv1a64:{hash:016x}")
 }
 

@@ -47,11 +47,8 @@ async fn lock_is_free(db: &TestDb) -> bool {
                 == 0
         }
         Backend::Sqlite => {
-            let path = db
-                .url
-                .trim_start_matches("sqlite://")
-                .trim_end_matches("?mode=rwc");
-            match std::fs::File::open(format!("{path}.migration-lock")) {
+            let path = runner::sqlite_lock_path(&db.url).expect("a file database");
+            match std::fs::File::open(path) {
                 Ok(file) => file.try_lock().is_ok(),
                 Err(_) => true, // no run has started yet
             }
