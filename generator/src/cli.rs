@@ -355,6 +355,10 @@ fn unified_diff(path: &std::path::Path, old: Option<&str>, new: &str, colour: bo
         .collect()
 }
 
+/// What to do about a history that does not match its integrity file.
+const TAMPERING_ADVICE: &str = "restore the files from version control; after a deliberate \
+    edit of a migration no database has run, run `cargo run -p generator -- hash`";
+
 /// The folder's records, refusing a history that does not match its integrity file: building
 /// on an edited or reordered history would accept it silently.
 fn read_untampered(dir: &MigrationDir) -> Result<crate::layout::Recorded, Error> {
@@ -367,8 +371,7 @@ fn read_untampered(dir: &MigrationDir) -> Result<crate::layout::Recorded, Error>
     Err(Error::Layout {
         path: dir.integrity_path(),
         message: format!(
-            "the migration history does not match it: {}; restore the files from version \
-             control, or after a deliberate edit run `cargo run -p generator -- hash`",
+            "the migration history does not match it: {}; {TAMPERING_ADVICE}",
             findings.join("; ")
         ),
     })
@@ -670,9 +673,7 @@ fn check(
             "tampered",
             &findings,
             &format!(
-                "The migration history does not match {} (restore the files from version \
-                 control; after a deliberate edit of a migration no database has run, run \
-                 `cargo run -p generator -- hash`):",
+                "The migration history does not match {} ({TAMPERING_ADVICE}):",
                 crate::integrity::FILE_NAME
             ),
         );
