@@ -1,9 +1,12 @@
 //! The Posts service: an HTTP JSON API over the `posts` table.
 //!
 //! `POST /posts`, `GET /posts?page=&per_page=`, `GET /posts/{id}`, `PATCH /posts/{id}`,
-//! `DELETE /posts/{id}` and `GET /health` (which reports the schema version). Validation
-//! failures answer 422 with messages per field; a write the database refuses answers 409 (a
-//! uniqueness conflict) or 422 (another rule), never 500; malformed JSON answers 400.
+//! `DELETE /posts/{id}` and `GET /health` (which reports the schema version).
+//!
+//! Every write is validated with the entity's own `#[validate(…)]` rules and status enum (the
+//! declarations the generator turns into CHECK constraints), and fails with 422 and a message
+//! per field; a write the database still refuses answers 409 (a uniqueness conflict) or 422
+//! (another rule), never 500; malformed JSON answers 400.
 
 pub mod repository;
 
@@ -15,17 +18,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use entity::post;
 use migration::MigratorTrait;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{ActiveEnum, DbErr, Iterable, SqlErr};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 use crate::repository::{NewPost, PostChanges, PostRepository};
 
-/// The statuses a post may have.
-pub const STATUSES: [&str; 3] = ["draft", "published", "archived"];
-/// The longest title accepted.
-pub const TITLE_MAX_CHARS: usize = 200;
+pub use entity::post::TITLE_MAX_CHARS;
 
 /// The service's routes over `repository`.
 pub fn router(repository: PostRepository) -> Router {
@@ -46,6 +46,7 @@ struct PostBody {
     title: String,
     content: String,
     status: String,
+    reading_minutes: Option<i32>,
     created_at: String,
     updated_at: String,
 }
@@ -56,25 +57,22 @@ impl From<post::Model> for PostBody {
             id: post.id,
             title: post.title,
             content: post.content,
-            status: post.status,
+            status: post.status.to_value(),
+            reading_minutes: post.reading_minutes,
             created_at: post.created_at.to_rfc3339(),
             updated_at: post.updated_at.to_rfc3339(),
         }
     }
 }
 
+/// The body of `POST /posts` and `PATCH /posts/{id}`: every field optional here, so that a
+/// missing one is reported with the others.
 #[derive(Debug, Deserialize)]
-struct CreatePost {
+struct PostFields {
     title: Option<String>,
     content: Option<String>,
     status: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct UpdatePost {
-    title: Option<String>,
-    content: Option<String>,
-    status: Option<String>,
+    reading_minutes: Option<i32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,7 +96,7 @@ impl ApiError {
         }
     }
 
-    fn fields(errors: BTreeMap<&'static str, String>) -> Self {
+    fn fields(errors: BTreeMap<String, String>) -> Self {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             body: json!({ "error": "validation failed", "fields": errors }),
@@ -165,26 +163,50 @@ where
     }
 }
 
-fn check_title(title: &str, errors: &mut BTreeMap<&'static str, String>) {
-    if title.trim().is_empty() {
-        errors.insert("title", "must not be empty".to_owned());
-    } else if title.chars().count() > TITLE_MAX_CHARS {
+type FieldErrors = BTreeMap<String, String>;
+
+/// The status named `text`, or an error listing the allowed ones (the entity's enum values).
+fn parse_status(text: &str, errors: &mut FieldErrors) -> Option<post::Status> {
+    let status = post::Status::try_from_value(&text.to_owned()).ok();
+    if status.is_none() {
+        let allowed: Vec<String> = post::Status::iter().map(|s| s.to_value()).collect();
         errors.insert(
-            "title",
-            format!("must be at most {TITLE_MAX_CHARS} characters"),
+            "status".to_owned(),
+            format!("must be one of {}", allowed.join(", ")),
         );
     }
+    status
 }
 
-fn check_content(content: &str, errors: &mut BTreeMap<&'static str, String>) {
-    if content.trim().is_empty() {
-        errors.insert("content", "must not be empty".to_owned());
+/// Checks `post` against the entity's `#[validate(…)]` rules, adding one message per field.
+fn validate(post: &post::Model, errors: &mut FieldErrors) {
+    use validator::{Validate, ValidationErrorsKind};
+    let Err(found) = post.validate() else {
+        return;
+    };
+    for (field, kind) in found.errors() {
+        if let ValidationErrorsKind::Field(list) = kind
+            && let Some(error) = list.first()
+        {
+            errors
+                .entry(field.to_string())
+                .or_insert_with(|| message(error));
+        }
     }
 }
 
-fn check_status(status: &str, errors: &mut BTreeMap<&'static str, String>) {
-    if !STATUSES.contains(&status) {
-        errors.insert("status", format!("must be one of {}", STATUSES.join(", ")));
+/// A validator error in words, from its rule and parameters.
+fn message(error: &validator::ValidationError) -> String {
+    let param = |name: &str| error.params.get(name).map(ToString::to_string);
+    match (error.code.as_ref(), param("min"), param("max")) {
+        ("length", Some(min), Some(max)) => format!("must be {min} to {max} characters"),
+        ("length", Some(min), None) if min == "1" => "must not be empty".to_owned(),
+        ("length", Some(min), None) => format!("must be at least {min} characters"),
+        ("length", None, Some(max)) => format!("must be at most {max} characters"),
+        ("range", Some(min), Some(max)) => format!("must be between {min} and {max}"),
+        ("range", Some(min), None) => format!("must be at least {min}"),
+        ("range", None, Some(max)) => format!("must be at most {max}"),
+        (code, _, _) => format!("is invalid ({code})"),
     }
 }
 
@@ -201,34 +223,43 @@ async fn health(State(repository): State<PostRepository>) -> Result<Json<Value>,
 
 async fn create_post(
     State(repository): State<PostRepository>,
-    JsonBody(body): JsonBody<CreatePost>,
+    JsonBody(body): JsonBody<PostFields>,
 ) -> Result<(StatusCode, Json<PostBody>), ApiError> {
-    let mut errors = BTreeMap::new();
-    match &body.title {
-        Some(title) => check_title(title, &mut errors),
-        None => {
-            errors.insert("title", "is required".to_owned());
+    let mut errors = FieldErrors::new();
+    for (field, given) in [
+        ("title", body.title.is_some()),
+        ("content", body.content.is_some()),
+    ] {
+        if !given {
+            errors.insert(field.to_owned(), "is required".to_owned());
         }
     }
-    match &body.content {
-        Some(content) => check_content(content, &mut errors),
-        None => {
-            errors.insert("content", "is required".to_owned());
-        }
-    }
-    if let Some(status) = &body.status {
-        check_status(status, &mut errors);
-    }
+    let status = match &body.status {
+        Some(text) => parse_status(text, &mut errors),
+        None => None,
+    };
+    let new = NewPost {
+        title: body.title.unwrap_or_default(),
+        content: body.content.unwrap_or_default(),
+        status,
+        reading_minutes: body.reading_minutes,
+    };
+    // The row as it would be stored (the default status if none is given), checked in full.
+    let now = chrono::Utc::now().fixed_offset();
+    let candidate = post::Model {
+        id: 0,
+        title: new.title.clone(),
+        content: new.content.clone(),
+        status: status.unwrap_or(post::Status::Draft),
+        reading_minutes: new.reading_minutes,
+        created_at: now,
+        updated_at: now,
+    };
+    validate(&candidate, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let post = repository
-        .create(NewPost {
-            title: body.title.unwrap_or_default(),
-            content: body.content.unwrap_or_default(),
-            status: body.status,
-        })
-        .await?;
+    let post = repository.create(new).await?;
     Ok((StatusCode::CREATED, Json(post.into())))
 }
 
@@ -269,26 +300,24 @@ async fn get_post(
 async fn update_post(
     State(repository): State<PostRepository>,
     Path(id): Path<i32>,
-    JsonBody(body): JsonBody<UpdatePost>,
+    JsonBody(body): JsonBody<PostFields>,
 ) -> Result<Json<PostBody>, ApiError> {
-    let mut errors = BTreeMap::new();
-    if let Some(title) = &body.title {
-        check_title(title, &mut errors);
-    }
-    if let Some(content) = &body.content {
-        check_content(content, &mut errors);
-    }
-    if let Some(status) = &body.status {
-        check_status(status, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
+    let mut errors = FieldErrors::new();
+    let status = match &body.status {
+        Some(text) => parse_status(text, &mut errors),
+        None => None,
+    };
     let changes = PostChanges {
         title: body.title,
         content: body.content,
-        status: body.status,
+        status,
+        reading_minutes: body.reading_minutes,
     };
+    let existing = repository.find(id).await?.ok_or_else(|| not_found(id))?;
+    validate(&changes.apply_to(existing), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
     let post = repository
         .update(id, changes)
         .await?

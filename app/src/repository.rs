@@ -13,7 +13,8 @@ use sea_orm::{
 pub struct NewPost {
     pub title: String,
     pub content: String,
-    pub status: Option<String>,
+    pub status: Option<post::Status>,
+    pub reading_minutes: Option<i32>,
 }
 
 /// A partial update: only the fields given change.
@@ -21,7 +22,27 @@ pub struct NewPost {
 pub struct PostChanges {
     pub title: Option<String>,
     pub content: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<post::Status>,
+    pub reading_minutes: Option<i32>,
+}
+
+impl PostChanges {
+    /// `post` with these changes made.
+    pub fn apply_to(&self, mut post: post::Model) -> post::Model {
+        if let Some(title) = &self.title {
+            post.title = title.clone();
+        }
+        if let Some(content) = &self.content {
+            post.content = content.clone();
+        }
+        if let Some(status) = self.status {
+            post.status = status;
+        }
+        if let Some(minutes) = self.reading_minutes {
+            post.reading_minutes = Some(minutes);
+        }
+        post
+    }
 }
 
 /// One page of posts, newest id last.
@@ -47,6 +68,7 @@ impl PostRepository {
         let mut post = post::ActiveModel {
             title: Set(new.title),
             content: Set(new.content),
+            reading_minutes: Set(new.reading_minutes),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -91,6 +113,9 @@ impl PostRepository {
         }
         if let Some(status) = changes.status {
             post.status = Set(status);
+        }
+        if let Some(minutes) = changes.reading_minutes {
+            post.reading_minutes = Set(Some(minutes));
         }
         post.updated_at = Set(Utc::now().fixed_offset());
         post.update(&self.db).await.map(Some)

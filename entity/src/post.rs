@@ -1,22 +1,48 @@
-//! A blog post: the seed tutorial's `Post` model.
+//! A blog post: the seed tutorial's `Post` model, with its validation rules. The app validates
+//! with these attributes and the generator makes each one a CHECK constraint, so the database
+//! refuses what the model refuses.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+use validator::Validate;
 
 #[sea_orm::model]
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Validate, crate::DatabaseRules)]
 #[sea_orm(table_name = "posts")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    /// Required: the database rejects a post without a title.
+    /// Required and non-empty, at most 200 characters.
+    #[validate(length(min = 1, max = TITLE_MAX_CHARS))]
     pub title: String,
+    /// Required and non-empty.
     #[sea_orm(column_type = "Text")]
+    #[validate(length(min = 1))]
     pub content: String,
     /// A new post is a draft unless it says otherwise, in the database too.
     #[sea_orm(default_value = "draft")]
-    pub status: String,
+    pub status: Status,
+    /// The author's estimate, when given: between 1 minute and 10 hours.
+    #[validate(range(min = 1, max = 600))]
+    pub reading_minutes: Option<i32>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+}
+
+/// The longest title the model, and so the database, accepts.
+pub const TITLE_MAX_CHARS: u64 = 200;
+
+/// Where a post is in its life; stored as text, limited to these values by a CHECK.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    #[sea_orm(string_value = "published")]
+    Published,
+    #[sea_orm(string_value = "archived")]
+    Archived,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -244,7 +244,9 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
     }
     let args = cli.generate;
     let recorded = read_untampered(&dir)?;
-    let current = source::load(visit_all)?;
+    let entities = source::load_entities(visit_all)?;
+    note_application_only(&entities.application_only);
+    let current = entities.schema;
     let Some(generation) =
         generate::prepare(&dir, &recorded, &current, &args.options()?, &args.naming())?
     else {
@@ -260,6 +262,18 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
         println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lists, on stderr, the declared rules that no CHECK constraint backs, so that nobody takes
+/// the database for their guard.
+fn note_application_only(rules: &[crate::constraints::ApplicationRule]) {
+    if rules.is_empty() {
+        return;
+    }
+    eprintln!("Enforced by the application only (no portable database constraint exists):");
+    for rule in rules {
+        eprintln!("  {rule}");
+    }
 }
 
 fn show_diff(
@@ -680,7 +694,9 @@ fn check(
         return Ok(ExitCode::from(1));
     }
     dir.check_consistency(&recorded)?;
-    let current = source::load(visit_all)?;
+    let entities = source::load_entities(visit_all)?;
+    note_application_only(&entities.application_only);
+    let current = entities.schema;
     // A change that generation would refuse without a decision is still a missing migration.
     let options = Options {
         allow_destructive: true,

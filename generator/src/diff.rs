@@ -331,6 +331,17 @@ fn diff_table(
         columns: index.columns.iter().map(|c| new_column(c)).collect(),
         ..index.clone()
     };
+    // Checks go first and come back last, so no column change runs under a check that
+    // names the column (MariaDB refuses to rename or drop such a column).
+    let renamed_check = |check: &crate::model::Check| crate::model::Check {
+        column: new_column(&check.column),
+        ..check.clone()
+    };
+    for check in &before.checks {
+        if !after.checks.contains(&renamed_check(check)) {
+            changes.push(Change::DropCheck(check.clone()));
+        }
+    }
     for index in &before.indexes {
         if !after.indexes.contains(&renamed_index(index)) {
             changes.push(Change::DropIndex(index.clone()));
@@ -428,6 +439,11 @@ fn diff_table(
             .any(|old| renamed_index(old) == *index)
         {
             changes.push(Change::CreateIndex(index.clone()));
+        }
+    }
+    for check in &after.checks {
+        if !before.checks.iter().any(|old| renamed_check(old) == *check) {
+            changes.push(Change::AddCheck(check.clone()));
         }
     }
     if !changes.is_empty() {
@@ -829,6 +845,64 @@ mod tests {
         );
         let plan = crate::operation::Plan { operations };
         assert_eq!(plan.suggested_name(), "alter_posts_status_default");
+    }
+
+    fn title_length(max: u64) -> crate::model::Check {
+        crate::model::Check {
+            name: "ck_posts_title_length".to_owned(),
+            column: "title".to_owned(),
+            rule: crate::model::Rule::Length {
+                min: Some(1),
+                max: Some(max),
+            },
+        }
+    }
+
+    #[test]
+    fn adding_changing_and_removing_a_rule_touch_exactly_its_check() {
+        let plain = posts();
+        let mut ruled = posts();
+        ruled.tables.get_mut("posts").unwrap().checks = vec![title_length(200)];
+        let mut changed = posts();
+        changed.tables.get_mut("posts").unwrap().checks = vec![title_length(100)];
+
+        let added = diff(&plain, &ruled, &Options::default()).unwrap();
+        assert_eq!(
+            described(&added),
+            ["+ check ck_posts_title_length on posts (title has 1 to 200 characters)"]
+        );
+        let plan = crate::operation::Plan { operations: added };
+        assert_eq!(plan.suggested_name(), "add_check_ck_posts_title_length");
+        assert_eq!(
+            described(&diff(&ruled, &changed, &Options::default()).unwrap()),
+            ["- check ck_posts_title_length on posts\n\
+              + check ck_posts_title_length on posts (title has 1 to 100 characters)"]
+        );
+        assert_eq!(
+            described(&diff(&ruled, &plain, &Options::default()).unwrap()),
+            ["- check ck_posts_title_length on posts"]
+        );
+    }
+
+    #[test]
+    fn a_renamed_column_takes_its_check_along_under_the_new_name() {
+        let mut before = posts();
+        before.tables.get_mut("posts").unwrap().checks = vec![title_length(200)];
+        let mut after = posts();
+        let title = column_mut(&mut after, "posts", "title");
+        title.name = "headline".to_owned();
+        title.renamed_from = Some("title".to_owned());
+        after.tables.get_mut("posts").unwrap().checks = vec![crate::model::Check {
+            name: "ck_posts_headline_length".to_owned(),
+            column: "headline".to_owned(),
+            ..title_length(200)
+        }];
+        assert_eq!(
+            described(&diff(&before, &after, &Options::default()).unwrap()),
+            ["- check ck_posts_title_length on posts\n\
+              ~ column posts.title renamed to headline\n\
+              + check ck_posts_headline_length on posts (headline has 1 to 200 characters)"]
+        );
     }
 
     #[test]

@@ -65,6 +65,14 @@ pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Ve
                  GROUP BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.REFERENCED_TABLE_NAME, \
                  r.DELETE_RULE, r.UPDATE_RULE"
             ),
+            format!(
+                "SELECT CONCAT(t.TABLE_NAME, ' ', t.CONSTRAINT_NAME, ' CHECK ', c.CHECK_CLAUSE) AS line \
+                 FROM information_schema.TABLE_CONSTRAINTS t \
+                 JOIN information_schema.CHECK_CONSTRAINTS c \
+                 ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME \
+                 WHERE t.CONSTRAINT_TYPE = 'CHECK' AND t.TABLE_SCHEMA = DATABASE() \
+                 AND t.TABLE_NAME LIKE '{like}' AND t.TABLE_NAME NOT LIKE 'seaql%'"
+            ),
         ],
         _ => vec![
             format!(
@@ -89,6 +97,25 @@ pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Ve
         ],
     };
     let mut lines = Vec::new();
+    if backend == DbBackend::Sqlite {
+        // SQLite keeps CHECK constraints only in the table's SQL text.
+        let rows = connection
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name LIKE \
+                     '{like}' AND name NOT LIKE 'seaql%' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+                ),
+            ))
+            .await?;
+        for row in rows {
+            let (table, sql): (String, String) =
+                (row.try_get("", "name")?, row.try_get("", "sql")?);
+            for check in sqlite_checks(&sql) {
+                lines.push(format!("{table} {check}").replace(prefix, "X_"));
+            }
+        }
+    }
     for query in queries {
         let rows = connection
             .query_all_raw(Statement::from_string(backend, query))
@@ -104,6 +131,45 @@ pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Ve
     }
     lines.sort();
     Ok(lines)
+}
+
+/// Each `CONSTRAINT "name" CHECK (…)` of a SQLite `CREATE TABLE`, as written there.
+fn sqlite_checks(sql: &str) -> Vec<String> {
+    let mut checks = Vec::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find("CONSTRAINT ") {
+        rest = &rest[at..];
+        let Some(check_at) = rest.find(" CHECK (") else {
+            break;
+        };
+        // The expression runs to the parenthesis that closes the one after CHECK, skipping
+        // parentheses inside quoted names and strings.
+        let body = &rest[check_at + " CHECK (".len()..];
+        let (mut depth, mut quote, mut end) = (1, None, body.len());
+        for (i, c) in body.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"' | '`') => quote = Some(c),
+                (None, '(') => depth += 1,
+                (None, ')') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        checks.push(format!(
+            "{} CHECK ({})",
+            &rest["CONSTRAINT ".len()..check_at],
+            &body[..end]
+        ));
+        rest = &body[end..];
+    }
+    checks
 }
 
 /// How `live` differs from `schema`: one line per catalog line missing (`-`) or unexpected

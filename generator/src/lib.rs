@@ -3,7 +3,7 @@
 //! constraints match the entities exactly.
 //!
 //! The pipeline, one module per stage:
-//! `source` (load entities) → `model` → `diff` (against `snapshot`) → `operation` (ordered
+//! `source` (load entities, with `constraints` from their rules) → `model` → `diff` (against `snapshot`) → `operation` (ordered
 //! changes) → `lower` (v1 migration data) → `render` (Rust source) → `layout` (write files).
 //! Only `source` and `layout` do I/O; the rest are pure functions of their inputs.
 //!
@@ -11,6 +11,7 @@
 //! workspace's own `entity` crate (see `main.rs`) and the test suite's entity corpus.
 
 pub mod cli;
+pub mod constraints;
 pub mod diff;
 pub mod erd;
 pub mod error;

@@ -7,7 +7,9 @@
 
 use migration_ops::v1;
 
-use crate::model::{Action, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Table};
+use crate::model::{
+    Action, Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Rule, Table,
+};
 use crate::operation::{Change, Operation};
 
 /// The v1 operations for `operations`, in order.
@@ -69,6 +71,8 @@ fn lower_change(change: &Change) -> v1::Change {
         Change::DropIndex(index) => v1::Change::DropIndex(lower_index(index)),
         Change::AddForeignKey(fk) => v1::Change::AddForeignKey(lower_foreign_key(fk)),
         Change::DropForeignKey(fk) => v1::Change::DropForeignKey(leak(&fk.name)),
+        Change::AddCheck(check) => v1::Change::AddCheck(lower_check(check)),
+        Change::DropCheck(check) => v1::Change::DropCheck(leak(&check.name)),
     }
 }
 
@@ -80,6 +84,34 @@ pub fn lower_table(name: &str, table: &Table) -> v1::Table {
         primary_key: leak_strs(&table.primary_key),
         indexes: leak_slice(table.indexes.iter().map(lower_index).collect()),
         foreign_keys: leak_slice(table.foreign_keys.iter().map(lower_foreign_key).collect()),
+        checks: leak_slice(table.checks.iter().map(lower_check).collect()),
+    }
+}
+
+fn lower_check(check: &Check) -> v1::Check {
+    let limit = |limit: &Option<Limit>| {
+        limit.as_ref().map(|limit| v1::Limit {
+            value: leak(&limit.value),
+            inclusive: limit.inclusive,
+        })
+    };
+    v1::Check {
+        name: leak(&check.name),
+        column: leak(&check.column),
+        rule: match &check.rule {
+            Rule::Length { min, max } => v1::CheckRule::Length {
+                min: *min,
+                max: *max,
+            },
+            Rule::Range { min, max } => v1::CheckRule::Range {
+                min: limit(min),
+                max: limit(max),
+            },
+            Rule::OneOf(values) => {
+                v1::CheckRule::OneOf(leak_slice(values.iter().map(lower_default).collect()))
+            }
+            Rule::NotNull => v1::CheckRule::NotNull,
+        },
     }
 }
 

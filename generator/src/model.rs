@@ -31,6 +31,9 @@ pub struct Table {
     pub indexes: Vec<Index>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub foreign_keys: Vec<ForeignKey>,
+    /// CHECK constraints from the model's validation rules, sorted by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
 }
 
 /// One column, `NOT NULL` unless `null`.
@@ -161,6 +164,41 @@ pub struct ForeignKey {
     pub on_update: Option<Action>,
 }
 
+/// A named CHECK constraint on one column, from a validation rule. A NULL passes every rule
+/// but [`Rule::NotNull`], as a `None` passes `validator`'s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    pub name: String,
+    pub column: String,
+    pub rule: Rule,
+}
+
+/// What a [`Check`] requires of its column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// A number of characters between `min` and `max`, both inclusive.
+    Length { min: Option<u64>, max: Option<u64> },
+    /// A number between `min` and `max`.
+    Range {
+        min: Option<Limit>,
+        max: Option<Limit>,
+    },
+    /// One of these literals (a string- or integer-backed enum's values).
+    OneOf(Vec<DefaultValue>),
+    /// Not NULL (`validator`'s `required` on an `Option`).
+    NotNull,
+}
+
+/// One end of a [`Rule::Range`]: a numeric literal, and whether it is allowed itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    pub value: String,
+    pub inclusive: bool,
+}
+
 /// A referential action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -185,6 +223,52 @@ impl Column {
             comment: None,
             extra: None,
             renamed_from: None,
+        }
+    }
+}
+
+impl Rule {
+    /// The rule in words, for summaries: "`title` has 1 to 200 characters".
+    pub fn describe(&self, column: &str) -> String {
+        match self {
+            Rule::Length { min, max } => match (min, max) {
+                (Some(min), Some(max)) if min == max => format!("{column} has {min} characters"),
+                (Some(min), Some(max)) => format!("{column} has {min} to {max} characters"),
+                (Some(min), None) => format!("{column} has at least {min} characters"),
+                (None, Some(max)) => format!("{column} has at most {max} characters"),
+                (None, None) => format!("{column} has any length"),
+            },
+            Rule::Range { min, max } => {
+                let mut parts = Vec::new();
+                if let Some(min) = min {
+                    parts.push(format!(
+                        "{} {}",
+                        if min.inclusive { ">=" } else { ">" },
+                        min.value
+                    ));
+                }
+                if let Some(max) = max {
+                    parts.push(format!(
+                        "{} {}",
+                        if max.inclusive { "<=" } else { "<" },
+                        max.value
+                    ));
+                }
+                format!("{column} {}", parts.join(" and "))
+            }
+            Rule::OneOf(values) => format!(
+                "{column} in {}",
+                values
+                    .iter()
+                    .map(|value| match value {
+                        DefaultValue::String(text) => format!("{text:?}"),
+                        DefaultValue::Number(n) => n.clone(),
+                        other => format!("{other:?}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Rule::NotNull => format!("{column} is not NULL"),
         }
     }
 }
@@ -268,6 +352,18 @@ impl Schema {
                 missing(&index.columns, &format!("index `{}`", index.name))?;
                 if !index_names.insert(index.name.as_str()) {
                     return Err(format!("two indexes are named `{}`", index.name));
+                }
+            }
+            for check in &table.checks {
+                missing(
+                    std::slice::from_ref(&check.column),
+                    &format!("check `{}`", check.name),
+                )?;
+                if !index_names.insert(check.name.as_str()) {
+                    return Err(format!(
+                        "check `{}` has the name of another index or check",
+                        check.name
+                    ));
                 }
             }
             for fk in &table.foreign_keys {

@@ -2,7 +2,7 @@
 //! so it can be reversed, described and named on its own, and the [`Plan`] that orders them.
 //! Pure data; no I/O.
 
-use crate::model::{Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Table};
+use crate::model::{Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Table};
 
 /// One schema change. Drops and alters carry the full old definition, so that `reverse` needs
 /// no lookup.
@@ -67,6 +67,8 @@ pub enum Change {
     DropIndex(Index),
     AddForeignKey(ForeignKey),
     DropForeignKey(ForeignKey),
+    AddCheck(Check),
+    DropCheck(Check),
 }
 
 impl Operation {
@@ -107,7 +109,12 @@ impl Operation {
             Operation::DropEnum { name, .. } => format!("- enum {name}"),
             Operation::AddEnumValue { name, value, .. } => format!("+ enum {name} value {value}"),
             Operation::CreateTable { name, table } => {
-                format!("+ table {name} ({})", column_list(&table.columns))
+                let checks = match table.checks.len() {
+                    0 => String::new(),
+                    1 => "; 1 check".to_owned(),
+                    n => format!("; {n} checks"),
+                };
+                format!("+ table {name} ({}{checks})", column_list(&table.columns))
             }
             Operation::DropTable { name, .. } => format!("- table {name}"),
             Operation::RenameTable { from, to } => format!("~ table {from} renamed to {to}"),
@@ -177,6 +184,8 @@ impl Change {
             Change::DropIndex(index) => Change::CreateIndex(index),
             Change::AddForeignKey(fk) => Change::DropForeignKey(fk),
             Change::DropForeignKey(fk) => Change::AddForeignKey(fk),
+            Change::AddCheck(check) => Change::DropCheck(check),
+            Change::DropCheck(check) => Change::AddCheck(check),
         })
     }
 
@@ -233,6 +242,12 @@ impl Change {
                 fk.ref_columns.join(", ")
             ),
             Change::DropForeignKey(fk) => format!("- foreign key {} on {table}", fk.name),
+            Change::AddCheck(check) => format!(
+                "+ check {} on {table} ({})",
+                check.name,
+                check.rule.describe(&check.column)
+            ),
+            Change::DropCheck(check) => format!("- check {} on {table}", check.name),
         }
     }
 
@@ -259,6 +274,8 @@ impl Change {
             Change::DropIndex(index) => format!("drop_index_{}", index.name),
             Change::AddForeignKey(fk) => format!("add_foreign_key_{}", fk.name),
             Change::DropForeignKey(fk) => format!("drop_foreign_key_{}", fk.name),
+            Change::AddCheck(check) => format!("add_check_{}", check.name),
+            Change::DropCheck(check) => format!("drop_check_{}", check.name),
         }
     }
 
@@ -335,7 +352,7 @@ fn show_value(value: &DefaultValue) -> String {
 
 /// The first few column names, so that a summary line stays one readable line.
 fn column_list(columns: &[Column]) -> String {
-    const SHOWN: usize = 6;
+    const SHOWN: usize = 8;
     let mut list = columns
         .iter()
         .take(SHOWN)

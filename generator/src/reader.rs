@@ -73,7 +73,10 @@ fn strings(expr: &Expr) -> Result<&'static [&'static str], String> {
     ))
 }
 
-fn number(expr: &Expr) -> Result<u32, String> {
+fn number<N: std::str::FromStr>(expr: &Expr) -> Result<N, String>
+where
+    N::Err: std::fmt::Display,
+{
     match expr {
         Expr::Lit(lit) => match &lit.lit {
             Lit::Int(i) => i.base10_parse().map_err(|e| e.to_string()),
@@ -233,6 +236,12 @@ fn table(expr: &Expr) -> Result<v1::Table, String> {
                     .collect::<Result<_, _>>()?,
             )),
             "comment" => table.comment(string(a()?)?),
+            "checks" => table.checks(leak_slice(
+                list(a()?)?
+                    .into_iter()
+                    .map(check)
+                    .collect::<Result<_, _>>()?,
+            )),
             other => return Err(format!("unknown table method `.{other}`")),
         };
     }
@@ -406,6 +415,46 @@ fn change(expr: &Expr) -> Result<v1::Change, String> {
         "DropIndex" => C::DropIndex(index(arg(expr, 0)?)?),
         "AddForeignKey" => C::AddForeignKey(foreign_key(arg(expr, 0)?)?),
         "DropForeignKey" => C::DropForeignKey(string(arg(expr, 0)?)?),
+        "AddCheck" => C::AddCheck(check(arg(expr, 0)?)?),
+        "DropCheck" => C::DropCheck(string(arg(expr, 0)?)?),
         _ => return Err(unexpected(expr, "a Change")),
     })
+}
+
+fn check(expr: &Expr) -> Result<v1::Check, String> {
+    let rule = arg(expr, 2)?;
+    let limit = |expr: &Expr| -> Result<v1::Limit, String> {
+        let value = string(arg(expr, 0)?)?;
+        match variant_name(expr).as_str() {
+            "inclusive" => Ok(v1::Limit::inclusive(value)),
+            "exclusive" => Ok(v1::Limit::exclusive(value)),
+            _ => Err(unexpected(
+                expr,
+                "Limit::inclusive(…) or Limit::exclusive(…)",
+            )),
+        }
+    };
+    let rule = match variant_name(rule).as_str() {
+        "Length" => v1::CheckRule::Length {
+            min: option(field(rule, "min")?, number)?,
+            max: option(field(rule, "max")?, number)?,
+        },
+        "Range" => v1::CheckRule::Range {
+            min: option(field(rule, "min")?, limit)?,
+            max: option(field(rule, "max")?, limit)?,
+        },
+        "OneOf" => v1::CheckRule::OneOf(leak_slice(
+            list(arg(rule, 0)?)?
+                .into_iter()
+                .map(default_value)
+                .collect::<Result<_, _>>()?,
+        )),
+        "NotNull" => v1::CheckRule::NotNull,
+        _ => return Err(unexpected(rule, "a CheckRule")),
+    };
+    Ok(v1::check(
+        string(arg(expr, 0)?)?,
+        string(arg(expr, 1)?)?,
+        rule,
+    ))
 }

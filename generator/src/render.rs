@@ -253,6 +253,11 @@ fn change(change: &v1::Change) -> TokenStream {
             quote!(Change::AddForeignKey(#fk))
         }
         C::DropForeignKey(name) => quote!(Change::DropForeignKey(#name)),
+        C::AddCheck(c) => {
+            let c = check(c);
+            quote!(Change::AddCheck(#c))
+        }
+        C::DropCheck(name) => quote!(Change::DropCheck(#name)),
     }
 }
 
@@ -272,10 +277,46 @@ fn table(table: &v1::Table) -> TokenStream {
         let foreign_keys = table.foreign_keys.iter().map(foreign_key);
         tokens.extend(quote!(.foreign_keys(&[#(#foreign_keys),*])));
     }
+    if !table.checks.is_empty() {
+        let checks = table.checks.iter().map(check);
+        tokens.extend(quote!(.checks(&[#(#checks),*])));
+    }
     if let Some(comment) = table.comment {
         tokens.extend(quote!(.comment(#comment)));
     }
     tokens
+}
+
+fn check(check: &v1::Check) -> TokenStream {
+    let name = check.name;
+    let column = check.column;
+    let rule = match &check.rule {
+        v1::CheckRule::Length { min, max } => {
+            let min = option(min.map(Literal::u64_unsuffixed));
+            let max = option(max.map(Literal::u64_unsuffixed));
+            quote!(CheckRule::Length { min: #min, max: #max })
+        }
+        v1::CheckRule::Range { min, max } => {
+            let limit = |limit: &Option<v1::Limit>| {
+                option(limit.map(|limit| {
+                    let value = limit.value;
+                    if limit.inclusive {
+                        quote!(Limit::inclusive(#value))
+                    } else {
+                        quote!(Limit::exclusive(#value))
+                    }
+                }))
+            };
+            let (min, max) = (limit(min), limit(max));
+            quote!(CheckRule::Range { min: #min, max: #max })
+        }
+        v1::CheckRule::OneOf(values) => {
+            let values = values.iter().map(default_value);
+            quote!(CheckRule::OneOf(&[#(#values),*]))
+        }
+        v1::CheckRule::NotNull => quote!(CheckRule::NotNull),
+    };
+    quote!(check(#name, #column, #rule))
 }
 
 fn index(index: &v1::Index) -> TokenStream {

@@ -12,6 +12,9 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{DbBackend, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn};
 
+use entity::rules::FieldRules;
+
+use crate::constraints::{self, ApplicationRule};
 use crate::error::{EntityError, Error};
 use crate::model::{
     Action, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Schema, Table,
@@ -19,6 +22,18 @@ use crate::model::{
 
 /// Builds the schema from every entity that `visit_all` shows, or lists every problem found.
 pub fn load(visit_all: impl FnOnce(&mut Loader)) -> Result<Schema, Error> {
+    load_entities(visit_all).map(|entities| entities.schema)
+}
+
+/// The schema, and the declared rules that only the application enforces.
+#[derive(Debug)]
+pub struct Entities {
+    pub schema: Schema,
+    pub application_only: Vec<ApplicationRule>,
+}
+
+/// [`load`], keeping the application-only rules for the generator to list.
+pub fn load_entities(visit_all: impl FnOnce(&mut Loader)) -> Result<Entities, Error> {
     let mut loader = Loader::default();
     visit_all(&mut loader);
     loader.finish()
@@ -28,30 +43,41 @@ pub fn load(visit_all: impl FnOnce(&mut Loader)) -> Result<Schema, Error> {
 #[derive(Default)]
 pub struct Loader {
     schema: Schema,
+    application_only: Vec<ApplicationRule>,
     errors: Vec<EntityError>,
 }
 
 impl entity::EntityVisitor for Loader {
-    fn visit<E: EntityTrait + Default>(&mut self) {
+    fn visit<E: EntityTrait + Default>(&mut self, rules: &[FieldRules]) {
         let entity = E::default();
         let name = format!("`{}` ({})", entity.table_name(), std::any::type_name::<E>());
         let mut context = Context {
             entity: name,
             errors: &mut self.errors,
         };
-        if let Some(table) = read_table::<E>(&mut context) {
-            add_table(&mut self.schema, entity.table_name(), table, &mut context);
+        let Some(mut table) = read_table::<E>(&mut context) else {
+            return;
+        };
+        let translation = constraints::translate(entity.table_name(), &table, rules);
+        for (column, message) in translation.errors {
+            context.error(Some(&column), message);
         }
+        table.checks = translation.checks;
+        self.application_only.extend(translation.application_only);
+        add_table(&mut self.schema, entity.table_name(), table, &mut context);
     }
 }
 
 impl Loader {
-    fn finish(self) -> Result<Schema, Error> {
+    fn finish(self) -> Result<Entities, Error> {
         if !self.errors.is_empty() {
             return Err(Error::Entities(self.errors));
         }
         self.schema.validate().map_err(Error::Schema)?;
-        Ok(self.schema)
+        Ok(Entities {
+            schema: self.schema,
+            application_only: self.application_only,
+        })
     }
 }
 
@@ -121,6 +147,7 @@ fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> 
         primary_key,
         indexes,
         foreign_keys,
+        checks: Vec::new(),
     })
 }
 

@@ -2,7 +2,7 @@
 //! the entities and generate again; do not edit `UP` or `DOWN` by hand.
 //!
 //! ```text
-//! + table posts (id, title, content, status, created_at, updated_at)
+//! + table posts (id, title, content, status, reading_minutes, created_at, updated_at; 4 checks)
 //! ```
 
 use migration_ops::v1::*;
@@ -43,11 +43,47 @@ pub const UP: &[Op] = &[Op::CreateTable(
             column("title", ColumnType::String(Len::None)),
             column("content", ColumnType::Text),
             column("status", ColumnType::String(Len::None)).default(DefaultValue::String("draft")),
+            column("reading_minutes", ColumnType::Integer).null(),
             column("created_at", ColumnType::TimestampWithTimeZone),
             column("updated_at", ColumnType::TimestampWithTimeZone),
         ],
     )
-    .primary_key(&["id"]),
+    .primary_key(&["id"])
+    .checks(&[
+        check(
+            "ck_posts_content_length",
+            "content",
+            CheckRule::Length {
+                min: Some(1),
+                max: None,
+            },
+        ),
+        check(
+            "ck_posts_reading_minutes_range",
+            "reading_minutes",
+            CheckRule::Range {
+                min: Some(Limit::inclusive("1")),
+                max: Some(Limit::inclusive("600")),
+            },
+        ),
+        check(
+            "ck_posts_status_allowed",
+            "status",
+            CheckRule::OneOf(&[
+                DefaultValue::String("draft"),
+                DefaultValue::String("published"),
+                DefaultValue::String("archived"),
+            ]),
+        ),
+        check(
+            "ck_posts_title_length",
+            "title",
+            CheckRule::Length {
+                min: Some(1),
+                max: Some(200),
+            },
+        ),
+    ]),
 )];
 
 pub const DOWN: &[Op] = &[Op::DropTable("posts")];

@@ -3,12 +3,12 @@
 //!
 //! ```text
 //! + enum mood (happy, sad)
-//! + table all_types (id, i8, i16, i32, i64, u8, … 25 more)
+//! + table all_types (id, i8, i16, i32, i64, u8, u16, u32, … 23 more)
 //! + table author (id, email, display_name)
 //! + table book (id, author_id, editor_id, title)
-//! + table enums (id, mood, optional_mood, size, priority)
+//! + table enums (id, mood, optional_mood, size, priority; 2 checks)
 //! + table membership (author_id, book_id, role)
-//! + table options (id, status, quoted, answer, negative, ratio, … 12 more)
+//! + table options (id, status, quoted, answer, negative, ratio, active, optional_with_default, … 10 more)
 //! ```
 
 use migration_ops::v1::*;
@@ -139,7 +139,19 @@ pub const UP: &[Op] = &[
                 column("priority", ColumnType::Integer),
             ],
         )
-        .primary_key(&["id"]),
+        .primary_key(&["id"])
+        .checks(&[
+            check(
+                "ck_enums_priority_allowed",
+                "priority",
+                CheckRule::OneOf(&[DefaultValue::Number("1"), DefaultValue::Number("2")]),
+            ),
+            check(
+                "ck_enums_size_allowed",
+                "size",
+                CheckRule::OneOf(&[DefaultValue::String("S"), DefaultValue::String("L")]),
+            ),
+        ]),
     ),
     Op::CreateTable(
         table(

@@ -10,6 +10,9 @@
 //! - column all_types.optional_string
 //! ~ column author.email renamed to contact_email
 //! + index idx-book-title on book (title)
+//! + check ck_book_title_length on book (title has 1 to 500 characters)
+//! - check ck_enums_priority_allowed on moods
+//! + check ck_enums_priority_allowed on moods (priority in 1, 2, 3)
 //! ~ options.status default "draft" -> "pending"
 //! + column options.subtitle
 //! ```
@@ -137,15 +140,84 @@ pub const UP: &[Op] = &[
         )
         .primary_key(&["id"])
         .indexes(&[index("idx-book-title", &["title"])])
-        .foreign_keys(&[foreign_key(
-            "fk-book-author_id",
-            &["author_id"],
-            "author",
-            &["id"],
+        .foreign_keys(&[
+            foreign_key("fk-book-author_id", &["author_id"], "author", &["id"])
+                .on_delete(Action::Cascade)
+                .on_update(Action::Restrict),
+        ])
+        .checks(&[check(
+            "ck_book_title_length",
+            "title",
+            CheckRule::Length {
+                min: Some(1),
+                max: Some(500),
+            },
+        )]),
+        &[
+            Change::CreateIndex(index("idx-book-title", &["title"])),
+            Change::AddCheck(check(
+                "ck_book_title_length",
+                "title",
+                CheckRule::Length {
+                    min: Some(1),
+                    max: Some(500),
+                },
+            )),
+        ],
+    ),
+    alter_table(
+        table(
+            "moods",
+            &[
+                column("id", ColumnType::Integer).auto_increment(),
+                column(
+                    "mood",
+                    ColumnType::Enum {
+                        name: "mood",
+                        variants: &["happy", "sad"],
+                    },
+                ),
+                column(
+                    "optional_mood",
+                    ColumnType::Enum {
+                        name: "mood",
+                        variants: &["happy", "sad"],
+                    },
+                )
+                .null(),
+                column("size", ColumnType::String(Len::N(1))),
+                column("priority", ColumnType::Integer),
+            ],
         )
-        .on_delete(Action::Cascade)
-        .on_update(Action::Restrict)]),
-        &[Change::CreateIndex(index("idx-book-title", &["title"]))],
+        .primary_key(&["id"])
+        .checks(&[
+            check(
+                "ck_enums_priority_allowed",
+                "priority",
+                CheckRule::OneOf(&[
+                    DefaultValue::Number("1"),
+                    DefaultValue::Number("2"),
+                    DefaultValue::Number("3"),
+                ]),
+            ),
+            check(
+                "ck_enums_size_allowed",
+                "size",
+                CheckRule::OneOf(&[DefaultValue::String("S"), DefaultValue::String("L")]),
+            ),
+        ]),
+        &[
+            Change::DropCheck("ck_enums_priority_allowed"),
+            Change::AddCheck(check(
+                "ck_enums_priority_allowed",
+                "priority",
+                CheckRule::OneOf(&[
+                    DefaultValue::Number("1"),
+                    DefaultValue::Number("2"),
+                    DefaultValue::Number("3"),
+                ]),
+            )),
+        ],
     ),
     alter_table(
         table(
@@ -246,6 +318,52 @@ pub const DOWN: &[Op] = &[
     ),
     alter_table(
         table(
+            "moods",
+            &[
+                column("id", ColumnType::Integer).auto_increment(),
+                column(
+                    "mood",
+                    ColumnType::Enum {
+                        name: "mood",
+                        variants: &["happy", "sad"],
+                    },
+                ),
+                column(
+                    "optional_mood",
+                    ColumnType::Enum {
+                        name: "mood",
+                        variants: &["happy", "sad"],
+                    },
+                )
+                .null(),
+                column("size", ColumnType::String(Len::N(1))),
+                column("priority", ColumnType::Integer),
+            ],
+        )
+        .primary_key(&["id"])
+        .checks(&[
+            check(
+                "ck_enums_priority_allowed",
+                "priority",
+                CheckRule::OneOf(&[DefaultValue::Number("1"), DefaultValue::Number("2")]),
+            ),
+            check(
+                "ck_enums_size_allowed",
+                "size",
+                CheckRule::OneOf(&[DefaultValue::String("S"), DefaultValue::String("L")]),
+            ),
+        ]),
+        &[
+            Change::DropCheck("ck_enums_priority_allowed"),
+            Change::AddCheck(check(
+                "ck_enums_priority_allowed",
+                "priority",
+                CheckRule::OneOf(&[DefaultValue::Number("1"), DefaultValue::Number("2")]),
+            )),
+        ],
+    ),
+    alter_table(
+        table(
             "book",
             &[
                 column("id", ColumnType::Integer).auto_increment(),
@@ -263,7 +381,10 @@ pub const DOWN: &[Op] = &[
         )
         .on_delete(Action::Cascade)
         .on_update(Action::Restrict)]),
-        &[Change::DropIndex(index("idx-book-title", &["title"]))],
+        &[
+            Change::DropCheck("ck_book_title_length"),
+            Change::DropIndex(index("idx-book-title", &["title"])),
+        ],
     ),
     alter_table(
         table(

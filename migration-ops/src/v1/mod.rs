@@ -87,6 +87,11 @@ pub enum Change {
     DropIndex(Index),
     AddForeignKey(ForeignKey),
     DropForeignKey(Str),
+    /// Adds a CHECK constraint, after counting the rows that break it: when there are any,
+    /// the migration stops with that count and the rule, before changing anything.
+    AddCheck(Check),
+    /// Drops the CHECK constraint of that name.
+    DropCheck(Str),
 }
 
 /// A PostgreSQL native enum type.
@@ -107,6 +112,57 @@ pub struct Table {
     pub primary_key: List<Str>,
     pub indexes: List<Index>,
     pub foreign_keys: List<ForeignKey>,
+    /// Named CHECK constraints, written at the end of `CREATE TABLE`.
+    pub checks: List<Check>,
+}
+
+/// A named CHECK constraint on one column, from a validation rule of the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check {
+    pub name: Str,
+    pub column: Str,
+    pub rule: CheckRule,
+}
+
+/// What a [`Check`] requires. A NULL passes every rule but [`CheckRule::NotNull`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckRule {
+    /// Between `min` and `max` characters, both inclusive: `char_length` on PostgreSQL and
+    /// MySQL, `length` on SQLite, which all count characters, not bytes.
+    Length { min: Option<u64>, max: Option<u64> },
+    /// A number between `min` and `max`.
+    Range {
+        min: Option<Limit>,
+        max: Option<Limit>,
+    },
+    /// `IN (…)` these literals.
+    OneOf(List<DefaultValue>),
+    /// `IS NOT NULL`.
+    NotNull,
+}
+
+/// One end of a [`CheckRule::Range`]: a numeric literal, allowed itself when `inclusive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub value: Str,
+    pub inclusive: bool,
+}
+
+impl Limit {
+    /// `value` and beyond.
+    pub const fn inclusive(value: &'static str) -> Self {
+        Limit {
+            value,
+            inclusive: true,
+        }
+    }
+    /// Beyond `value`, not `value` itself.
+    pub const fn exclusive(value: &'static str) -> Self {
+        Limit {
+            value,
+            inclusive: false,
+        }
+    }
 }
 
 /// A column. `NOT NULL` unless `null` is set, as in SeaORM and sea-orm-migration's helpers.
@@ -237,6 +293,7 @@ pub const fn table(name: &'static str, columns: &'static [Column]) -> Table {
         primary_key: &[],
         indexes: &[],
         foreign_keys: &[],
+        checks: &[],
     }
 }
 
@@ -257,6 +314,15 @@ impl Table {
         self.comment = Some(comment);
         self
     }
+    pub const fn checks(mut self, checks: &'static [Check]) -> Self {
+        self.checks = checks;
+        self
+    }
+}
+
+/// A CHECK constraint named `name` that `column` must pass.
+pub const fn check(name: &'static str, column: &'static str, rule: CheckRule) -> Check {
+    Check { name, column, rule }
 }
 
 /// A `NOT NULL` column of type `ty`; refine it with the methods.

@@ -7,16 +7,102 @@ use sea_orm_migration::sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr, Statement,
 };
 use sea_orm_migration::sea_query::{
-    self, Alias, ColumnDef, Expr, ForeignKeyAction, Keyword, MysqlQueryBuilder,
+    self, Alias, ColumnDef, Expr, ExprTrait, ForeignKeyAction, Keyword, MysqlQueryBuilder,
     PostgresQueryBuilder, QueryBuilder, SchemaStatementBuilder, SqliteQueryBuilder, StringLen,
     TableBuilder, TableCreateStatement, extension::postgres::Type,
 };
 
 use super::*;
 
-/// The SQL statements that `ops` run on `backend`, in order.
+/// The SQL statements that `ops` run on `backend`, in order (without the row counts that
+/// [`apply`] runs before adding a constraint).
 pub fn to_sql(ops: &[Op], backend: DbBackend) -> Vec<String> {
-    ops.iter().flat_map(|op| op_to_sql(op, backend)).collect()
+    steps(ops, backend)
+        .into_iter()
+        .filter_map(|step| match step {
+            Step::Run(sql) => Some(sql),
+            Step::Count(_) => None,
+        })
+        .collect()
+}
+
+/// One thing [`apply`] does.
+enum Step {
+    Run(String),
+    /// Counts the rows that break a constraint about to be added, and stops when there are any.
+    Count(Precheck),
+}
+
+struct Precheck {
+    /// `SELECT COUNT(*) …` of the offending rows.
+    sql: String,
+    table: String,
+    /// The constraint, for the error: "check `ck_posts_title_length` (`title` has …)".
+    what: String,
+    /// Whether it counts over the rows a SQLite rebuild copies, rather than the table.
+    over_copy: bool,
+}
+
+impl Precheck {
+    fn failure(&self, count: i64) -> DbErr {
+        DbErr::Migration(format!(
+            "{count} row(s) of `{}` break {}; the migration stopped before adding it. Fix or \
+             remove those rows, then run the migration again",
+            self.table, self.what
+        ))
+    }
+}
+
+/// Every step of `ops`, with each row count moved before the first statement when what it
+/// counts already exists then, so that a migration stops before changing anything (which
+/// matters on MySQL, where DDL cannot be rolled back).
+fn steps(ops: &[Op], backend: DbBackend) -> Vec<Step> {
+    let mut early = Vec::new();
+    let mut rest = Vec::new();
+    for (at, op) in ops.iter().enumerate() {
+        for step in op_steps(op, backend) {
+            match step {
+                Step::Count(precheck) if counts_existing_rows(&ops[..at], op, &precheck) => {
+                    early.push(Step::Count(precheck))
+                }
+                step => rest.push(step),
+            }
+        }
+    }
+    early.extend(rest);
+    early
+}
+
+/// Whether `precheck` (of `op`) reads only a table and column that exist, unchanged, before
+/// `earlier` and `op` run.
+fn counts_existing_rows(earlier: &[Op], op: &Op, precheck: &Precheck) -> bool {
+    let Op::AlterTable(alter) = op else {
+        return false;
+    };
+    let table = alter.table.name;
+    let created_or_renamed = |op: &Op| match op {
+        Op::CreateTable(created) => created.name == table,
+        Op::RenameTable { to, .. } => *to == table,
+        _ => false,
+    };
+    let changes_columns = |changes: &[Change]| {
+        changes.iter().any(|change| {
+            matches!(
+                change,
+                Change::AddColumn { .. }
+                    | Change::DropColumn(_)
+                    | Change::RenameColumn { .. }
+                    | Change::AlterColumn { .. }
+            )
+        })
+    };
+    let altered_before = earlier.iter().any(|op| match op {
+        Op::AlterTable(other) => other.table.name == table && changes_columns(other.changes),
+        other => created_or_renamed(other),
+    });
+    // A count over a SQLite rebuild's copy reads the table as it is before `op`, whatever
+    // `op` changes; any other reads the table as `op`'s earlier changes leave it.
+    !altered_before && (precheck.over_copy || !changes_columns(alter.changes))
 }
 
 /// Runs `ops` in order through the migration's connection. An error names the statement.
@@ -42,12 +128,28 @@ pub async fn apply(manager: &SchemaManager<'_>, ops: &[Op]) -> Result<(), DbErr>
             ));
         }
     }
-    let statements = to_sql(ops, backend);
-    let count = statements.len();
-    for (at, sql) in statements.iter().enumerate() {
-        connection.execute_unprepared(sql).await.map_err(|error| {
-            statement_error(error, &format!("statement {} of {count}: {sql}", at + 1))
-        })?;
+    let steps = steps(ops, backend);
+    let count = steps.len();
+    for (at, step) in steps.iter().enumerate() {
+        match step {
+            Step::Run(sql) => {
+                connection.execute_unprepared(sql).await.map_err(|error| {
+                    statement_error(error, &format!("statement {} of {count}: {sql}", at + 1))
+                })?;
+            }
+            Step::Count(precheck) => {
+                let row = connection
+                    .query_one_raw(Statement::from_string(backend, precheck.sql.clone()))
+                    .await
+                    .map_err(|error| statement_error(error, &precheck.sql))?;
+                let offending = row
+                    .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+                    .unwrap_or(0);
+                if offending > 0 {
+                    return Err(precheck.failure(offending));
+                }
+            }
+        }
     }
     if rebuilds {
         check_sqlite_foreign_keys(connection).await?;
@@ -112,8 +214,20 @@ async fn apply_sqlite(db: &DatabaseConnection, ops: &[Op]) -> Result<(), DbErr> 
     }
     run_sqlite(&mut connection, "BEGIN").await?;
     let mut outcome = Ok(());
-    for sql in to_sql(ops, DbBackend::Sqlite) {
-        outcome = run_sqlite(&mut connection, &sql).await;
+    for step in steps(ops, DbBackend::Sqlite) {
+        outcome = match step {
+            Step::Run(sql) => run_sqlite(&mut connection, &sql).await,
+            Step::Count(precheck) => {
+                match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(precheck.sql.clone()))
+                    .fetch_one(&mut *connection)
+                    .await
+                {
+                    Ok(0) => Ok(()),
+                    Ok(offending) => Err(precheck.failure(offending)),
+                    Err(error) => Err(statement_error(error, &precheck.sql)),
+                }
+            }
+        };
         if outcome.is_err() {
             break;
         }
@@ -155,6 +269,206 @@ async fn run_sqlite(
         .await
         .map(|_| ())
         .map_err(|error| statement_error(error, sql))
+}
+
+fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
+    match op {
+        Op::AlterTable(alter) => {
+            if backend == DbBackend::Sqlite && alter.changes.iter().any(sqlite_rebuilds) {
+                let copy = rebuild_copy(alter);
+                // The rows as the rebuild will copy them; added columns get their default.
+                let rows = alter
+                    .table
+                    .columns
+                    .iter()
+                    .zip(&copy)
+                    .map(|(column, (target, source))| {
+                        let value = source.clone().unwrap_or_else(|| match &column.default {
+                            Some(default) => value_sql(backend, default),
+                            None => "NULL".to_owned(),
+                        });
+                        format!("{value} AS {target}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut steps: Vec<Step> = requirements(alter)
+                    .map(|(check, what)| {
+                        Step::Count(Precheck {
+                            sql: format!(
+                                "SELECT COUNT(*) FROM (SELECT {rows} FROM {}) AS \
+                                 \"__migration_rows\" WHERE NOT ({})",
+                                quote(backend, alter.table.name),
+                                check_sql(&check, backend)
+                            ),
+                            table: alter.table.name.to_owned(),
+                            what,
+                            over_copy: true,
+                        })
+                    })
+                    .collect();
+                steps.extend(
+                    rebuild_sqlite_table(alter, &copy)
+                        .into_iter()
+                        .map(Step::Run),
+                );
+                steps
+            } else {
+                let mut steps = Vec::new();
+                for change in alter.changes.iter() {
+                    if let Some((check, what)) = change_requirements(change) {
+                        steps.push(Step::Count(Precheck {
+                            sql: format!(
+                                "SELECT COUNT(*) FROM {} WHERE NOT ({})",
+                                quote(backend, alter.table.name),
+                                check_sql(&check, backend)
+                            ),
+                            table: alter.table.name.to_owned(),
+                            what,
+                            over_copy: false,
+                        }));
+                    }
+                    steps.extend(
+                        change_sql(alter, change, backend)
+                            .into_iter()
+                            .map(Step::Run),
+                    );
+                }
+                steps
+            }
+        }
+        other => op_to_sql(other, backend)
+            .into_iter()
+            .map(Step::Run)
+            .collect(),
+    }
+}
+
+/// What the rows must satisfy once `alter` has run, where it tightens something: each added
+/// CHECK, and NOT NULL on a column that becomes NOT NULL without a backfill.
+fn requirements(alter: &AlterTable) -> impl Iterator<Item = (Check, String)> + '_ {
+    alter.changes.iter().flat_map(change_requirements)
+}
+
+fn change_requirements(change: &Change) -> Option<(Check, String)> {
+    match change {
+        Change::AddCheck(check) => Some((
+            *check,
+            format!("check `{}` ({})", check.name, describe_check(check)),
+        )),
+        Change::AlterColumn {
+            from,
+            to,
+            backfill: None,
+        } if from.null && !to.null => Some((
+            check("", to.name, CheckRule::NotNull),
+            format!(
+                "NOT NULL on `{}` (they hold NULL; a backfill value would fill them)",
+                to.name
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// The rule of `check` in words, for errors.
+pub fn describe_check(check: &Check) -> String {
+    let column = check.column;
+    match &check.rule {
+        CheckRule::Length { min, max } => match (min, max) {
+            (Some(min), Some(max)) if min == max => format!("`{column}` has {min} characters"),
+            (Some(min), Some(max)) => format!("`{column}` has {min} to {max} characters"),
+            (Some(min), None) => format!("`{column}` has at least {min} characters"),
+            (None, Some(max)) => format!("`{column}` has at most {max} characters"),
+            (None, None) => format!("`{column}` has any length"),
+        },
+        CheckRule::Range { min, max } => {
+            let mut parts = Vec::new();
+            if let Some(min) = min {
+                let op = if min.inclusive { ">=" } else { ">" };
+                parts.push(format!("{op} {}", min.value));
+            }
+            if let Some(max) = max {
+                let op = if max.inclusive { "<=" } else { "<" };
+                parts.push(format!("{op} {}", max.value));
+            }
+            format!("`{column}` {}", parts.join(" and "))
+        }
+        CheckRule::OneOf(values) => format!(
+            "`{column}` is one of {}",
+            values
+                .iter()
+                .map(|value| value_sql(DbBackend::Postgres, value))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        CheckRule::NotNull => format!("`{column}` is not NULL"),
+    }
+}
+
+/// The condition of `check` as `backend` writes it.
+fn check_sql(check: &Check, backend: DbBackend) -> String {
+    let mut sql = String::new();
+    let expr = check_expr(check, backend);
+    match backend {
+        DbBackend::Postgres => PostgresQueryBuilder.prepare_expr(&expr, &mut sql),
+        DbBackend::MySql => MysqlQueryBuilder.prepare_expr(&expr, &mut sql),
+        _ => SqliteQueryBuilder.prepare_expr(&expr, &mut sql),
+    }
+    sql
+}
+
+/// The condition of `check`: sea-query writes `char_length` as each backend spells it.
+fn check_expr(check: &Check, backend: DbBackend) -> Expr {
+    let column = || Expr::col(iden(check.column));
+    let number = |text: &str| Expr::Keyword(Keyword::Custom(iden(text).into()));
+    let all = |conditions: Vec<Expr>| {
+        conditions
+            .into_iter()
+            .reduce(ExprTrait::and)
+            .unwrap_or(Expr::Keyword(Keyword::Custom(iden("TRUE").into())))
+    };
+    match &check.rule {
+        CheckRule::Length { min, max } => {
+            let length = || Expr::from(sea_query::Func::char_length(column()));
+            let mut conditions = Vec::new();
+            if let Some(min) = min {
+                conditions.push(length().gte(number(&min.to_string())));
+            }
+            if let Some(max) = max {
+                conditions.push(length().lte(number(&max.to_string())));
+            }
+            all(conditions)
+        }
+        CheckRule::Range { min, max } => {
+            let mut conditions = Vec::new();
+            if let Some(min) = min {
+                conditions.push(if min.inclusive {
+                    column().gte(number(min.value))
+                } else {
+                    column().gt(number(min.value))
+                });
+            }
+            if let Some(max) = max {
+                conditions.push(if max.inclusive {
+                    column().lte(number(max.value))
+                } else {
+                    column().lt(number(max.value))
+                });
+            }
+            all(conditions)
+        }
+        // MySQL compares strings by the column's collation, by default blind to case and to
+        // trailing spaces; the model's values are exact, so the comparison is made bytewise.
+        CheckRule::OneOf(values)
+            if backend == DbBackend::MySql
+                && values.iter().any(|v| matches!(v, DefaultValue::String(_))) =>
+        {
+            Expr::cust(format!("CAST({} AS BINARY)", quote(backend, check.column)))
+                .is_in(values.iter().map(default_expr))
+        }
+        CheckRule::OneOf(values) => column().is_in(values.iter().map(default_expr)),
+        CheckRule::NotNull => column().is_not_null(),
+    }
 }
 
 fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
@@ -220,17 +534,13 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
             }
             _ => Vec::new(),
         },
-        Op::AlterTable(alter) => {
-            if backend == DbBackend::Sqlite && alter.changes.iter().any(sqlite_rebuilds) {
-                rebuild_sqlite_table(alter)
-            } else {
-                alter
-                    .changes
-                    .iter()
-                    .flat_map(|change| change_sql(alter, change, backend))
-                    .collect()
-            }
-        }
+        Op::AlterTable(_) => op_steps(op, backend)
+            .into_iter()
+            .filter_map(|step| match step {
+                Step::Run(sql) => Some(sql),
+                Step::Count(_) => None,
+            })
+            .collect(),
     }
 }
 
@@ -397,6 +707,17 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             sea_query::ForeignKey::drop().name(*name).table(iden(table)),
             backend,
         )],
+        Change::AddCheck(check) => vec![format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})",
+            quote(backend, table),
+            quote(backend, check.name),
+            check_sql(check, backend)
+        )],
+        Change::DropCheck(name) => vec![format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            quote(backend, table),
+            quote(backend, name)
+        )],
     }
 }
 
@@ -523,23 +844,22 @@ fn sqlite_rebuilds(change: &Change) -> bool {
             column_def_sql(&column_def(&strip(from), sqlite, false), sqlite)
                 != column_def_sql(&column_def(&strip(to), sqlite, false), sqlite)
         }
-        Change::DropColumn(_) | Change::AddForeignKey(_) | Change::DropForeignKey(_) => true,
+        Change::DropColumn(_)
+        | Change::AddForeignKey(_)
+        | Change::DropForeignKey(_)
+        | Change::AddCheck(_)
+        | Change::DropCheck(_) => true,
         Change::RenameColumn { .. } | Change::CreateIndex(_) | Change::DropIndex(_) => false,
     }
 }
 
-/// SQLite's table rebuild, its documented procedure for the changes `ALTER TABLE` cannot make:
-/// create the new table under a temporary name, copy the rows (renamed columns from their old
-/// names, backfilled ones from their value), drop the old table, give the new one its name,
-/// create its indexes. [`apply`] runs it with foreign keys off, so that dropping the old table
-/// neither cascades nor retargets the tables that reference it.
-fn rebuild_sqlite_table(alter: &AlterTable) -> Vec<String> {
+/// The rebuild's copy of the rows: each column of the new table, quoted, with the SQL that
+/// gives its value from the old one (renamed columns from their old names, backfilled ones
+/// from their value); `None` for an added column, which takes its default.
+fn rebuild_copy(alter: &AlterTable) -> Vec<(String, Option<String>)> {
     let backend = DbBackend::Sqlite;
-    let table = &alter.table;
-    let new = format!("__migration_new_{}", table.name);
-    let mut targets = Vec::new();
-    let mut sources = Vec::new();
-    for column in table.columns.iter() {
+    let mut copy = Vec::new();
+    for column in alter.table.columns.iter() {
         let mut source = Some(quote(backend, column.name));
         for change in alter.changes.iter() {
             match change {
@@ -563,11 +883,24 @@ fn rebuild_sqlite_table(alter: &AlterTable) -> Vec<String> {
                 _ => {}
             }
         }
-        if let Some(source) = source {
-            targets.push(quote(backend, column.name));
-            sources.push(source);
-        }
+        copy.push((quote(backend, column.name), source));
     }
+    copy
+}
+
+/// SQLite's table rebuild, its documented procedure for the changes `ALTER TABLE` cannot make:
+/// create the new table under a temporary name, copy the rows (renamed columns from their old
+/// names, backfilled ones from their value), drop the old table, give the new one its name,
+/// create its indexes. [`apply`] runs it with foreign keys off, so that dropping the old table
+/// neither cascades nor retargets the tables that reference it.
+fn rebuild_sqlite_table(alter: &AlterTable, copy: &[(String, Option<String>)]) -> Vec<String> {
+    let backend = DbBackend::Sqlite;
+    let table = &alter.table;
+    let new = format!("__migration_new_{}", table.name);
+    let (targets, sources): (Vec<&str>, Vec<&str>) = copy
+        .iter()
+        .filter_map(|(target, source)| Some((target.as_str(), source.as_deref()?)))
+        .unzip();
     let mut statement = create_table_statement(
         &Table {
             indexes: &[],
@@ -697,6 +1030,9 @@ fn create_table_statement(table: &Table, backend: DbBackend) -> TableCreateState
     }
     for foreign_key in table.foreign_keys.iter() {
         statement.foreign_key(&mut foreign_key_statement(table.name, foreign_key));
+    }
+    for check in table.checks.iter() {
+        statement.check((iden(check.name), check_expr(check, backend)));
     }
     statement.table(iden(table.name)).take()
 }

@@ -9,7 +9,7 @@ pub enum Quoted {
 }
 
 #[sea_orm::model]
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, entity::DatabaseRules)]
 #[sea_orm(table_name = "quoted_enum")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 #[sea_orm::compact_model]
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, entity::DatabaseRules)]
 #[sea_orm(table_name = "all_types")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

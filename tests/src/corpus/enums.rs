@@ -29,7 +29,7 @@ pub enum Priority {
 }
 
 #[sea_orm::model]
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, entity::DatabaseRules)]
 #[sea_orm(table_name = "enums")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -172,6 +172,13 @@ fn entities_the_generator_cannot_represent_are_all_named_and_nothing_is_written(
         message.contains("`quoted_enum`") && message.contains("column `value`"),
         "{message}"
     );
+    for (field, rule) in [("count", "length"), ("score", "range"), ("name", "length")] {
+        assert!(
+            message.lines().any(|line| line.contains("`bad_rules`")
+                && line.contains(&format!("rule `{rule}` on field `{field}`"))),
+            "no error names {rule} on {field}: {message}"
+        );
+    }
     assert_eq!(tree(&dir), before);
     fs::remove_dir_all(dir).unwrap();
 }
@@ -221,7 +228,7 @@ fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
         .unwrap()
         .expect("a change to show");
     assert!(
-        report.starts_with("+ table posts (id, title, content, status, created_at, updated_at)\n")
+        report.starts_with("+ table posts (id, title, content, status, reading_minutes, created_at, updated_at; 4 checks)\n")
     );
     assert!(report.contains("--- /dev/null\n+++ "), "{report}");
     assert!(
@@ -423,7 +430,7 @@ fn the_binary_answers_in_json_with_the_documented_exit_codes() {
     assert_eq!(json["status"], "migration_missing");
     assert_eq!(
         json["details"][0],
-        "+ table posts (id, title, content, status, created_at, updated_at)"
+        "+ table posts (id, title, content, status, reading_minutes, created_at, updated_at; 4 checks)"
     );
     let (code, out) = run_binary(&dir, &["diff", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -9,4 +9,5 @@ mod fidelity;
 mod generate;
 mod post_migration;
 mod roundtrip;
+mod rules;
 mod verify;

@@ -42,13 +42,13 @@ async fn the_database_enforces_the_post_entity(backend: Backend) {
         ..Default::default()
     };
     let inserted = without_status.insert(connection).await.unwrap();
-    assert_eq!(inserted.status, "draft");
+    assert_eq!(inserted.status, post::Status::Draft);
     let read_back = post::Entity::find_by_id(inserted.id)
         .one(connection)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(read_back.status, "draft");
+    assert_eq!(read_back.status, post::Status::Draft);
     assert_eq!(read_back.title, "Hello");
 
     let manager = SchemaManager::new(connection);
