@@ -214,6 +214,11 @@ pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
 /// Runs one parsed command.
 pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
     let dir = MigrationDir::new(cli.migration_dir.unwrap_or_else(workspace_migration_dir));
+    // Commands that write hold the folder from their first read to their last write.
+    let _lock = match cli.command {
+        None | Some(Command::Generate | Command::New { .. } | Command::Hash) => Some(dir.lock()?),
+        _ => None,
+    };
     match cli.command {
         Some(Command::Check) => return check(&dir, visit_all, &cli.generate, cli.format),
         Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate, cli.format),

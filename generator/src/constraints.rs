@@ -235,7 +235,7 @@ fn range(
 /// name is cut at a character boundary and ends with a hash of the whole name, so it stays
 /// unique and the same on every run.
 pub fn constraint_name(name: &str) -> String {
-    const LIMIT: usize = 63;
+    const LIMIT: usize = crate::source::MAX_NAME_BYTES;
     if name.len() <= LIMIT {
         return name.to_owned();
     }

@@ -214,6 +214,53 @@ impl MigrationDir {
     }
 }
 
+/// An exclusive hold on a migration folder, so that two generator runs never interleave: the
+/// second waits for the first (up to `GENERATOR_LOCK_TIMEOUT` seconds, 60 by default), then
+/// fails naming the folder. The operating system releases it when the process ends, however
+/// it ends, so no stale lock is ever left behind.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: fs::File,
+}
+
+impl MigrationDir {
+    /// Takes the folder's lock (an advisory `flock` on the folder itself, so no file is
+    /// created in it).
+    pub fn lock(&self) -> Result<DirLock, Error> {
+        let timeout = std::env::var("GENERATOR_LOCK_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(60.0);
+        let file = fs::File::open(self.root()).map_err(|e| Error::io(self.root(), e))?;
+        let started = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(DirLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(e)) => return Err(Error::io(self.root(), e)),
+            }
+            if started.elapsed().as_secs_f64() >= timeout {
+                return Err(Error::Layout {
+                    path: self.root().to_owned(),
+                    message: format!(
+                        "another generator run has been writing here for {timeout} s; nothing \
+                         was written (wait for it, or raise GENERATOR_LOCK_TIMEOUT)"
+                    ),
+                });
+            }
+            if !told {
+                eprintln!(
+                    "Waiting for another generator run on {}…",
+                    self.root().display()
+                );
+                told = true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
 /// `m` followed by a digit: the shape of a migration file, valid or not.
 fn looks_like_migration(stem: &str) -> bool {
     stem.strip_prefix('m')

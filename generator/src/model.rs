@@ -368,6 +368,12 @@ impl Schema {
             }
             for fk in &table.foreign_keys {
                 missing(&fk.columns, &format!("foreign key `{}`", fk.name))?;
+                if !index_names.insert(fk.name.as_str()) {
+                    return Err(format!(
+                        "foreign key `{}` has the name of another index, check or key",
+                        fk.name
+                    ));
+                }
                 let Some(target) = self.tables.get(&fk.ref_table) else {
                     return Err(format!(
                         "foreign key `{}` of table `{name}` references table `{}`, which the \

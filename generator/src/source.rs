@@ -96,6 +96,10 @@ impl Context<'_> {
     }
 }
 
+/// The longest identifier every backend keeps whole: PostgreSQL's 63 bytes (MySQL allows 64
+/// characters, which 63 bytes never exceed).
+pub const MAX_NAME_BYTES: usize = 63;
+
 fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> {
     let entity = E::default();
     if let Some(schema_name) = entity.schema_name() {
@@ -113,6 +117,25 @@ fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> 
     let schema = sea_orm::Schema::new(DbBackend::Sqlite);
     let statement = schema.create_table_from_entity(entity);
     let errors_before = context.errors.len();
+    // PostgreSQL would cut a longer name without a word; MySQL refuses one over 64 characters.
+    let too_long = |name: &str| name.len() > MAX_NAME_BYTES;
+    if too_long(entity.table_name()) {
+        context.error(
+            None,
+            format!(
+                "the table name is longer than {MAX_NAME_BYTES} bytes, which PostgreSQL would cut"
+            ),
+        );
+    }
+    for def in statement.get_columns() {
+        let name = def.get_column_name();
+        if too_long(&name) {
+            context.error(
+                Some(&name),
+                format!("the column name is longer than {MAX_NAME_BYTES} bytes, which PostgreSQL would cut"),
+            );
+        }
+    }
 
     let columns: Vec<Column> = statement
         .get_columns()
@@ -126,11 +149,9 @@ fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> 
         .create_index_from_entity(entity)
         .iter()
         .map(|index| Index {
-            name: index
-                .get_index_spec()
-                .get_name()
-                .unwrap_or_default()
-                .to_owned(),
+            name: constraints::constraint_name(
+                index.get_index_spec().get_name().unwrap_or_default(),
+            ),
             columns: index.get_index_spec().get_column_names(),
             unique: index.is_unique_key(),
         })
@@ -364,7 +385,7 @@ pub fn is_numeric_literal(text: &str) -> bool {
 }
 
 fn read_foreign_key(fk: &sea_query::TableForeignKey, context: &mut Context) -> Option<ForeignKey> {
-    let name = fk.get_name().unwrap_or_default().to_owned();
+    let name = constraints::constraint_name(fk.get_name().unwrap_or_default());
     let ref_table = match fk.get_ref_table() {
         Some(TableRef::Table(table, _)) if table.0.is_none() => table.1.to_string(),
         other => {

@@ -172,6 +172,11 @@ fn entities_the_generator_cannot_represent_are_all_named_and_nothing_is_written(
         message.contains("`quoted_enum`") && message.contains("column `value`"),
         "{message}"
     );
+    assert!(
+        message.contains(&format!("`{}`", "t".repeat(64)))
+            && message.contains("longer than 63 bytes"),
+        "{message}"
+    );
     for (field, rule) in [("count", "length"), ("score", "range"), ("name", "length")] {
         assert!(
             message.lines().any(|line| line.contains("`bad_rules`")
@@ -443,4 +448,33 @@ fn the_binary_answers_in_json_with_the_documented_exit_codes() {
         &["verify", "--format", "json", "--database-url", "oracle://x"],
     );
     assert_eq!(code, 2, "{out}");
+}
+
+#[test]
+fn a_second_generator_run_waits_for_the_first_and_gives_up_clearly_writing_nothing() {
+    let dir = copy_without_the_first_migration("locked");
+    let before = tree(&dir);
+    // Another run holds the folder.
+    let held = generator::layout::MigrationDir::new(&dir).lock().unwrap();
+    let started = std::time::Instant::now();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_generator_cli"))
+        .args(["--migration-dir", dir.to_str().unwrap()])
+        .env("GENERATOR_LOCK_TIMEOUT", "0.5")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(500));
+    assert!(
+        stderr.contains("Waiting for another generator run")
+            && stderr.contains("another generator run has been writing here"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&dir), before, "the waiting run wrote something");
+    // Once the first run is done, the second one goes ahead.
+    drop(held);
+    let (code, _) = run_binary(&dir, &["--timestamp", "20261127_180000"]);
+    assert_eq!(code, 0);
+    assert_ne!(tree(&dir), before);
+    fs::remove_dir_all(dir).unwrap();
 }
