@@ -869,14 +869,14 @@ mod tests {
         let added = diff(&plain, &ruled, &Options::default()).unwrap();
         assert_eq!(
             described(&added),
-            ["+ check ck_posts_title_length on posts (title has 1 to 200 characters)"]
+            ["+ check ck_posts_title_length on posts (`title` has 1 to 200 characters)"]
         );
         let plan = crate::operation::Plan { operations: added };
         assert_eq!(plan.suggested_name(), "add_check_ck_posts_title_length");
         assert_eq!(
             described(&diff(&ruled, &changed, &Options::default()).unwrap()),
             ["- check ck_posts_title_length on posts\n\
-              + check ck_posts_title_length on posts (title has 1 to 100 characters)"]
+              + check ck_posts_title_length on posts (`title` has 1 to 100 characters)"]
         );
         assert_eq!(
             described(&diff(&ruled, &plain, &Options::default()).unwrap()),
@@ -901,7 +901,7 @@ mod tests {
             described(&diff(&before, &after, &Options::default()).unwrap()),
             ["- check ck_posts_title_length on posts\n\
               ~ column posts.title renamed to headline\n\
-              + check ck_posts_headline_length on posts (headline has 1 to 200 characters)"]
+              + check ck_posts_headline_length on posts (`headline` has 1 to 200 characters)"]
         );
     }
 

@@ -88,7 +88,7 @@ pub fn lower_table(name: &str, table: &Table) -> v1::Table {
     }
 }
 
-fn lower_check(check: &Check) -> v1::Check {
+pub fn lower_check(check: &Check) -> v1::Check {
     let limit = |limit: &Option<Limit>| {
         limit.as_ref().map(|limit| v1::Limit {
             value: leak(&limit.value),

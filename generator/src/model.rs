@@ -227,52 +227,6 @@ impl Column {
     }
 }
 
-impl Rule {
-    /// The rule in words, for summaries: "`title` has 1 to 200 characters".
-    pub fn describe(&self, column: &str) -> String {
-        match self {
-            Rule::Length { min, max } => match (min, max) {
-                (Some(min), Some(max)) if min == max => format!("{column} has {min} characters"),
-                (Some(min), Some(max)) => format!("{column} has {min} to {max} characters"),
-                (Some(min), None) => format!("{column} has at least {min} characters"),
-                (None, Some(max)) => format!("{column} has at most {max} characters"),
-                (None, None) => format!("{column} has any length"),
-            },
-            Rule::Range { min, max } => {
-                let mut parts = Vec::new();
-                if let Some(min) = min {
-                    parts.push(format!(
-                        "{} {}",
-                        if min.inclusive { ">=" } else { ">" },
-                        min.value
-                    ));
-                }
-                if let Some(max) = max {
-                    parts.push(format!(
-                        "{} {}",
-                        if max.inclusive { "<=" } else { "<" },
-                        max.value
-                    ));
-                }
-                format!("{column} {}", parts.join(" and "))
-            }
-            Rule::OneOf(values) => format!(
-                "{column} in {}",
-                values
-                    .iter()
-                    .map(|value| match value {
-                        DefaultValue::String(text) => format!("{text:?}"),
-                        DefaultValue::Number(n) => n.clone(),
-                        other => format!("{other:?}"),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Rule::NotNull => format!("{column} is not NULL"),
-        }
-    }
-}
-
 impl ColumnType {
     /// Integer, floating-point and decimal types: those whose literals are numbers.
     pub fn is_numeric(&self) -> bool {

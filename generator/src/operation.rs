@@ -245,7 +245,7 @@ impl Change {
             Change::AddCheck(check) => format!(
                 "+ check {} on {table} ({})",
                 check.name,
-                check.rule.describe(&check.column)
+                migration_ops::v1::describe_check(&crate::lower::lower_check(check))
             ),
             Change::DropCheck(check) => format!("- check {} on {table}", check.name),
         }

@@ -10,9 +10,9 @@
 //! - column all_types.optional_string
 //! ~ column author.email renamed to contact_email
 //! + index idx-book-title on book (title)
-//! + check ck_book_title_length on book (title has 1 to 500 characters)
+//! + check ck_book_title_length on book (`title` has 1 to 500 characters)
 //! - check ck_enums_priority_allowed on moods
-//! + check ck_enums_priority_allowed on moods (priority in 1, 2, 3)
+//! + check ck_enums_priority_allowed on moods (`priority` is one of 1, 2, 3)
 //! ~ options.status default "draft" -> "pending"
 //! + column options.subtitle
 //! ```

@@ -7,7 +7,7 @@
 
 mod sql;
 
-pub use sql::{apply, rebuilds_on_sqlite, to_sql};
+pub use sql::{apply, describe_check, rebuilds_on_sqlite, to_sql};
 
 /// A checksum of what `ops` do, for the runner's record of applied migrations: FNV-1a (64 bit)
 /// over their `Debug` text, which is fixed because v1 is. Detects edits, not attacks.

@@ -17,7 +17,12 @@ use super::*;
 /// The SQL statements that `ops` run on `backend`, in order (without the row counts that
 /// [`apply`] runs before adding a constraint).
 pub fn to_sql(ops: &[Op], backend: DbBackend) -> Vec<String> {
-    steps(ops, backend)
+    statements(steps(ops, backend))
+}
+
+/// The statements of `steps`, without their row counts.
+fn statements(steps: Vec<Step>) -> Vec<String> {
+    steps
         .into_iter()
         .filter_map(|step| match step {
             Step::Run(sql) => Some(sql),
@@ -534,13 +539,7 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
             }
             _ => Vec::new(),
         },
-        Op::AlterTable(_) => op_steps(op, backend)
-            .into_iter()
-            .filter_map(|step| match step {
-                Step::Run(sql) => Some(sql),
-                Step::Count(_) => None,
-            })
-            .collect(),
+        Op::AlterTable(_) => statements(op_steps(op, backend)),
     }
 }
 
