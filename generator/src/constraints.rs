@@ -5,8 +5,8 @@
 use entity::rules::{Bound, FieldRules, Rule as Declared};
 use sea_orm::Value;
 
+use crate::model::is_numeric_literal;
 use crate::model::{Check, ColumnType, DefaultValue, Limit, Rule, Table};
-use crate::source::is_numeric_literal;
 
 /// A rule that only the application enforces, for the generator to list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,7 +235,7 @@ fn range(
 /// name is cut at a character boundary and ends with a hash of the whole name, so it stays
 /// unique and the same on every run.
 pub fn constraint_name(name: &str) -> String {
-    const LIMIT: usize = crate::source::MAX_NAME_BYTES;
+    const LIMIT: usize = crate::model::MAX_NAME_BYTES;
     if name.len() <= LIMIT {
         return name.to_owned();
     }

@@ -17,9 +17,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::Error;
+use crate::model::is_numeric_literal;
 use crate::model::{Column, ColumnType, DefaultValue, ForeignKey, Schema, Table};
 use crate::operation::{Change, Operation};
-use crate::source::is_numeric_literal;
 
 /// Decisions the user made on the command line.
 #[derive(Debug, Clone, Default)]

@@ -31,6 +31,25 @@ pub enum Down {
     Irreversible(String),
 }
 
+/// `text` fit for a doc comment: control characters (a bare CR is an error there) and the
+/// bidirectional-override characters (which rustc refuses in comments) written as escapes;
+/// the names they came from are in the data below, exactly.
+fn comment_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(
+                c,
+                '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            );
+            if c.is_control() || bidi {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The Rust source of one migration file.
 pub fn migration_file(file: &MigrationFile) -> String {
     let mut doc = vec![
@@ -50,7 +69,11 @@ pub fn migration_file(file: &MigrationFile) -> String {
         doc.push(String::new());
     }
     doc.push(" ```text".to_owned());
-    doc.extend(file.summary.iter().map(|line| format!(" {line}")));
+    doc.extend(
+        file.summary
+            .iter()
+            .map(|line| format!(" {}", comment_safe(line))),
+    );
     doc.push(" ```".to_owned());
     let doc = doc.iter().map(|line| quote!(#![doc = #line]));
     let name = file.name;

@@ -18,6 +18,7 @@ use crate::constraints::{self, ApplicationRule};
 use crate::error::{EntityError, Error};
 use crate::model::{
     Action, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Schema, Table,
+    is_numeric_literal, name_problem,
 };
 
 /// Builds the schema from every entity that `visit_all` shows, or lists every problem found.
@@ -96,10 +97,6 @@ impl Context<'_> {
     }
 }
 
-/// The longest identifier every backend keeps whole: PostgreSQL's 63 bytes (MySQL allows 64
-/// characters, which 63 bytes never exceed).
-pub const MAX_NAME_BYTES: usize = 63;
-
 fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> {
     let entity = E::default();
     if let Some(schema_name) = entity.schema_name() {
@@ -117,23 +114,14 @@ fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> 
     let schema = sea_orm::Schema::new(DbBackend::Sqlite);
     let statement = schema.create_table_from_entity(entity);
     let errors_before = context.errors.len();
-    // PostgreSQL would cut a longer name without a word; MySQL refuses one over 64 characters.
-    let too_long = |name: &str| name.len() > MAX_NAME_BYTES;
-    if too_long(entity.table_name()) {
-        context.error(
-            None,
-            format!(
-                "the table name is longer than {MAX_NAME_BYTES} bytes, which PostgreSQL would cut"
-            ),
-        );
+    // Names every backend can hold alike (the schema's validation checks the rest).
+    if let Some(problem) = name_problem(entity.table_name()) {
+        context.error(None, problem);
     }
     for def in statement.get_columns() {
         let name = def.get_column_name();
-        if too_long(&name) {
-            context.error(
-                Some(&name),
-                format!("the column name is longer than {MAX_NAME_BYTES} bytes, which PostgreSQL would cut"),
-            );
+        if let Some(problem) = name_problem(&name) {
+            context.error(Some(&name), problem);
         }
     }
 
@@ -334,7 +322,9 @@ fn read_default(expr: &Expr) -> Result<DefaultValue, String> {
     }
 }
 
-fn read_value(value: &Value) -> Result<DefaultValue, String> {
+/// A default value as SeaORM holds it, as the schema model's [`DefaultValue`]; an error for a
+/// value no backend can take (a NaN or an infinity, say).
+pub fn read_value(value: &Value) -> Result<DefaultValue, String> {
     let number = |text: String| {
         if is_numeric_literal(&text) {
             Ok(DefaultValue::Number(text))
@@ -346,8 +336,11 @@ fn read_value(value: &Value) -> Result<DefaultValue, String> {
         Value::Bool(Some(b)) => Ok(DefaultValue::Bool(*b)),
         Value::String(Some(text)) => Ok(DefaultValue::String(text.clone())),
         Value::Char(Some(c)) => Ok(DefaultValue::String(c.to_string())),
-        Value::Float(Some(v)) => number(v.to_string()),
-        Value::Double(Some(v)) => number(v.to_string()),
+        // The shortest text that reads back as the same number, with an exponent when it is
+        // large or small: MySQL reads a long run of digits as a DECIMAL of at most 65 digits,
+        // so `1e308` written out in full would silently become 1e65.
+        Value::Float(Some(v)) => number(format!("{v:?}")),
+        Value::Double(Some(v)) => number(format!("{v:?}")),
         Value::Json(Some(json)) => Ok(DefaultValue::String(json.to_string())),
         _ => {
             // Integers, decimals, dates, times and UUIDs: take sea-query's own rendering.
@@ -367,21 +360,6 @@ fn read_value(value: &Value) -> Result<DefaultValue, String> {
             }
         }
     }
-}
-
-/// `-12`, `3.5`, `1e-7`: what sea-query prints for numbers. Not `NaN` or `inf`.
-pub fn is_numeric_literal(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (mantissa, exponent) = match digits.split_once(['e', 'E']) {
-        Some((m, e)) => (m, Some(e.strip_prefix(['-', '+']).unwrap_or(e))),
-        None => (digits, None),
-    };
-    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some((whole, fraction)) => all_digits(whole) && all_digits(fraction),
-        None => all_digits(mantissa),
-    };
-    mantissa_ok && exponent.is_none_or(all_digits)
 }
 
 fn read_foreign_key(fk: &sea_query::TableForeignKey, context: &mut Context) -> Option<ForeignKey> {

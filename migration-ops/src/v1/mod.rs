@@ -2,12 +2,14 @@
 //! [`ForeignKey`], [`Enum`]), the operations on it ([`Op`]), and [`to_sql`] / [`apply`], which
 //! build the statements with sea-query exactly as SeaORM's `Schema` builds them from an entity.
 //!
-//! Frozen: once a migration is generated against `v1`, the SQL that its data produces must never
-//! change. Extend by adding variants whose meaning is new; never alter what an existing one does.
+//! Frozen: once a migration is generated against `v1`, what the SQL that its data produces does
+//! must never change. Extend by adding variants whose meaning is new; never alter what an
+//! existing one does. (One change of spelling only: MySQL string literals holding a quote or a
+//! backslash are written so that every `sql_mode` reads them as the default mode always did.)
 
 mod sql;
 
-pub use sql::{apply, describe_check, rebuilds_on_sqlite, to_sql};
+pub use sql::{apply, describe_check, rebuilds_on_sqlite, string_literal, to_sql};
 
 /// A checksum of what `ops` do, for the runner's record of applied migrations: FNV-1a (64 bit)
 /// over their `Debug` text, which is fixed because v1 is. Detects edits, not attacks.

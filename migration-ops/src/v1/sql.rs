@@ -469,9 +469,11 @@ fn check_expr(check: &Check, backend: DbBackend) -> Expr {
                 && values.iter().any(|v| matches!(v, DefaultValue::String(_))) =>
         {
             Expr::cust(format!("CAST({} AS BINARY)", quote(backend, check.column)))
-                .is_in(values.iter().map(default_expr))
+                .is_in(values.iter().map(|value| default_expr(value, backend)))
         }
-        CheckRule::OneOf(values) => column().is_in(values.iter().map(default_expr)),
+        CheckRule::OneOf(values) => {
+            column().is_in(values.iter().map(|value| default_expr(value, backend)))
+        }
         CheckRule::NotNull => column().is_not_null(),
     }
 }
@@ -545,7 +547,9 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
 
 fn create_index_sql(table: &str, index: &Index, backend: DbBackend) -> String {
     let mut statement = sea_query::Index::create();
-    statement.name(index.name).table(iden(table));
+    statement
+        .name(quoted_inside(backend, index.name))
+        .table(iden(table));
     for column in index.columns.iter() {
         statement.col(iden(column));
     }
@@ -664,7 +668,9 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
         Change::CreateIndex(index) => vec![create_index_sql(table, index, backend)],
         Change::DropIndex(index) => {
             let drop = build(
-                sea_query::Index::drop().name(index.name).table(iden(table)),
+                sea_query::Index::drop()
+                    .name(quoted_inside(backend, index.name))
+                    .table(iden(table)),
                 backend,
             );
             // MySQL refuses to drop the index a foreign key relies on (it drops its own index
@@ -684,7 +690,7 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
                 .map(|fk| {
                     build(
                         sea_query::ForeignKey::drop()
-                            .name(fk.name)
+                            .name(quoted_inside(backend, fk.name))
                             .table(iden(table)),
                         backend,
                     )
@@ -694,16 +700,18 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             sql.extend(
                 relying
                     .iter()
-                    .map(|fk| build(&foreign_key_statement(table, fk), backend)),
+                    .map(|fk| build(&foreign_key_statement(table, fk, backend), backend)),
             );
             sql
         }
         Change::AddForeignKey(foreign_key) => {
-            let statement = foreign_key_statement(table, foreign_key);
+            let statement = foreign_key_statement(table, foreign_key, backend);
             vec![build(&statement, backend)]
         }
         Change::DropForeignKey(name) => vec![build(
-            sea_query::ForeignKey::drop().name(*name).table(iden(table)),
+            sea_query::ForeignKey::drop()
+                .name(quoted_inside(backend, name))
+                .table(iden(table)),
             backend,
         )],
         Change::AddCheck(check) => vec![format!(
@@ -937,6 +945,14 @@ fn rebuild_sqlite_table(alter: &AlterTable, copy: &[(String, Option<String>)]) -
     sql
 }
 
+/// `name` as it must appear between the backend's quotes: sea-query writes index, key and
+/// constraint names given as strings between quotes without escaping them (a `"` in one would
+/// end the name early, and what follows would run as SQL), so they are escaped here.
+fn quoted_inside(backend: DbBackend, name: &str) -> String {
+    let quoted = quote(backend, name);
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
 /// An identifier quoted as sea-query quotes it on `backend`.
 fn quote(backend: DbBackend, name: &str) -> String {
     match backend {
@@ -945,14 +961,33 @@ fn quote(backend: DbBackend, name: &str) -> String {
     }
 }
 
-/// A string literal, escaped as sea-query escapes values on `backend`.
-fn string_literal(backend: DbBackend, text: &str) -> String {
-    expr_sql(backend, Expr::val(text))
+/// A string literal as `backend` reads it whatever its session settings: sea-query's
+/// escaping on PostgreSQL (`E'…'`) and SQLite (quotes doubled); on MySQL, see
+/// [`mysql_string_literal`].
+pub fn string_literal(backend: DbBackend, text: &str) -> String {
+    match backend {
+        DbBackend::MySql => mysql_string_literal(text),
+        _ => expr_sql(backend, Expr::val(text)),
+    }
+}
+
+/// A MySQL string literal that reads the same with and without `NO_BACKSLASH_ESCAPES` and
+/// `ANSI_QUOTES`: quotes doubled, and text holding a backslash or a control character written
+/// as UTF-8 hex with a charset introducer (`_utf8mb4 X'…'`). sea-query's backslash escapes
+/// (`'it\'s'`) mean something else under `NO_BACKSLASH_ESCAPES`, where they can even end the
+/// literal early.
+fn mysql_string_literal(text: &str) -> String {
+    if text.chars().any(|c| c == '\\' || c.is_control()) {
+        let hex: String = text.bytes().map(|b| format!("{b:02X}")).collect();
+        format!("_utf8mb4 X'{hex}'")
+    } else {
+        format!("'{}'", text.replace('\'', "''"))
+    }
 }
 
 /// A value as written in a `DEFAULT` clause (and usable anywhere an expression is).
 fn value_sql(backend: DbBackend, value: &DefaultValue) -> String {
-    expr_sql(backend, default_expr(value))
+    expr_sql(backend, default_expr(value, backend))
 }
 
 /// An expression as sea-query writes a column default: values and keywords bare, anything
@@ -1025,10 +1060,11 @@ fn create_table_statement(table: &Table, backend: DbBackend) -> TableCreateState
         for column in table.primary_key.iter() {
             primary_key.col(iden(column));
         }
-        statement.primary_key(primary_key.name(format!("pk-{}", table.name)).primary());
+        let name = quoted_inside(backend, &format!("pk-{}", table.name));
+        statement.primary_key(primary_key.name(name).primary());
     }
     for foreign_key in table.foreign_keys.iter() {
-        statement.foreign_key(&mut foreign_key_statement(table.name, foreign_key));
+        statement.foreign_key(&mut foreign_key_statement(table.name, foreign_key, backend));
     }
     for check in table.checks.iter() {
         statement.check((iden(check.name), check_expr(check, backend)));
@@ -1046,7 +1082,7 @@ fn column_def(column: &Column, backend: DbBackend, primary_key: bool) -> ColumnD
         def.unique_key();
     }
     if let Some(default) = &column.default {
-        def.default(default_expr(default));
+        def.default(default_expr(default, backend));
     }
     if let Some(comment) = &column.comment {
         def.comment(*comment);
@@ -1067,6 +1103,7 @@ fn column_def(column: &Column, backend: DbBackend, primary_key: bool) -> ColumnD
 fn foreign_key_statement(
     table: &str,
     foreign_key: &ForeignKey,
+    backend: DbBackend,
 ) -> sea_query::ForeignKeyCreateStatement {
     let mut fk = sea_query::ForeignKey::create();
     for column in foreign_key.columns.iter() {
@@ -1081,7 +1118,7 @@ fn foreign_key_statement(
     if let Some(action) = foreign_key.on_update {
         fk.on_update(action.into());
     }
-    fk.name(foreign_key.name)
+    fk.name(quoted_inside(backend, foreign_key.name))
         .from_tbl(iden(table))
         .to_tbl(iden(foreign_key.ref_table));
     fk
@@ -1171,9 +1208,13 @@ impl From<Action> for ForeignKeyAction {
     }
 }
 
-/// The sea-query expression that renders `default` as SeaORM renders the entity's default.
-fn default_expr(default: &DefaultValue) -> Expr {
+/// The sea-query expression that renders `default` as SeaORM renders the entity's default,
+/// except MySQL strings, which are written so that every `sql_mode` reads them alike.
+fn default_expr(default: &DefaultValue, backend: DbBackend) -> Expr {
     match default {
+        DefaultValue::String(text) if backend == DbBackend::MySql => {
+            Expr::Keyword(Keyword::Custom(iden(&mysql_string_literal(text)).into()))
+        }
         DefaultValue::Null => Expr::Keyword(Keyword::Null),
         DefaultValue::Bool(value) => Expr::val(*value),
         // A keyword is written verbatim and without the parentheses sea-query puts around

@@ -173,8 +173,7 @@ fn entities_the_generator_cannot_represent_are_all_named_and_nothing_is_written(
         "{message}"
     );
     assert!(
-        message.contains(&format!("`{}`", "t".repeat(64)))
-            && message.contains("longer than 63 bytes"),
+        message.contains(&format!("`{}`", "t".repeat(64))) && message.contains("64 bytes long"),
         "{message}"
     );
     for (field, rule) in [("count", "length"), ("score", "range"), ("name", "length")] {

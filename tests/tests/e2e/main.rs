@@ -7,6 +7,7 @@ mod app_http;
 mod deploy;
 mod fidelity;
 mod generate;
+mod hostile;
 mod literals;
 mod post_migration;
 mod roundtrip;
