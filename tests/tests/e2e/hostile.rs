@@ -454,3 +454,68 @@ fn next_to(got: &str, want: &str) -> bool {
         _ => false,
     }
 }
+
+#[path = "../../golden/m20260103_000000_hostile_names.rs"]
+mod hostile_names_migration;
+
+const GOLDEN_NAMES: &str = "golden/m20260103_000000_hostile_names.rs";
+
+/// Every identifier of the corpus that the generator accepts, as one migration creating a
+/// table of that name with a column and an index of that name: rendered, reviewed as a golden
+/// file, and compiled into this test binary, so rustc itself (its lints on bidirectional
+/// characters included) accepts what the generator writes.
+#[test]
+fn a_migration_of_every_accepted_hostile_name_compiles_and_holds_them_exactly() {
+    let items: Vec<String> = serde_json::from_str(IDENTIFIERS).unwrap();
+    let mut operations = Vec::new();
+    for name in &items {
+        let mut column = Column::new(name.clone(), ColumnType::String(Len::N(20)));
+        column.null = true;
+        let table = Table {
+            columns: vec![Column::new("pk_id", ColumnType::Integer), column],
+            primary_key: vec!["pk_id".to_owned()],
+            indexes: vec![Index {
+                name: constraints::constraint_name(&format!("idx-{name}-{name}")),
+                columns: vec![name.clone()],
+                unique: false,
+            }],
+            ..Table::default()
+        };
+        if checked(name, table.clone()).is_ok() {
+            operations.push(Operation::CreateTable {
+                name: name.clone(),
+                table,
+            });
+        }
+    }
+    let up = lower::lower(&operations);
+    let down: Vec<v1::Op> = up
+        .iter()
+        .rev()
+        .map(|op| v1::Op::DropTable(op.table_name()))
+        .collect();
+    let summary: Vec<String> = operations.iter().map(Operation::describe).collect();
+    let rendered = render::migration_file(&MigrationFile {
+        name: "m20260103_000000_hostile_names",
+        summary: &summary,
+        destructive: false,
+        up: &up,
+        down: &Down::Ops(down.clone()),
+    });
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN_NAMES);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &rendered).unwrap();
+    }
+    assert!(
+        std::fs::read_to_string(&path).unwrap() == rendered,
+        "{GOLDEN_NAMES} differs from the rendering; review and refresh with UPDATE_GOLDEN=1"
+    );
+    assert!(up.len() >= 250, "only {} names accepted", up.len());
+    use sea_orm_migration::MigrationName;
+    assert_eq!(
+        hostile_names_migration::Migration.name(),
+        "m20260103_000000_hostile_names"
+    );
+    assert_eq!(hostile_names_migration::UP, up.as_slice());
+    assert_eq!(hostile_names_migration::DOWN, down.as_slice());
+}
