@@ -225,6 +225,13 @@ impl Change {
                 if from.comment != to.comment {
                     parts.push("comment".to_owned());
                 }
+                if let Change::AlterColumn {
+                    backfill: Some(value),
+                    ..
+                } = self
+                {
+                    parts.push(format!("rows holding NULL get {}", show_value(value)));
+                }
                 format!("~ {table}.{} {}", to.name, parts.join(", "))
             }
             Change::CreateIndex(index) => format!(

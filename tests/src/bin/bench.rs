@@ -1,28 +1,50 @@
-//! `cargo run --release -p tests --bin bench [-- --quick] [-- --out FILE]`: times the generator's
-//! own work on synthetic schemas of 10, 100 and 1,000 tables (8 columns each, an index, a
-//! foreign key to the previous table): the diff alone, and a whole generation (diff, lowering,
-//! rendering and formatting the migration file, `lib.rs` and the snapshot), for the initial
-//! migration and for an incremental one that changes about 10% of the tables. With
-//! `TEST_POSTGRES_URL` set, it also times the safe runner's start-up check (lock, read the
-//! applied set, verify checksums, unlock) over a 100-migration history that is all applied.
-//! Each figure is the median of several runs, measured in this process.
+//! `cargo run --release -p tests --bin bench [-- --quick] [-- --sizes 10,100,1000] [-- --out FILE]`
+//!
+//! The whole loop at 10, 100 and 1,000 entities, against the targets of the scale issue:
+//! generation (initial, and incremental after about 10% of the tables changed), `check` with
+//! nothing to do, the generator's peak memory, the compile time of the generated migration
+//! crate against the same DDL as plain SQL strings, the rebuild after one small follow-up, and
+//! applying the initial migration on PostgreSQL against `psql` running the same SQL.
+//!
+//! Every figure is the median of several runs; ratios are measured side by side in the same run.
+//! A figure that misses its target says `missed`; one that cannot be measured here (no
+//! database, no `psql`, a size the machine cannot hold) says `skipped` and why, and the rest
+//! are still measured. `--quick` measures 10 and 100 only. A full run writes the table to
+//! `tests/benchmark-results.md` (or `--out FILE`), which is committed with each change to
+//! performance.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use generator::diff::{self, Options};
-use generator::generate::{self, Naming};
+use generator::constraints::constraint_name;
+use generator::diff::Options;
+use generator::generate::{self, Generation, Naming};
 use generator::layout::{MigrationDir, Recorded};
-use generator::model::{Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Schema, Table};
+use generator::model::{
+    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Rule, Schema, Table,
+};
+use generator::render;
 use generator::snapshot::{FORMAT, Snapshot};
+use migration_ops::v1;
+
+// --- the synthetic project ---------------------------------------------------------------
 
 fn column(name: &str, ty: ColumnType) -> Column {
     Column::new(name, ty)
 }
 
-/// `n` tables `t0000…`, each: id, six typed columns (nullable and not, string defaults with a
-/// quote), a reference to the previous table, an index.
+/// `n` tables `t0000…`, each with eleven columns across the supported types (nullable and
+/// not; defaults including a string with a quote, a number, a boolean and `CURRENT_TIMESTAMP`;
+/// a native enum and a string-backed one), a plain index and a composite unique one, foreign
+/// keys to the previous table and to the one at half its number, and three checks from
+/// validation rules (a length, a range, allowed values).
 fn schema(n: usize) -> Schema {
     let mut schema = Schema::default();
+    schema.enums.insert(
+        "mood".to_owned(),
+        vec!["happy".to_owned(), "sad".to_owned(), "calm".to_owned()],
+    );
     for i in 0..n {
         let name = format!("t{i:04}");
         let mut id = column("id", ColumnType::Integer);
@@ -33,40 +55,96 @@ fn schema(n: usize) -> Schema {
         body.null = true;
         let mut count = column("count", ColumnType::BigInteger);
         count.default = Some(DefaultValue::Number("0".to_owned()));
+        let mut ratio = column("ratio", ColumnType::Double);
+        ratio.null = true;
         let mut active = column("active", ColumnType::Boolean);
         active.default = Some(DefaultValue::Bool(true));
         let mut created = column("created_at", ColumnType::TimestampWithTimeZone);
         created.default = Some(DefaultValue::CurrentTimestamp);
         let price = column("price", ColumnType::Decimal(Some((10, 2))));
+        let mut mood = column(
+            "mood",
+            ColumnType::Enum {
+                name: "mood".to_owned(),
+                variants: schema.enums["mood"].clone(),
+            },
+        );
+        mood.null = true;
+        let mut kind = column("kind", ColumnType::String(Len::N(16)));
+        kind.default = Some(DefaultValue::String("plain".to_owned()));
         let mut parent = column("parent_id", ColumnType::Integer);
         parent.null = true;
+        let mut other = column("other_id", ColumnType::Integer);
+        other.null = true;
         let mut table = Table {
-            columns: vec![id, title, body, count, active, created, price, parent],
+            columns: vec![
+                id, title, body, count, ratio, active, created, price, mood, kind, parent, other,
+            ],
             primary_key: vec!["id".to_owned()],
-            indexes: vec![Index {
-                name: format!("idx-{name}-title"),
-                columns: vec!["title".to_owned()],
-                unique: false,
-            }],
+            indexes: vec![
+                Index {
+                    name: format!("idx-{name}-title"),
+                    columns: vec!["title".to_owned()],
+                    unique: false,
+                },
+                Index {
+                    name: format!("idx-{name}-kind-parent"),
+                    columns: vec!["kind".to_owned(), "parent_id".to_owned()],
+                    unique: true,
+                },
+            ],
+            checks: vec![
+                Check {
+                    name: constraint_name(&format!("ck_{name}_count_range")),
+                    column: "count".to_owned(),
+                    rule: Rule::Range {
+                        min: Some(Limit {
+                            value: "0".to_owned(),
+                            inclusive: true,
+                        }),
+                        max: None,
+                    },
+                },
+                Check {
+                    name: constraint_name(&format!("ck_{name}_kind_allowed")),
+                    column: "kind".to_owned(),
+                    rule: Rule::OneOf(
+                        ["plain", "rich", "raw"]
+                            .map(|v| DefaultValue::String(v.to_owned()))
+                            .into(),
+                    ),
+                },
+                Check {
+                    name: constraint_name(&format!("ck_{name}_title_length")),
+                    column: "title".to_owned(),
+                    rule: Rule::Length {
+                        min: Some(1),
+                        max: Some(200),
+                    },
+                },
+            ],
             ..Table::default()
         };
-        if i > 0 {
-            table.foreign_keys.push(ForeignKey {
-                name: format!("fk-{name}-parent_id"),
-                columns: vec!["parent_id".to_owned()],
-                ref_table: format!("t{:04}", i - 1),
-                ref_columns: vec!["id".to_owned()],
-                on_delete: None,
-                on_update: None,
-            });
+        for (fk_column, target) in [("parent_id", i.checked_sub(1)), ("other_id", Some(i / 2))] {
+            if let Some(target) = target.filter(|&t| t < i) {
+                table.foreign_keys.push(ForeignKey {
+                    name: format!("fk-{name}-{fk_column}"),
+                    columns: vec![fk_column.to_owned()],
+                    ref_table: format!("t{target:04}"),
+                    ref_columns: vec!["id".to_owned()],
+                    on_delete: None,
+                    on_update: None,
+                });
+            }
         }
         schema.tables.insert(name, table);
     }
     schema
 }
 
-/// `a` with every tenth table changed: a column added, a default and a nullability changed, a
-/// type widened, an index added.
+/// `a` with about 10% of its tables changed: in every tenth table a column added and one
+/// dropped, a type widened, a default and a nullability changed, an index added and a rule
+/// tightened; plus one table added and the last one (which nothing references) dropped.
 fn changed(a: &Schema) -> Schema {
     let mut b = a.clone();
     for (i, table) in b.tables.values_mut().enumerate() {
@@ -76,18 +154,44 @@ fn changed(a: &Schema) -> Schema {
         let mut slug = column("slug", ColumnType::String(Len::N(80)));
         slug.null = true;
         table.columns.push(slug);
-        table.columns[1].default = Some(DefaultValue::String("untitled".to_owned()));
-        table.columns[2].null = false;
-        table.columns[2].default = Some(DefaultValue::String(String::new()));
-        table.columns[6].ty = ColumnType::Decimal(Some((12, 2)));
+        table.columns.retain(|c| c.name != "body");
+        let by_name = |table: &mut Table, name: &str| -> usize {
+            table.columns.iter().position(|c| c.name == name).unwrap()
+        };
+        let at = by_name(table, "price");
+        table.columns[at].ty = ColumnType::Decimal(Some((12, 2)));
+        let at = by_name(table, "title");
+        table.columns[at].default = Some(DefaultValue::String("untitled".to_owned()));
+        let at = by_name(table, "active");
+        table.columns[at].null = true;
         table.indexes.push(Index {
             name: format!("idx-{i}-slug"),
             columns: vec!["slug".to_owned()],
             unique: true,
         });
+        for check in &mut table.checks {
+            if let Rule::Length { max, .. } = &mut check.rule {
+                *max = Some(150);
+            }
+        }
     }
+    if let Some(last) = b.tables.keys().next_back().cloned()
+        && b.tables.len() > 1
+    {
+        b.tables.remove(&last);
+    }
+    let mut added = schema(1).tables.remove("t0000").unwrap();
+    for check in &mut added.checks {
+        check.name = check.name.replace("t0000", "extra");
+    }
+    for index in &mut added.indexes {
+        index.name = index.name.replace("t0000", "extra");
+    }
+    b.tables.insert("extra".to_owned(), added);
     b
 }
+
+// --- measuring ---------------------------------------------------------------------------
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -108,54 +212,449 @@ fn time(runs: usize, mut work: impl FnMut()) -> Duration {
 }
 
 fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
+    if duration >= Duration::from_secs(10) {
+        format!("{:.1} s", duration.as_secs_f64())
+    } else {
+        format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+/// One row of the summary.
+struct Figure {
+    what: String,
+    measured: String,
+    target: String,
+    verdict: String,
+}
+
+impl Figure {
+    fn judged(what: impl Into<String>, measured: String, target: &str, met: bool) -> Figure {
+        Figure {
+            what: what.into(),
+            measured,
+            target: target.to_owned(),
+            verdict: if met { "met" } else { "missed" }.to_owned(),
+        }
+    }
+
+    fn skipped(what: impl Into<String>, target: &str, why: impl std::fmt::Display) -> Figure {
+        Figure {
+            what: what.into(),
+            measured: "—".to_owned(),
+            target: target.to_owned(),
+            verdict: format!("skipped: {why}"),
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// The recorded state after the initial migration of `a`.
+fn recorded_after(a: &Schema) -> Recorded {
+    Recorded {
+        migrations: vec!["m20260101_000000_initial".to_owned()],
+        generated: vec!["m20260101_000000_initial".to_owned()],
+        snapshot: Some(Snapshot {
+            format: FORMAT,
+            migration: "m20260101_000000_initial".to_owned(),
+            schema: a.clone(),
+        }),
+        ..Recorded::default()
+    }
+}
+
+fn naming(timestamp: &str) -> Naming {
+    Naming {
+        timestamp: Some(timestamp.to_owned()),
+        name: None,
+    }
+}
+
+fn options() -> Options {
+    Options {
+        allow_destructive: true,
+        ..Options::default()
+    }
+}
+
+fn initial(a: &Schema) -> Generation {
+    initial_in(&MigrationDir::new("unused"), a)
+}
+
+/// The initial migration of `a`, with its files' paths in `dir`.
+fn initial_in(dir: &MigrationDir, a: &Schema) -> Generation {
+    generate::prepare(
+        dir,
+        &Recorded::default(),
+        a,
+        &options(),
+        &naming("20260101_000000"),
+    )
+    .unwrap()
+    .unwrap()
+}
+
+fn incremental(a: &Schema, b: &Schema) -> Generation {
+    generate::prepare(
+        &MigrationDir::new("unused"),
+        &recorded_after(a),
+        b,
+        &options(),
+        &naming("20260102_000000"),
+    )
+    .unwrap()
+    .unwrap()
+}
+
+// --- generation, check, memory -------------------------------------------------------------
+
+struct GenerationTimes {
+    n: usize,
+    initial: Duration,
+    incremental: Duration,
+}
+
+fn generation_times(n: usize, runs: usize) -> GenerationTimes {
+    let a = schema(n);
+    let b = changed(&a);
+    GenerationTimes {
+        n,
+        initial: time(runs, || {
+            initial(&a);
+        }),
+        incremental: time(runs, || {
+            incremental(&a, &b);
+        }),
+    }
 }
 
 /// `check` with nothing to do on an `n`-table project written to a temporary folder: read the
 /// migrations and snapshot, verify the integrity file and the folder's consistency, diff the
 /// schema against itself. Loading the entities is left out: a synthetic schema has none.
-fn check_with_nothing_to_do(n: usize, runs: usize) -> String {
+fn check_with_nothing_to_do(n: usize, runs: usize) -> Duration {
     let folder = std::env::temp_dir().join(format!("bench_check_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(folder.join("src")).unwrap();
     let dir = MigrationDir::new(&folder);
     let schema = schema(n);
-    let naming = Naming {
-        timestamp: Some("20260101_000000".to_owned()),
-        name: None,
-    };
-    let generation = generate::prepare(
-        &dir,
-        &Recorded::default(),
-        &schema,
-        &Options::default(),
-        &naming,
-    )
-    .unwrap()
-    .unwrap();
-    dir.write(&generation.files).unwrap();
+    dir.write(&initial_in(&dir, &schema).files).unwrap();
     let took = time(runs, || {
         let recorded = dir.read().unwrap();
         assert!(recorded.tampering().is_empty());
         dir.check_consistency(&recorded).unwrap();
         let snapshot = recorded.snapshot.unwrap();
         assert!(
-            diff::diff(&snapshot.schema, &schema, &Options::default())
+            generator::diff::diff(&snapshot.schema, &schema, &Options::default())
                 .unwrap()
                 .is_empty()
         );
     });
     std::fs::remove_dir_all(&folder).ok();
-    let verdict = if took <= Duration::from_millis(100) {
-        "met"
-    } else {
-        "missed"
+    took
+}
+
+/// The peak resident memory of this process, from Linux's `/proc/self/status`.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Run as a child (`--peak-memory N`): an initial and an incremental generation of `n` tables,
+/// then the peak memory, printed.
+fn report_peak_memory(n: usize) {
+    let a = schema(n);
+    let b = changed(&a);
+    initial(&a);
+    incremental(&a, &b);
+    match peak_memory_kib() {
+        Some(kib) => println!("{kib}"),
+        None => println!("unknown"),
+    }
+}
+
+/// The median peak memory of `runs` child processes generating `n` tables.
+fn peak_memory(n: usize, runs: usize) -> Result<u64, String> {
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        let output = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+            .args(["--peak-memory", &n.to_string()])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        samples.push(
+            text.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("no reading (/proc/self/status: {text:?})"))?,
+        );
+    }
+    samples.sort();
+    Ok(samples[samples.len() / 2])
+}
+
+// --- compile time --------------------------------------------------------------------------
+
+/// A crate outside the workspace, built with the workspace's target folder so that its
+/// dependencies (sea-orm-migration, migration-ops) are the ones already built.
+struct ScratchCrate {
+    dir: PathBuf,
+}
+
+impl ScratchCrate {
+    fn new(name: &str, files: &[(&str, String)]) -> ScratchCrate {
+        let root = workspace_root();
+        let dir = root.join("target").join("bench-crates").join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let manifest = format!(
+            "[package]\nname = \"bench-{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
+             publish = false\n\n[dependencies]\nmigration-ops = {{ path = {:?} }}\n\
+             sea-orm-migration = {{ version = \"=2.0.4\", default-features = false, features = \
+             [\"cli\", \"runtime-tokio-rustls\", \"sqlx-sqlite\", \"sqlx-postgres\", \"sqlx-mysql\"] }}\n\n\
+             [workspace]\n",
+            root.join("migration-ops").display().to_string()
+        );
+        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        let krate = ScratchCrate { dir };
+        for (path, contents) in files {
+            krate.write(path, contents);
+        }
+        krate
+    }
+
+    fn write(&self, path: &str, contents: &str) {
+        std::fs::write(self.dir.join("src").join(path), contents).unwrap();
+    }
+
+    /// Marks `path` changed, as saving it in an editor would.
+    fn touch(&self, path: &str) {
+        std::fs::File::options()
+            .write(true)
+            .open(self.dir.join("src").join(path))
+            .unwrap()
+            .set_modified(std::time::SystemTime::now())
+            .unwrap();
+    }
+
+    /// A debug build of the crate (what a developer's `cargo build` does), timed.
+    fn build(&self) -> Result<Duration, String> {
+        let start = Instant::now();
+        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+            .args(["build", "--offline", "--quiet", "--lib", "--manifest-path"])
+            .arg(self.dir.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", workspace_root().join("target"))
+            .output()
+            .map_err(|e| format!("cargo did not start: {e}"))?;
+        let took = start.elapsed();
+        if output.status.success() {
+            Ok(took)
+        } else {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+            Err(format!("the build failed: {}", tail.join(" / ")))
+        }
+    }
+
+    /// The median time of rebuilding after `path` changed.
+    fn rebuild_time(&self, path: &str, runs: usize) -> Result<Duration, String> {
+        self.build()?; // dependencies, once
+        let mut samples = Vec::new();
+        for _ in 0..runs {
+            self.touch(path);
+            samples.push(self.build()?);
+        }
+        Ok(median(samples))
+    }
+}
+
+/// The same DDL as `up` (PostgreSQL's), as plain SQL strings run in a loop: the smallest code
+/// that could do the job.
+fn sql_shape(up: &[v1::Op], down: &[v1::Op]) -> String {
+    let strings = |ops: &[v1::Op]| {
+        v1::to_sql(ops, sea_orm::DbBackend::Postgres)
+            .iter()
+            .map(|sql| format!("    {sql:?},\n"))
+            .collect::<String>()
     };
     format!(
-        "`check` with nothing to do, {n} tables, entity loading excluded: {} (target under 100 ms: {verdict}).\n",
-        ms(took)
+        "use sea_orm_migration::sea_orm::{{ConnectionTrait, DbErr}};\n\
+         use sea_orm_migration::{{MigrationName, MigrationTrait, SchemaManager, async_trait}};\n\n\
+         pub struct Migration;\n\n\
+         impl MigrationName for Migration {{\n    fn name(&self) -> &str {{\n        \"m\"\n    }}\n}}\n\n\
+         #[async_trait::async_trait]\n\
+         impl MigrationTrait for Migration {{\n\
+         \x20   async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{\n\
+         \x20       for sql in UP {{\n            manager.get_connection().execute_unprepared(sql).await?;\n        }}\n        Ok(())\n    }}\n\n\
+         \x20   async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{\n\
+         \x20       for sql in DOWN {{\n            manager.get_connection().execute_unprepared(sql).await?;\n        }}\n        Ok(())\n    }}\n}}\n\n\
+         pub const UP: &[&str] = &[\n{}];\n\npub const DOWN: &[&str] = &[\n{}];\n",
+        strings(up),
+        strings(down)
     )
 }
+
+struct CompileTimes {
+    n: usize,
+    generated: Duration,
+    sql: Duration,
+}
+
+/// The rebuild time of a crate holding the initial migration of `n` tables, in the generated
+/// shape and as SQL strings, measured alternately.
+fn compile_times(n: usize, runs: usize) -> Result<CompileTimes, String> {
+    let generation = initial(&schema(n));
+    let render::Down::Ops(down) = &generation.down else {
+        unreachable!("an initial migration can be undone");
+    };
+    let generated = ScratchCrate::new(
+        &format!("generated-{n}"),
+        &[
+            ("lib.rs", "pub mod m;\n".to_owned()),
+            ("m.rs", generation.files[0].1.clone()),
+        ],
+    );
+    let sql = ScratchCrate::new(
+        &format!("sql-{n}"),
+        &[
+            ("lib.rs", "pub mod m;\n".to_owned()),
+            ("m.rs", sql_shape(&generation.up, down)),
+        ],
+    );
+    generated.build()?;
+    sql.build()?;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        generated.touch("m.rs");
+        a.push(generated.build()?);
+        sql.touch("m.rs");
+        b.push(sql.build()?);
+    }
+    Ok(CompileTimes {
+        n,
+        generated: median(a),
+        sql: median(b),
+    })
+}
+
+/// The migration crate as the generator lays it out, with the initial migration of `n` tables
+/// and a one-column follow-up: the rebuild after that follow-up is generated.
+fn incremental_rebuild(n: usize, runs: usize) -> Result<Duration, String> {
+    let a = schema(n);
+    let mut b = a.clone();
+    let mut note = column("note", ColumnType::String(Len::N(40)));
+    note.null = true;
+    b.tables.get_mut("t0000").unwrap().columns.push(note);
+    let first = initial(&a);
+    let second = incremental(&a, &b);
+    let migrations = vec![first.name.clone(), second.name.clone()];
+    let lib = render::migrator_list(&migrations, &migrations);
+    let files: Vec<(String, String)> = vec![
+        ("lib.rs".to_owned(), lib),
+        (format!("{}.rs", first.name), first.files[0].1.clone()),
+        (format!("{}.rs", second.name), second.files[0].1.clone()),
+    ];
+    let borrowed: Vec<(&str, String)> =
+        files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+    let krate = ScratchCrate::new(&format!("history-{n}"), &borrowed);
+    krate.rebuild_time(&format!("{}.rs", second.name), runs)
+}
+
+// --- applying on PostgreSQL ----------------------------------------------------------------
+
+/// Applying the initial migration of `n` tables on PostgreSQL through `migration_ops` (one
+/// transaction, as the runner does), against `psql --single-transaction` running the same SQL;
+/// both on a fresh database each run, connection included, alternately.
+fn apply_times(n: usize, runs: usize) -> Result<(Duration, Duration), String> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let url = std::env::var("TEST_POSTGRES_URL").map_err(|_| "TEST_POSTGRES_URL is not set")?;
+    Command::new("psql")
+        .arg("--version")
+        .output()
+        .map_err(|_| "psql is not installed")?;
+    let generation = initial(&schema(n));
+    let sql_file = std::env::temp_dir().join(format!("bench_apply_{}.sql", std::process::id()));
+    let sql: String = v1::to_sql(&generation.up, sea_orm::DbBackend::Postgres)
+        .iter()
+        .map(|s| format!("{s};\n"))
+        .collect();
+    std::fs::write(&sql_file, sql).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let result = runtime.block_on(async {
+        let server = sea_orm::Database::connect(&url)
+            .await
+            .map_err(|e| format!("PostgreSQL is not reachable: {e}"))?;
+        let name = format!("bench_apply_{}", std::process::id());
+        let db_url = generator::introspect::replace_database(&url, &name);
+        let fresh = || async {
+            server
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await
+                .map_err(|e| e.to_string())?;
+            server
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .map_err(|e| e.to_string())
+        };
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            fresh().await?;
+            let start = Instant::now();
+            let db = sea_orm::Database::connect(&db_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let transaction = db.begin().await.map_err(|e| e.to_string())?;
+            let manager = sea_orm_migration::SchemaManager::new(&transaction);
+            v1::apply(&manager, &generation.up)
+                .await
+                .map_err(|e| e.to_string())?;
+            transaction.commit().await.map_err(|e| e.to_string())?;
+            ours.push(start.elapsed());
+            db.close().await.ok();
+
+            fresh().await?;
+            let start = Instant::now();
+            let output = Command::new("psql")
+                .args([
+                    "-X",
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "--single-transaction",
+                    "-f",
+                ])
+                .arg(&sql_file)
+                .arg(&db_url)
+                .output()
+                .map_err(|e| e.to_string())?;
+            theirs.push(start.elapsed());
+            if !output.status.success() {
+                return Err(format!(
+                    "psql failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
+        server
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await
+            .ok();
+        Ok((median(ours), median(theirs)))
+    });
+    std::fs::remove_file(&sql_file).ok();
+    result
+}
+
+// --- the runner's start-up check ----------------------------------------------------------
 
 /// A migration that does nothing, for a long history.
 struct Empty(String);
@@ -187,136 +686,364 @@ impl sea_orm_migration::MigratorTrait for Hundred {
     }
 }
 
-/// The runner's start-up check with everything applied, on PostgreSQL, or why it was skipped.
-fn runner_startup(runs: usize) -> String {
+/// The safe runner's start-up with 100 migrations all applied, on PostgreSQL (connect, lock,
+/// read the applied set, verify checksums, unlock; nothing to apply).
+fn runner_startup(runs: usize) -> Result<Duration, String> {
     use migration_ops::runner::{self, RunnerOptions};
-    let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
-        return "Runner start-up check: skipped (TEST_POSTGRES_URL is not set).\n".to_owned();
-    };
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime starts");
+    use sea_orm::ConnectionTrait;
+    let url = std::env::var("TEST_POSTGRES_URL").map_err(|_| "TEST_POSTGRES_URL is not set")?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        use sea_orm::ConnectionTrait;
-        let server = match sea_orm::Database::connect(&url).await {
-            Ok(server) => server,
-            Err(e) => return format!("Runner start-up check: skipped ({e}).\n"),
-        };
+        let server = sea_orm::Database::connect(&url)
+            .await
+            .map_err(|e| format!("PostgreSQL is not reachable: {e}"))?;
         let name = format!("bench_runner_{}", std::process::id());
-        server.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
-        server.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+        let run = |sql: String| {
+            let server = &server;
+            async move {
+                server
+                    .execute_unprepared(&sql)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        };
+        run(format!("DROP DATABASE IF EXISTS {name}")).await?;
+        run(format!("CREATE DATABASE {name}")).await?;
         let db_url = generator::introspect::replace_database(&url, &name);
-        let checksums: Vec<(&'static str, String)> = Vec::new();
-        let options = RunnerOptions { checksums, ..RunnerOptions::default() };
-        runner::up::<Hundred>(&db_url, &options).await.unwrap();
+        let options = RunnerOptions::default();
+        runner::up::<Hundred>(&db_url, &options)
+            .await
+            .map_err(|e| e.to_string())?;
         let mut samples = Vec::new();
         for _ in 0..runs.max(11) {
             let start = Instant::now();
-            let report = runner::up::<Hundred>(&db_url, &options).await.unwrap();
+            runner::up::<Hundred>(&db_url, &options)
+                .await
+                .map_err(|e| e.to_string())?;
             samples.push(start.elapsed());
-            assert_eq!(report.already_applied, 100);
         }
-        server.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.ok();
-        let took = median(samples);
-        let verdict = if took <= Duration::from_millis(20) { "met" } else { "missed" };
-        format!(
-            "Runner start-up check, 100 applied migrations, PostgreSQL: {} (target under 20 ms: {verdict}); \
-             includes opening the lock connection and the migration pool.\n",
-            ms(took)
-        )
+        run(format!("DROP DATABASE IF EXISTS {name}")).await.ok();
+        Ok(median(samples))
     })
+}
+
+// --- profile ------------------------------------------------------------------------------
+
+/// `--profile N`: where an initial generation of `n` tables and a `check` spend their time,
+/// stage by stage (median of 5 each).
+fn profile(n: usize) {
+    let a = schema(n);
+    let options = options();
+    let runs = 5;
+    let row = |what: &str, took: Duration| println!("{what:<44} {}", ms(took));
+    let operations = generator::diff::diff(&Schema::default(), &a, &options).unwrap();
+    row(
+        "diff",
+        time(runs, || {
+            generator::diff::diff(&Schema::default(), &a, &options).unwrap();
+        }),
+    );
+    let up = generator::lower::lower(&operations);
+    row(
+        "lower",
+        time(runs, || {
+            generator::lower::lower(&operations);
+        }),
+    );
+    let file = |up: &[v1::Op]| {
+        render::migration_file(&render::MigrationFile {
+            name: "m20260101_000000_initial",
+            summary: &[],
+            destructive: false,
+            up,
+            down: &render::Down::Ops(Vec::new()),
+        })
+    };
+    row(
+        "render, with rustfmt if installed",
+        time(runs, || {
+            file(&up);
+        }),
+    );
+    // SAFETY: single-threaded at this point; only this process reads the variable.
+    unsafe { std::env::set_var("RUSTFMT", "/bin/false") };
+    row(
+        "render, prettyplease only",
+        time(runs, || {
+            file(&up);
+        }),
+    );
+    unsafe { std::env::remove_var("RUSTFMT") };
+    let source = file(&up);
+    row(
+        "fingerprint (lexing the file)",
+        time(runs, || {
+            generator::integrity::fingerprint(&source).unwrap();
+        }),
+    );
+    let snapshot = Snapshot {
+        format: FORMAT,
+        migration: "m20260101_000000_initial".to_owned(),
+        schema: a.clone(),
+    };
+    let text = generator::snapshot::print(&snapshot);
+    row(
+        "snapshot, print",
+        time(runs, || {
+            generator::snapshot::print(&snapshot);
+        }),
+    );
+    row(
+        "snapshot, parse",
+        time(runs, || {
+            generator::snapshot::parse(&text, Path::new("schema.json")).unwrap();
+        }),
+    );
+    row(
+        "diff of the schema against itself",
+        time(runs, || {
+            generator::diff::diff(&a, &a, &options).unwrap();
+        }),
+    );
+    println!(
+        "file: {} lines, {} bytes; snapshot {} bytes",
+        source.lines().count(),
+        source.len(),
+        text.len()
+    );
+}
+
+// --- the report ----------------------------------------------------------------------------
+
+/// Sizes the machine cannot hold are left out, with the reason: the generator needs about
+/// `BYTES_PER_TABLE` per table (measured peak memory at 1,000 tables, rounded up).
+const BYTES_PER_TABLE: u64 = 200 * 1024;
+
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|at| args.get(at + 1))
+    };
+    if let Some(n) = value("--profile") {
+        profile(n.parse().expect("--profile N"));
+        return;
+    }
+    if let Some(n) = value("--peak-memory") {
+        report_peak_memory(n.parse().expect("--peak-memory N"));
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
-    let out = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|at| args.get(at + 1));
-    let sizes: &[usize] = if quick { &[10, 100] } else { &[10, 100, 1000] };
-    let runs = if quick { 5 } else { 7 };
-    let dir = MigrationDir::new("unused");
-    let mut rows = Vec::new();
-    let mut by_size = Vec::new();
-    for &n in sizes {
-        let a = schema(n);
-        let b = changed(&a);
-        let empty = Schema::default();
-        let initial_recorded = Recorded {
-            migrations: Vec::new(),
-            generated: Vec::new(),
-            snapshot: None,
-            ..Recorded::default()
-        };
-        let incremental_recorded = Recorded {
-            migrations: vec!["m20260101_000000_initial".to_owned()],
-            generated: vec!["m20260101_000000_initial".to_owned()],
-            snapshot: Some(Snapshot {
-                format: FORMAT,
-                migration: "m20260101_000000_initial".to_owned(),
-                schema: a.clone(),
-            }),
-            ..Recorded::default()
-        };
-        let naming = Naming {
-            timestamp: Some("20260102_000000".to_owned()),
-            name: None,
-        };
-        let options = Options::default();
-        let diff_initial = time(runs, || {
-            diff::diff(&empty, &a, &options).unwrap();
+    let mut sizes: Vec<usize> = match value("--sizes") {
+        Some(list) => list
+            .split(',')
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .expect("--sizes takes numbers: 10,100,1000")
+            })
+            .collect(),
+        None if quick => vec![10, 100],
+        None => vec![10, 100, 1000],
+    };
+    let runs = if quick { 3 } else { 5 };
+    let mut figures = Vec::new();
+    if let Some(available) = available_memory() {
+        sizes.retain(|&n| {
+            let needed = n as u64 * BYTES_PER_TABLE;
+            let fits = needed <= available / 2;
+            if !fits {
+                figures.push(Figure::skipped(
+                    format!("everything at N = {n}"),
+                    "—",
+                    format!(
+                        "needs about {:.1} GB, and this machine has {:.1} GB available",
+                        needed as f64 / 1e9,
+                        available as f64 / 1e9
+                    ),
+                ));
+            }
+            fits
         });
-        let diff_incremental = time(runs, || {
-            diff::diff(&a, &b, &options).unwrap();
-        });
-        let generate_initial = time(runs, || {
-            generate::prepare(&dir, &initial_recorded, &a, &options, &naming).unwrap();
-        });
-        let generate_incremental = time(runs, || {
-            generate::prepare(&dir, &incremental_recorded, &b, &options, &naming).unwrap();
-        });
-        by_size.push((n, diff_incremental, generate_initial));
-        rows.push(format!(
-            "| {n} | {} | {} | {} | {} |",
-            ms(diff_initial),
-            ms(diff_incremental),
-            ms(generate_initial),
-            ms(generate_incremental)
-        ));
     }
-    let mut report = String::from(
-        "| tables | diff, initial | diff, incremental | generation, initial | generation, incremental |\n\
-         |---|---|---|---|---|\n",
+    if sizes.is_empty() {
+        sizes.push(10);
+    }
+    let big = *sizes.last().unwrap();
+    let mid = sizes.iter().rev().nth(1).copied();
+
+    eprintln!(
+        "generation ({})…",
+        sizes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    for row in &rows {
-        report.push_str(row);
-        report.push('\n');
-    }
-    if let (Some(small), Some(large)) = (
-        by_size.iter().find(|(n, ..)| *n == 100),
-        by_size.iter().find(|(n, ..)| *n == 1000),
-    ) {
-        let ratio = |l: Duration, s: Duration| l.as_secs_f64() / s.as_secs_f64();
-        report.push_str(&format!(
-            "\nGrowth from 100 to 1,000 tables: incremental diff {:.1}x, initial generation {:.1}x \
-             (linear would be 10x).\n",
-            ratio(large.1, small.1),
-            ratio(large.2, small.2)
-        ));
-        let target = Duration::from_millis(50);
-        let verdict = if large.1 <= target { "met" } else { "missed" };
-        report.push_str(&format!(
-            "Incremental diff of two 1,000-table schemas: {} (target under 50 ms: {verdict}).\n",
-            ms(large.1)
+    let times: Vec<GenerationTimes> = sizes.iter().map(|&n| generation_times(n, runs)).collect();
+    let mut detail =
+        String::from("| tables | generation, initial | generation, incremental |\n|---|---|---|\n");
+    for t in &times {
+        detail.push_str(&format!(
+            "| {} | {} | {} |\n",
+            t.n,
+            ms(t.initial),
+            ms(t.incremental)
         ));
     }
-    report.push_str(&format!(
-        "\nMedian of {runs} runs each, in process, release build; generation includes \
-         formatting with rustfmt when it is installed.\n\n"
+    let last = times.last().unwrap();
+    for (what, took) in [("initial", last.initial), ("incremental", last.incremental)] {
+        figures.push(Figure::judged(
+            format!("generator run, {what}, N = {big} (no compilation)"),
+            ms(took),
+            "≤ 300 ms",
+            took <= Duration::from_millis(300),
+        ));
+    }
+    if let Some(mid) = mid {
+        let small = times.iter().find(|t| t.n == mid).unwrap();
+        for (what, a, b) in [
+            ("initial", last.initial, small.initial),
+            ("incremental", last.incremental, small.incremental),
+        ] {
+            let growth = ratio(a, b);
+            figures.push(Figure::judged(
+                format!("generator run growth, {what}, N = {mid} → {big}"),
+                format!("{growth:.1}×"),
+                "≤ 12×",
+                growth <= 12.0,
+            ));
+        }
+    }
+
+    eprintln!("check…");
+    let check = check_with_nothing_to_do(big, runs);
+    figures.push(Figure::judged(
+        format!("`check` with nothing to do, N = {big} (entity loading excluded)"),
+        ms(check),
+        "≤ 100 ms",
+        check <= Duration::from_millis(100),
     ));
-    report.push_str(&check_with_nothing_to_do(*sizes.last().unwrap(), runs));
-    report.push_str(&runner_startup(runs));
+
+    eprintln!("peak memory…");
+    figures.push(match peak_memory(big, runs.min(3)) {
+        Ok(kib) => Figure::judged(
+            format!("generator peak memory, N = {big} (rustfmt's own process excluded)"),
+            format!("{:.1} MB", kib as f64 * 1024.0 / 1e6),
+            "≤ 100 MB",
+            kib * 1024 <= 100_000_000,
+        ),
+        Err(why) => Figure::skipped("generator peak memory", "≤ 100 MB", why),
+    });
+
+    eprintln!(
+        "compile times (debug builds of a scratch crate; the first one may build dependencies)…"
+    );
+    let compile: Vec<Result<CompileTimes, String>> = sizes
+        .iter()
+        .filter(|&&n| Some(n) == mid || n == big)
+        .map(|&n| compile_times(n, runs.min(3)))
+        .collect();
+    match compile.last() {
+        Some(Ok(c)) => {
+            let r = ratio(c.generated, c.sql);
+            figures.push(Figure::judged(
+                format!(
+                    "compile time of the N = {big} initial migration: generated {} vs plain SQL strings {}",
+                    ms(c.generated),
+                    ms(c.sql)
+                ),
+                format!("{r:.2}×"),
+                "≤ 3×",
+                r <= 3.0,
+            ));
+            if let Some(Ok(small)) = compile.first().filter(|_| compile.len() > 1) {
+                let growth = ratio(c.generated, small.generated);
+                figures.push(Figure::judged(
+                    format!(
+                        "compile time growth, N = {} → {big}: {} → {}",
+                        small.n,
+                        ms(small.generated),
+                        ms(c.generated)
+                    ),
+                    format!("{growth:.1}×"),
+                    "≤ 12×",
+                    growth <= 12.0,
+                ));
+            }
+        }
+        Some(Err(why)) => figures.push(Figure::skipped("compile time", "≤ 3×", why)),
+        None => {}
+    }
+
+    eprintln!("incremental rebuild…");
+    figures.push(match incremental_rebuild(big, runs.min(3)) {
+        Ok(took) => Figure::judged(
+            format!("rebuild of the migration crate after one small follow-up, N = {big} history"),
+            ms(took),
+            "≤ 10 s",
+            took <= Duration::from_secs(10),
+        ),
+        Err(why) => Figure::skipped("incremental rebuild", "≤ 10 s", why),
+    });
+
+    eprintln!("applying on PostgreSQL…");
+    figures.push(match apply_times(big, runs.min(3)) {
+        Ok((ours, psql)) => {
+            let r = ratio(ours, psql);
+            Figure::judged(
+                format!(
+                    "applying the N = {big} initial migration on PostgreSQL: {} vs psql {}",
+                    ms(ours),
+                    ms(psql)
+                ),
+                format!("{r:.2}×"),
+                "≤ 1.3×",
+                r <= 1.3,
+            )
+        }
+        Err(why) => Figure::skipped("applying on PostgreSQL vs psql", "≤ 1.3×", why),
+    });
+
+    eprintln!("runner start-up…");
+    figures.push(match runner_startup(runs) {
+        Ok(took) => Figure::judged(
+            "safe runner start-up, 100 migrations applied, PostgreSQL (connection included)",
+            ms(took),
+            "≤ 20 ms",
+            took <= Duration::from_millis(20),
+        ),
+        Err(why) => Figure::skipped("safe runner start-up", "≤ 20 ms", why),
+    });
+
+    let mut report = String::from("| figure | measured | target | verdict |\n|---|---|---|---|\n");
+    for f in &figures {
+        report.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            f.what, f.measured, f.target, f.verdict
+        ));
+    }
+    report.push_str(&format!("\n{detail}\nMedians of {runs} runs (compile, rebuild, memory and apply figures: of {}); release build of the generator; generation includes rustfmt. Machine: {} cores.\n",
+        runs.min(3),
+        std::thread::available_parallelism().map_or(0, |n| n.get())));
     print!("{report}");
+    let out = value("--out").map(PathBuf::from).or_else(|| {
+        (!quick && value("--sizes").is_none())
+            .then(|| workspace_root().join("tests").join("benchmark-results.md"))
+    });
     if let Some(path) = out {
-        std::fs::write(path, &report).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+        let text = format!(
+            "# Benchmark results\n\nWritten by `cargo run --release -p tests --bin bench`; committed with each change to performance.\n\n{report}"
+        );
+        std::fs::write(&path, text)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        eprintln!("written to {}", path.display());
     }
 }

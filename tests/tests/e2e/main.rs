@@ -4,6 +4,7 @@
 //! sets both); SQLite tests always run. See `tests/src/db.rs`.
 
 mod app_http;
+mod changes;
 mod deploy;
 mod fidelity;
 mod generate;

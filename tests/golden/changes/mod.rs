@@ -1,0 +1,23 @@
+//! One golden migration per kind of change; see tests/tests/e2e/changes.rs.
+pub mod add_check;
+pub mod add_column;
+pub mod add_column_with_backfill;
+pub mod add_enum_value;
+pub mod add_foreign_key;
+pub mod change_check;
+pub mod change_column_default;
+pub mod change_foreign_key_action;
+pub mod create_index;
+pub mod create_table;
+pub mod drop_check;
+pub mod drop_column;
+pub mod drop_foreign_key;
+pub mod drop_index;
+pub mod drop_table;
+pub mod make_column_not_null_with_backfill;
+pub mod make_column_nullable;
+pub mod make_column_unique;
+pub mod narrow_column_type;
+pub mod rename_column;
+pub mod rename_table;
+pub mod widen_column_type;

@@ -1,0 +1,352 @@
+//! One golden file per kind of change (`tests/golden/changes/`): each is the follow-up
+//! migration the generator writes for one edit of a small `posts` / `authors` schema, reviewed
+//! like code, compiled into this test binary, and holding exactly the data it was rendered
+//! from. Refresh with `UPDATE_GOLDEN=1 cargo test -p tests` after an intended change, and
+//! review the diff.
+
+use generator::diff::Options;
+use generator::generate::{self, Generation, Naming};
+use generator::layout::{MigrationDir, Recorded};
+use generator::model::{
+    Action, Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Rule, Schema, Table,
+};
+use generator::snapshot::{FORMAT, Snapshot};
+use migration_ops::v1;
+
+/// `authors (id, name)` and `posts (id, title, status, mood, author_id)`, with an index on the
+/// title, a foreign key to the author, a length check on the title and a native enum.
+fn base() -> Schema {
+    let mut id = Column::new("id", ColumnType::Integer);
+    id.auto_increment = true;
+    let authors = Table {
+        columns: vec![
+            id.clone(),
+            Column::new("name", ColumnType::String(Len::N(80))),
+        ],
+        primary_key: vec!["id".to_owned()],
+        ..Table::default()
+    };
+    let mut status = Column::new("status", ColumnType::String(Len::N(16)));
+    status.default = Some(DefaultValue::String("draft".to_owned()));
+    let mut mood = Column::new(
+        "mood",
+        ColumnType::Enum {
+            name: "mood".to_owned(),
+            variants: vec!["happy".to_owned(), "sad".to_owned()],
+        },
+    );
+    mood.null = true;
+    let mut author = Column::new("author_id", ColumnType::Integer);
+    author.null = true;
+    let posts = Table {
+        columns: vec![
+            id,
+            Column::new("title", ColumnType::String(Len::N(200))),
+            status,
+            mood,
+            author,
+        ],
+        primary_key: vec!["id".to_owned()],
+        indexes: vec![Index {
+            name: "idx-posts-title".to_owned(),
+            columns: vec!["title".to_owned()],
+            unique: false,
+        }],
+        foreign_keys: vec![ForeignKey {
+            name: "fk-posts-author_id".to_owned(),
+            columns: vec!["author_id".to_owned()],
+            ref_table: "authors".to_owned(),
+            ref_columns: vec!["id".to_owned()],
+            on_delete: Some(Action::Cascade),
+            on_update: None,
+        }],
+        checks: vec![Check {
+            name: "ck_posts_title_length".to_owned(),
+            column: "title".to_owned(),
+            rule: Rule::Length {
+                min: Some(1),
+                max: Some(200),
+            },
+        }],
+        ..Table::default()
+    };
+    Schema {
+        enums: [(
+            "mood".to_owned(),
+            vec!["happy".to_owned(), "sad".to_owned()],
+        )]
+        .into(),
+        tables: [("authors".to_owned(), authors), ("posts".to_owned(), posts)].into(),
+    }
+}
+
+fn posts(schema: &mut Schema) -> &mut Table {
+    schema.tables.get_mut("posts").unwrap()
+}
+
+fn column<'a>(schema: &'a mut Schema, name: &str) -> &'a mut Column {
+    posts(schema)
+        .columns
+        .iter_mut()
+        .find(|c| c.name == name)
+        .unwrap()
+}
+
+fn tags() -> Table {
+    let mut id = Column::new("id", ColumnType::Integer);
+    id.auto_increment = true;
+    Table {
+        columns: vec![id, Column::new("label", ColumnType::String(Len::N(40)))],
+        primary_key: vec!["id".to_owned()],
+        ..Table::default()
+    }
+}
+
+/// The generation that takes `before` to `after`.
+fn generate_change(name: &str, before: &Schema, after: &Schema, options: &Options) -> Generation {
+    let previous = "m20260101_000000_base".to_owned();
+    let recorded = Recorded {
+        migrations: vec![previous.clone()],
+        generated: vec![previous.clone()],
+        snapshot: Some(Snapshot {
+            format: FORMAT,
+            migration: previous,
+            schema: before.clone(),
+        }),
+        ..Recorded::default()
+    };
+    let naming = Naming {
+        timestamp: Some("20260201_000000".to_owned()),
+        name: Some(name.to_owned()),
+    };
+    generate::prepare(
+        &MigrationDir::new("unused"),
+        &recorded,
+        after,
+        options,
+        &naming,
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+    .unwrap_or_else(|| panic!("{name}: no change"))
+}
+
+/// Compares the rendering of `generation` with its golden file, and the compiled file's data
+/// with the data it was rendered from.
+fn assert_golden(name: &str, generation: &Generation, up: &[v1::Op], down: &[v1::Op]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("golden/changes")
+        .join(format!("{name}.rs"));
+    let rendered = &generation.files[0].1;
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        // The compiled files are the old ones until the next build: compare then.
+        std::fs::write(&path, rendered).unwrap();
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        text == *rendered,
+        "{} differs from the rendering; review and refresh with UPDATE_GOLDEN=1",
+        path.display()
+    );
+    assert_eq!(up, generation.up.as_slice(), "{name}: UP");
+    match &generation.down {
+        generator::render::Down::Ops(ops) => assert_eq!(down, ops.as_slice(), "{name}: DOWN"),
+        generator::render::Down::Irreversible(_) => assert!(down.is_empty(), "{name}: DOWN"),
+    }
+}
+
+/// The golden files, compiled: `tests/golden/changes/mod.rs` lists them.
+#[path = "../../golden/changes/mod.rs"]
+#[allow(dead_code)]
+mod golden;
+
+/// A golden file's `DOWN`; an irreversible migration has none.
+macro_rules! down_of {
+    ($name:ident) => {
+        golden::$name::DOWN
+    };
+    ($name:ident, irreversible) => {
+        &[]
+    };
+}
+
+macro_rules! golden_changes {
+    ($($name:ident $(($irreversible:ident))?: $edit:expr;)*) => {
+        #[test]
+        fn each_kind_of_change_renders_as_its_reviewed_golden_file() {
+            let mut kinds = 0;
+            $(
+                let (after, options): (Schema, Options) = $edit;
+                let generation = generate_change(stringify!($name), &base(), &after, &options);
+                assert_golden(
+                    stringify!($name),
+                    &generation,
+                    golden::$name::UP,
+                    down_of!($name $(, $irreversible)?),
+                );
+                kinds += 1;
+            )*
+            assert!(kinds >= 18, "only {kinds} kinds of change");
+        }
+    };
+}
+
+fn destructive() -> Options {
+    Options {
+        allow_destructive: true,
+        ..Options::default()
+    }
+}
+
+golden_changes! {
+    create_table: {
+        let mut s = base();
+        s.tables.insert("tags".to_owned(), tags());
+        (s, Options::default())
+    };
+    drop_table: {
+        let mut s = base();
+        s.tables.remove("posts");
+        (s, destructive())
+    };
+    rename_table: {
+        let mut s = base();
+        let table = s.tables.remove("posts").unwrap();
+        s.tables.insert("articles".to_owned(), table);
+        let options = Options {
+            table_renames: [("posts".to_owned(), "articles".to_owned())].into(),
+            ..Options::default()
+        };
+        (s, options)
+    };
+    add_column: {
+        let mut s = base();
+        let mut slug = Column::new("slug", ColumnType::String(Len::N(80)));
+        slug.null = true;
+        posts(&mut s).columns.push(slug);
+        (s, Options::default())
+    };
+    add_column_with_backfill: {
+        let mut s = base();
+        posts(&mut s).columns.push(Column::new("rank", ColumnType::Integer));
+        let options = Options {
+            backfills: [(("posts".to_owned(), "rank".to_owned()), "0".to_owned())].into(),
+            ..Options::default()
+        };
+        (s, options)
+    };
+    drop_column: {
+        let mut s = base();
+        posts(&mut s).columns.retain(|c| c.name != "status");
+        (s, destructive())
+    };
+    rename_column: {
+        let mut s = base();
+        let status = column(&mut s, "status");
+        status.name = "state".to_owned();
+        status.renamed_from = Some("status".to_owned());
+        (s, Options::default())
+    };
+    widen_column_type: {
+        let mut s = base();
+        column(&mut s, "status").ty = ColumnType::String(Len::N(32));
+        (s, Options::default())
+    };
+    narrow_column_type: {
+        let mut s = base();
+        column(&mut s, "status").ty = ColumnType::String(Len::N(8));
+        (s, destructive())
+    };
+    make_column_nullable: {
+        let mut s = base();
+        column(&mut s, "status").null = true;
+        (s, Options::default())
+    };
+    make_column_not_null_with_backfill: {
+        let mut s = base();
+        column(&mut s, "author_id").null = false;
+        posts(&mut s).foreign_keys[0].on_delete = Some(Action::Cascade);
+        let options = Options {
+            backfills: [(("posts".to_owned(), "author_id".to_owned()), "1".to_owned())].into(),
+            ..Options::default()
+        };
+        (s, options)
+    };
+    change_column_default: {
+        let mut s = base();
+        column(&mut s, "status").default = Some(DefaultValue::String("new".to_owned()));
+        (s, Options::default())
+    };
+    make_column_unique: {
+        let mut s = base();
+        column(&mut s, "title").unique = true;
+        (s, Options::default())
+    };
+    create_index: {
+        let mut s = base();
+        posts(&mut s).indexes.push(Index {
+            name: "idx-posts-status-title".to_owned(),
+            columns: vec!["status".to_owned(), "title".to_owned()],
+            unique: true,
+        });
+        (s, Options::default())
+    };
+    drop_index: {
+        let mut s = base();
+        posts(&mut s).indexes.clear();
+        (s, Options::default())
+    };
+    add_foreign_key: {
+        let mut s = base();
+        let mut editor = Column::new("editor_id", ColumnType::Integer);
+        editor.null = true;
+        posts(&mut s).columns.push(editor);
+        posts(&mut s).foreign_keys.push(ForeignKey {
+            name: "fk-posts-editor_id".to_owned(),
+            columns: vec!["editor_id".to_owned()],
+            ref_table: "authors".to_owned(),
+            ref_columns: vec!["id".to_owned()],
+            on_delete: Some(Action::SetNull),
+            on_update: None,
+        });
+        (s, Options::default())
+    };
+    drop_foreign_key: {
+        let mut s = base();
+        posts(&mut s).foreign_keys.clear();
+        (s, Options::default())
+    };
+    change_foreign_key_action: {
+        let mut s = base();
+        posts(&mut s).foreign_keys[0].on_delete = Some(Action::SetNull);
+        (s, Options::default())
+    };
+    add_enum_value (irreversible): {
+        let mut s = base();
+        let values = vec!["happy".to_owned(), "calm".to_owned(), "sad".to_owned()];
+        s.enums.insert("mood".to_owned(), values.clone());
+        column(&mut s, "mood").ty = ColumnType::Enum { name: "mood".to_owned(), variants: values };
+        (s, Options::default())
+    };
+    add_check: {
+        let mut s = base();
+        posts(&mut s).checks.push(Check {
+            name: "ck_posts_status_allowed".to_owned(),
+            column: "status".to_owned(),
+            rule: Rule::OneOf(
+                ["draft", "published"].map(|v| DefaultValue::String(v.to_owned())).into(),
+            ),
+        });
+        (s, Options::default())
+    };
+    change_check: {
+        let mut s = base();
+        posts(&mut s).checks[0].rule = Rule::Length { min: Some(1), max: Some(120) };
+        (s, Options::default())
+    };
+    drop_check: {
+        let mut s = base();
+        posts(&mut s).checks.clear();
+        (s, Options::default())
+    };
+}
