@@ -93,15 +93,23 @@ pub fn prepare(
         migration: name.clone(),
         schema: current.clone(),
     };
-    let sum = integrity_with(recorded, &name, &source)?;
+    // Fingerprinting the new file (lexing it) is the longest step on a large schema; it runs
+    // beside rendering `lib.rs` and the snapshot.
+    let (sum, lib, snapshot_text) = std::thread::scope(|scope| {
+        let sum = scope.spawn(|| integrity_with(recorded, &name, &source));
+        let lib = render::migrator_list(&migrations, &generated);
+        let snapshot_text = snapshot::print(&snapshot);
+        (
+            sum.join().expect("fingerprinting does not panic"),
+            lib,
+            snapshot_text,
+        )
+    });
     let files = vec![
         (dir.migration_path(&name), source),
-        (
-            dir.lib_path(),
-            render::migrator_list(&migrations, &generated),
-        ),
-        (dir.integrity_path(), sum),
-        (dir.snapshot_path(), snapshot::print(&snapshot)),
+        (dir.lib_path(), lib),
+        (dir.integrity_path(), sum?),
+        (dir.snapshot_path(), snapshot_text),
     ];
     Ok(Some(Generation {
         name,

@@ -56,7 +56,7 @@ fn write_tokens(tokens: proc_macro2::TokenStream, out: &mut String) {
                 continue;
             }
         }
-        let tree = trees[at].clone();
+        let tree = &trees[at];
         at += 1;
         match tree {
             TokenTree::Group(group) => {
@@ -71,7 +71,12 @@ fn write_tokens(tokens: proc_macro2::TokenStream, out: &mut String) {
                 out.push_str(close);
             }
             TokenTree::Punct(punct) if punct.as_char() == ',' && at == last => continue,
-            other => out.push_str(&other.to_string()),
+            TokenTree::Punct(punct) => out.push(punct.as_char()),
+            // Written in place: a `to_string` per token was most of the time on large files.
+            other => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{other}");
+            }
         }
         out.push(' ');
     }

@@ -3,6 +3,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+#[rustfmt::skip]
 mod m20261127_180000_create_posts;
 
 pub struct Migrator;

@@ -6,9 +6,7 @@
 //! ```
 
 use migration_ops::v1::*;
-use sea_orm_migration::{
-    MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr,
-};
+use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr};
 
 pub struct Migration;
 
@@ -35,10 +33,9 @@ impl MigrationTrait for Migration {
     }
 }
 
-pub const UP: &[Op] = &[Op::CreateTable(
-    table(
-        "posts",
-        &[
+pub const UP: &[Op] = &[
+    Op::CreateTable(
+        table("posts", &[
             column("id", ColumnType::Integer).auto_increment(),
             column("title", ColumnType::String(Len::None)),
             column("content", ColumnType::Text),
@@ -46,44 +43,17 @@ pub const UP: &[Op] = &[Op::CreateTable(
             column("reading_minutes", ColumnType::Integer).null(),
             column("created_at", ColumnType::TimestampWithTimeZone),
             column("updated_at", ColumnType::TimestampWithTimeZone),
-        ],
-    )
-    .primary_key(&["id"])
-    .checks(&[
-        check(
-            "ck_posts_content_length",
-            "content",
-            CheckRule::Length {
-                min: Some(1),
-                max: None,
-            },
-        ),
-        check(
-            "ck_posts_reading_minutes_range",
-            "reading_minutes",
-            CheckRule::Range {
-                min: Some(Limit::inclusive("1")),
-                max: Some(Limit::inclusive("600")),
-            },
-        ),
-        check(
-            "ck_posts_status_allowed",
-            "status",
-            CheckRule::OneOf(&[
-                DefaultValue::String("draft"),
-                DefaultValue::String("published"),
-                DefaultValue::String("archived"),
-            ]),
-        ),
-        check(
-            "ck_posts_title_length",
-            "title",
-            CheckRule::Length {
-                min: Some(1),
-                max: Some(200),
-            },
-        ),
-    ]),
-)];
+        ])
+        .primary_key(&["id"])
+        .checks(&[
+            check("ck_posts_content_length", "content", CheckRule::Length { min: Some(1), max: None }),
+            check("ck_posts_reading_minutes_range", "reading_minutes", CheckRule::Range { min: Some(Limit::inclusive("1")), max: Some(Limit::inclusive("600")) }),
+            check("ck_posts_status_allowed", "status", CheckRule::OneOf(&[DefaultValue::String("draft"), DefaultValue::String("published"), DefaultValue::String("archived")])),
+            check("ck_posts_title_length", "title", CheckRule::Length { min: Some(1), max: Some(200) }),
+        ]),
+    ),
+];
 
-pub const DOWN: &[Op] = &[Op::DropTable("posts")];
+pub const DOWN: &[Op] = &[
+    Op::DropTable("posts"),
+];

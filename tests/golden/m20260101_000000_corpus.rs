@@ -12,9 +12,7 @@
 //! ```
 
 use migration_ops::v1::*;
-use sea_orm_migration::{
-    MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr,
-};
+use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr};
 
 pub struct Migration;
 
@@ -44,162 +42,112 @@ impl MigrationTrait for Migration {
 pub const UP: &[Op] = &[
     Op::CreateEnum(enum_type("mood", &["happy", "sad"])),
     Op::CreateTable(
-        table(
-            "all_types",
-            &[
-                column("id", ColumnType::Uuid),
-                column("i8", ColumnType::TinyInteger),
-                column("i16", ColumnType::SmallInteger),
-                column("i32", ColumnType::Integer),
-                column("i64", ColumnType::BigInteger),
-                column("u8", ColumnType::TinyUnsigned),
-                column("u16", ColumnType::SmallUnsigned),
-                column("u32", ColumnType::Unsigned),
-                column("u64", ColumnType::BigUnsigned),
-                column("f32", ColumnType::Float),
-                column("f64", ColumnType::Double),
-                column("bool", ColumnType::Boolean),
-                column("string", ColumnType::String(Len::None)),
-                column("decimal", ColumnType::Decimal(None)),
-                column("date", ColumnType::Date),
-                column("time", ColumnType::Time),
-                column("date_time", ColumnType::DateTime),
-                column("date_time_tz", ColumnType::TimestampWithTimeZone),
-                column("date_time_utc", ColumnType::TimestampWithTimeZone),
-                column("json", ColumnType::Json),
-                column("bytes", ColumnType::VarBinary(Len::None)),
-                column("optional_i32", ColumnType::Integer).null(),
-                column("optional_string", ColumnType::String(Len::None)).null(),
-                column("optional_date_time", ColumnType::TimestampWithTimeZone).null(),
-                column("text", ColumnType::Text),
-                column("varchar_64", ColumnType::String(Len::N(64))),
-                column("char_3", ColumnType::Char(Some(3))),
-                column("money", ColumnType::Decimal(Some((10, 2)))),
-                column("json_binary", ColumnType::JsonBinary),
-                column("blob", ColumnType::Blob),
-                column("forced_nullable", ColumnType::String(Len::None)).null(),
-            ],
-        )
+        table("all_types", &[
+            column("id", ColumnType::Uuid),
+            column("i8", ColumnType::TinyInteger),
+            column("i16", ColumnType::SmallInteger),
+            column("i32", ColumnType::Integer),
+            column("i64", ColumnType::BigInteger),
+            column("u8", ColumnType::TinyUnsigned),
+            column("u16", ColumnType::SmallUnsigned),
+            column("u32", ColumnType::Unsigned),
+            column("u64", ColumnType::BigUnsigned),
+            column("f32", ColumnType::Float),
+            column("f64", ColumnType::Double),
+            column("bool", ColumnType::Boolean),
+            column("string", ColumnType::String(Len::None)),
+            column("decimal", ColumnType::Decimal(None)),
+            column("date", ColumnType::Date),
+            column("time", ColumnType::Time),
+            column("date_time", ColumnType::DateTime),
+            column("date_time_tz", ColumnType::TimestampWithTimeZone),
+            column("date_time_utc", ColumnType::TimestampWithTimeZone),
+            column("json", ColumnType::Json),
+            column("bytes", ColumnType::VarBinary(Len::None)),
+            column("optional_i32", ColumnType::Integer).null(),
+            column("optional_string", ColumnType::String(Len::None)).null(),
+            column("optional_date_time", ColumnType::TimestampWithTimeZone).null(),
+            column("text", ColumnType::Text),
+            column("varchar_64", ColumnType::String(Len::N(64))),
+            column("char_3", ColumnType::Char(Some(3))),
+            column("money", ColumnType::Decimal(Some((10, 2)))),
+            column("json_binary", ColumnType::JsonBinary),
+            column("blob", ColumnType::Blob),
+            column("forced_nullable", ColumnType::String(Len::None)).null(),
+        ])
         .primary_key(&["id"]),
     ),
     Op::CreateTable(
-        table(
-            "author",
-            &[
-                column("id", ColumnType::BigInteger).auto_increment(),
-                column("email", ColumnType::String(Len::None)).unique(),
-                column("display_name", ColumnType::String(Len::None)),
-            ],
-        )
+        table("author", &[
+            column("id", ColumnType::BigInteger).auto_increment(),
+            column("email", ColumnType::String(Len::None)).unique(),
+            column("display_name", ColumnType::String(Len::None)),
+        ])
         .primary_key(&["id"])
-        .indexes(&[index("idx-author-display_name", &["display_name"])])
+        .indexes(&[
+            index("idx-author-display_name", &["display_name"]),
+        ])
         .comment("People who write books"),
     ),
     Op::CreateTable(
-        table(
-            "book",
-            &[
-                column("id", ColumnType::Integer).auto_increment(),
-                column("author_id", ColumnType::BigInteger),
-                column("editor_id", ColumnType::BigInteger).null(),
-                column("title", ColumnType::String(Len::None)),
-            ],
-        )
+        table("book", &[
+            column("id", ColumnType::Integer).auto_increment(),
+            column("author_id", ColumnType::BigInteger),
+            column("editor_id", ColumnType::BigInteger).null(),
+            column("title", ColumnType::String(Len::None)),
+        ])
         .primary_key(&["id"])
-        .foreign_keys(&[foreign_key(
-            "fk-book-author_id",
-            &["author_id"],
-            "author",
-            &["id"],
-        )
-        .on_delete(Action::Cascade)
-        .on_update(Action::Restrict)]),
+        .foreign_keys(&[
+            foreign_key("fk-book-author_id", &["author_id"], "author", &["id"]).on_delete(Action::Cascade).on_update(Action::Restrict),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "enums",
-            &[
-                column("id", ColumnType::Integer).auto_increment(),
-                column(
-                    "mood",
-                    ColumnType::Enum {
-                        name: "mood",
-                        variants: &["happy", "sad"],
-                    },
-                ),
-                column(
-                    "optional_mood",
-                    ColumnType::Enum {
-                        name: "mood",
-                        variants: &["happy", "sad"],
-                    },
-                )
-                .null(),
-                column("size", ColumnType::String(Len::N(1))),
-                column("priority", ColumnType::Integer),
-            ],
-        )
+        table("enums", &[
+            column("id", ColumnType::Integer).auto_increment(),
+            column("mood", ColumnType::Enum { name: "mood", variants: &["happy", "sad"] }),
+            column("optional_mood", ColumnType::Enum { name: "mood", variants: &["happy", "sad"] }).null(),
+            column("size", ColumnType::String(Len::N(1))),
+            column("priority", ColumnType::Integer),
+        ])
         .primary_key(&["id"])
         .checks(&[
-            check(
-                "ck_enums_priority_allowed",
-                "priority",
-                CheckRule::OneOf(&[DefaultValue::Number("1"), DefaultValue::Number("2")]),
-            ),
-            check(
-                "ck_enums_size_allowed",
-                "size",
-                CheckRule::OneOf(&[DefaultValue::String("S"), DefaultValue::String("L")]),
-            ),
+            check("ck_enums_priority_allowed", "priority", CheckRule::OneOf(&[DefaultValue::Number("1"), DefaultValue::Number("2")])),
+            check("ck_enums_size_allowed", "size", CheckRule::OneOf(&[DefaultValue::String("S"), DefaultValue::String("L")])),
         ]),
     ),
     Op::CreateTable(
-        table(
-            "membership",
-            &[
-                column("author_id", ColumnType::BigInteger),
-                column("book_id", ColumnType::Integer),
-                column("role", ColumnType::String(Len::None)),
-            ],
-        )
+        table("membership", &[
+            column("author_id", ColumnType::BigInteger),
+            column("book_id", ColumnType::Integer),
+            column("role", ColumnType::String(Len::None)),
+        ])
         .primary_key(&["author_id", "book_id"])
         .foreign_keys(&[
-            foreign_key("fk-membership-author_id", &["author_id"], "author", &["id"])
-                .on_delete(Action::Cascade)
-                .on_update(Action::NoAction),
-            foreign_key("membership_book_fk", &["book_id"], "book", &["id"])
-                .on_delete(Action::Restrict),
+            foreign_key("fk-membership-author_id", &["author_id"], "author", &["id"]).on_delete(Action::Cascade).on_update(Action::NoAction),
+            foreign_key("membership_book_fk", &["book_id"], "book", &["id"]).on_delete(Action::Restrict),
         ]),
     ),
     Op::CreateTable(
-        table(
-            "options",
-            &[
-                column("id", ColumnType::Integer).auto_increment(),
-                column("status", ColumnType::String(Len::None))
-                    .default(DefaultValue::String("draft")),
-                column("quoted", ColumnType::String(Len::None))
-                    .default(DefaultValue::String("it's \"x\"\n")),
-                column("answer", ColumnType::Integer).default(DefaultValue::Number("42")),
-                column("negative", ColumnType::BigInteger).default(DefaultValue::Number("-7")),
-                column("ratio", ColumnType::Double).default(DefaultValue::Number("2.5")),
-                column("active", ColumnType::Boolean).default(DefaultValue::Bool(true)),
-                column("optional_with_default", ColumnType::String(Len::None))
-                    .null()
-                    .default(DefaultValue::String("x")),
-                column("created_at", ColumnType::TimestampWithTimeZone)
-                    .default(DefaultValue::CurrentTimestamp),
-                column("computed", ColumnType::Integer).default(DefaultValue::Expr("1 + 1")),
-                column("slug", ColumnType::String(Len::None)).unique(),
-                column("pair_a", ColumnType::Integer),
-                column("pair_b", ColumnType::Integer),
-                column("category", ColumnType::String(Len::None)),
-                column("code", ColumnType::String(Len::None)).unique(),
-                column("renamed_in_db", ColumnType::Integer),
-                column("quantity", ColumnType::Integer).comment("how many"),
-                column("stock", ColumnType::Integer).extra("CHECK (stock >= 0)"),
-            ],
-        )
+        table("options", &[
+            column("id", ColumnType::Integer).auto_increment(),
+            column("status", ColumnType::String(Len::None)).default(DefaultValue::String("draft")),
+            column("quoted", ColumnType::String(Len::None)).default(DefaultValue::String("it's \"x\"\n")),
+            column("answer", ColumnType::Integer).default(DefaultValue::Number("42")),
+            column("negative", ColumnType::BigInteger).default(DefaultValue::Number("-7")),
+            column("ratio", ColumnType::Double).default(DefaultValue::Number("2.5")),
+            column("active", ColumnType::Boolean).default(DefaultValue::Bool(true)),
+            column("optional_with_default", ColumnType::String(Len::None)).null().default(DefaultValue::String("x")),
+            column("created_at", ColumnType::TimestampWithTimeZone).default(DefaultValue::CurrentTimestamp),
+            column("computed", ColumnType::Integer).default(DefaultValue::Expr("1 + 1")),
+            column("slug", ColumnType::String(Len::None)).unique(),
+            column("pair_a", ColumnType::Integer),
+            column("pair_b", ColumnType::Integer),
+            column("category", ColumnType::String(Len::None)),
+            column("code", ColumnType::String(Len::None)).unique(),
+            column("renamed_in_db", ColumnType::Integer),
+            column("quantity", ColumnType::Integer).comment("how many"),
+            column("stock", ColumnType::Integer).extra("CHECK (stock >= 0)"),
+        ])
         .primary_key(&["id"])
         .indexes(&[
             index("idx-options-category", &["category"]),

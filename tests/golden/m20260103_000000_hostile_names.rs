@@ -275,9 +275,7 @@
 //! ```
 
 use migration_ops::v1::*;
-use sea_orm_migration::{
-    MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr,
-};
+use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr};
 
 pub struct Migration;
 
@@ -306,3050 +304,2704 @@ impl MigrationTrait for Migration {
 
 pub const UP: &[Op] = &[
     Op::CreateTable(
-        table(
-            "select",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("select", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("select", &[
+            column("pk_id", ColumnType::Integer),
+            column("select", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-select-select", &["select"])]),
+        .indexes(&[
+            index("idx-select-select", &["select"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "from",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("from", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("from", &[
+            column("pk_id", ColumnType::Integer),
+            column("from", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-from-from", &["from"])]),
+        .indexes(&[
+            index("idx-from-from", &["from"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "where",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("where", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("where", &[
+            column("pk_id", ColumnType::Integer),
+            column("where", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-where-where", &["where"])]),
+        .indexes(&[
+            index("idx-where-where", &["where"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "table",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("table", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("table", &[
+            column("pk_id", ColumnType::Integer),
+            column("table", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-table-table", &["table"])]),
+        .indexes(&[
+            index("idx-table-table", &["table"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "order",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("order", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("order", &[
+            column("pk_id", ColumnType::Integer),
+            column("order", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-order-order", &["order"])]),
+        .indexes(&[
+            index("idx-order-order", &["order"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "group",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("group", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("group", &[
+            column("pk_id", ColumnType::Integer),
+            column("group", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-group-group", &["group"])]),
+        .indexes(&[
+            index("idx-group-group", &["group"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "by",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("by", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("by", &[
+            column("pk_id", ColumnType::Integer),
+            column("by", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-by-by", &["by"])]),
+        .indexes(&[
+            index("idx-by-by", &["by"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "user",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("user", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("user", &[
+            column("pk_id", ColumnType::Integer),
+            column("user", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-user-user", &["user"])]),
+        .indexes(&[
+            index("idx-user-user", &["user"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "key",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("key", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("key", &[
+            column("pk_id", ColumnType::Integer),
+            column("key", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-key-key", &["key"])]),
+        .indexes(&[
+            index("idx-key-key", &["key"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "index",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("index", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("index", &[
+            column("pk_id", ColumnType::Integer),
+            column("index", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-index-index", &["index"])]),
+        .indexes(&[
+            index("idx-index-index", &["index"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "check",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("check", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("check", &[
+            column("pk_id", ColumnType::Integer),
+            column("check", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-check-check", &["check"])]),
+        .indexes(&[
+            index("idx-check-check", &["check"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "constraint",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("constraint", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("constraint", &[
+            column("pk_id", ColumnType::Integer),
+            column("constraint", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-constraint-constraint", &["constraint"])]),
+        .indexes(&[
+            index("idx-constraint-constraint", &["constraint"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "default",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("default", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("default", &[
+            column("pk_id", ColumnType::Integer),
+            column("default", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-default-default", &["default"])]),
+        .indexes(&[
+            index("idx-default-default", &["default"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "null",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("null", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("null", &[
+            column("pk_id", ColumnType::Integer),
+            column("null", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-null-null", &["null"])]),
+        .indexes(&[
+            index("idx-null-null", &["null"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "not",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("not", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("not", &[
+            column("pk_id", ColumnType::Integer),
+            column("not", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-not-not", &["not"])]),
+        .indexes(&[
+            index("idx-not-not", &["not"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "and",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("and", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("and", &[
+            column("pk_id", ColumnType::Integer),
+            column("and", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-and-and", &["and"])]),
+        .indexes(&[
+            index("idx-and-and", &["and"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "or",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("or", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("or", &[
+            column("pk_id", ColumnType::Integer),
+            column("or", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-or-or", &["or"])]),
+        .indexes(&[
+            index("idx-or-or", &["or"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "primary",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("primary", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("primary", &[
+            column("pk_id", ColumnType::Integer),
+            column("primary", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-primary-primary", &["primary"])]),
+        .indexes(&[
+            index("idx-primary-primary", &["primary"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "foreign",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("foreign", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("foreign", &[
+            column("pk_id", ColumnType::Integer),
+            column("foreign", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-foreign-foreign", &["foreign"])]),
+        .indexes(&[
+            index("idx-foreign-foreign", &["foreign"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "references",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("references", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("references", &[
+            column("pk_id", ColumnType::Integer),
+            column("references", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-references-references", &["references"])]),
+        .indexes(&[
+            index("idx-references-references", &["references"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "create",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("create", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("create", &[
+            column("pk_id", ColumnType::Integer),
+            column("create", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-create-create", &["create"])]),
+        .indexes(&[
+            index("idx-create-create", &["create"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "drop",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("drop", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("drop", &[
+            column("pk_id", ColumnType::Integer),
+            column("drop", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-drop-drop", &["drop"])]),
+        .indexes(&[
+            index("idx-drop-drop", &["drop"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "alter",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("alter", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("alter", &[
+            column("pk_id", ColumnType::Integer),
+            column("alter", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-alter-alter", &["alter"])]),
+        .indexes(&[
+            index("idx-alter-alter", &["alter"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "column",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("column", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("column", &[
+            column("pk_id", ColumnType::Integer),
+            column("column", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-column-column", &["column"])]),
+        .indexes(&[
+            index("idx-column-column", &["column"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "values",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("values", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("values", &[
+            column("pk_id", ColumnType::Integer),
+            column("values", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-values-values", &["values"])]),
+        .indexes(&[
+            index("idx-values-values", &["values"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "insert",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("insert", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("insert", &[
+            column("pk_id", ColumnType::Integer),
+            column("insert", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-insert-insert", &["insert"])]),
+        .indexes(&[
+            index("idx-insert-insert", &["insert"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "update",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("update", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("update", &[
+            column("pk_id", ColumnType::Integer),
+            column("update", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-update-update", &["update"])]),
+        .indexes(&[
+            index("idx-update-update", &["update"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "delete",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("delete", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("delete", &[
+            column("pk_id", ColumnType::Integer),
+            column("delete", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-delete-delete", &["delete"])]),
+        .indexes(&[
+            index("idx-delete-delete", &["delete"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "into",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("into", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("into", &[
+            column("pk_id", ColumnType::Integer),
+            column("into", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-into-into", &["into"])]),
+        .indexes(&[
+            index("idx-into-into", &["into"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "join",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("join", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("join", &[
+            column("pk_id", ColumnType::Integer),
+            column("join", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-join-join", &["join"])]),
+        .indexes(&[
+            index("idx-join-join", &["join"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "on",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("on", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("on", &[
+            column("pk_id", ColumnType::Integer),
+            column("on", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-on-on", &["on"])]),
+        .indexes(&[
+            index("idx-on-on", &["on"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "as",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("as", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("as", &[
+            column("pk_id", ColumnType::Integer),
+            column("as", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-as-as", &["as"])]),
+        .indexes(&[
+            index("idx-as-as", &["as"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "desc",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("desc", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("desc", &[
+            column("pk_id", ColumnType::Integer),
+            column("desc", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-desc-desc", &["desc"])]),
+        .indexes(&[
+            index("idx-desc-desc", &["desc"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "asc",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("asc", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("asc", &[
+            column("pk_id", ColumnType::Integer),
+            column("asc", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-asc-asc", &["asc"])]),
+        .indexes(&[
+            index("idx-asc-asc", &["asc"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "limit",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("limit", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("limit", &[
+            column("pk_id", ColumnType::Integer),
+            column("limit", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-limit-limit", &["limit"])]),
+        .indexes(&[
+            index("idx-limit-limit", &["limit"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "offset",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("offset", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("offset", &[
+            column("pk_id", ColumnType::Integer),
+            column("offset", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-offset-offset", &["offset"])]),
+        .indexes(&[
+            index("idx-offset-offset", &["offset"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "all",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("all", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("all", &[
+            column("pk_id", ColumnType::Integer),
+            column("all", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-all-all", &["all"])]),
+        .indexes(&[
+            index("idx-all-all", &["all"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "any",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("any", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("any", &[
+            column("pk_id", ColumnType::Integer),
+            column("any", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-any-any", &["any"])]),
+        .indexes(&[
+            index("idx-any-any", &["any"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "case",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("case", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("case", &[
+            column("pk_id", ColumnType::Integer),
+            column("case", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-case-case", &["case"])]),
+        .indexes(&[
+            index("idx-case-case", &["case"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "when",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("when", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("when", &[
+            column("pk_id", ColumnType::Integer),
+            column("when", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-when-when", &["when"])]),
+        .indexes(&[
+            index("idx-when-when", &["when"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "then",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("then", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("then", &[
+            column("pk_id", ColumnType::Integer),
+            column("then", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-then-then", &["then"])]),
+        .indexes(&[
+            index("idx-then-then", &["then"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "else",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("else", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("else", &[
+            column("pk_id", ColumnType::Integer),
+            column("else", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-else-else", &["else"])]),
+        .indexes(&[
+            index("idx-else-else", &["else"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "end",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("end", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("end", &[
+            column("pk_id", ColumnType::Integer),
+            column("end", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-end-end", &["end"])]),
+        .indexes(&[
+            index("idx-end-end", &["end"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "exists",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("exists", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("exists", &[
+            column("pk_id", ColumnType::Integer),
+            column("exists", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-exists-exists", &["exists"])]),
+        .indexes(&[
+            index("idx-exists-exists", &["exists"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "in",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("in", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("in", &[
+            column("pk_id", ColumnType::Integer),
+            column("in", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-in-in", &["in"])]),
+        .indexes(&[
+            index("idx-in-in", &["in"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "is",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("is", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("is", &[
+            column("pk_id", ColumnType::Integer),
+            column("is", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-is-is", &["is"])]),
+        .indexes(&[
+            index("idx-is-is", &["is"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "like",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("like", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("like", &[
+            column("pk_id", ColumnType::Integer),
+            column("like", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-like-like", &["like"])]),
+        .indexes(&[
+            index("idx-like-like", &["like"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "between",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("between", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("between", &[
+            column("pk_id", ColumnType::Integer),
+            column("between", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-between-between", &["between"])]),
+        .indexes(&[
+            index("idx-between-between", &["between"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "distinct",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("distinct", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("distinct", &[
+            column("pk_id", ColumnType::Integer),
+            column("distinct", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-distinct-distinct", &["distinct"])]),
+        .indexes(&[
+            index("idx-distinct-distinct", &["distinct"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "union",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("union", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("union", &[
+            column("pk_id", ColumnType::Integer),
+            column("union", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-union-union", &["union"])]),
+        .indexes(&[
+            index("idx-union-union", &["union"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "having",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("having", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("having", &[
+            column("pk_id", ColumnType::Integer),
+            column("having", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-having-having", &["having"])]),
+        .indexes(&[
+            index("idx-having-having", &["having"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "grant",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("grant", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("grant", &[
+            column("pk_id", ColumnType::Integer),
+            column("grant", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-grant-grant", &["grant"])]),
+        .indexes(&[
+            index("idx-grant-grant", &["grant"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "revoke",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("revoke", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("revoke", &[
+            column("pk_id", ColumnType::Integer),
+            column("revoke", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-revoke-revoke", &["revoke"])]),
+        .indexes(&[
+            index("idx-revoke-revoke", &["revoke"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "trigger",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("trigger", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("trigger", &[
+            column("pk_id", ColumnType::Integer),
+            column("trigger", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-trigger-trigger", &["trigger"])]),
+        .indexes(&[
+            index("idx-trigger-trigger", &["trigger"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "view",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("view", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("view", &[
+            column("pk_id", ColumnType::Integer),
+            column("view", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-view-view", &["view"])]),
+        .indexes(&[
+            index("idx-view-view", &["view"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "database",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("database", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("database", &[
+            column("pk_id", ColumnType::Integer),
+            column("database", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-database-database", &["database"])]),
+        .indexes(&[
+            index("idx-database-database", &["database"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "schema",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("schema", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("schema", &[
+            column("pk_id", ColumnType::Integer),
+            column("schema", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-schema-schema", &["schema"])]),
+        .indexes(&[
+            index("idx-schema-schema", &["schema"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "sequence",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("sequence", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("sequence", &[
+            column("pk_id", ColumnType::Integer),
+            column("sequence", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-sequence-sequence", &["sequence"])]),
+        .indexes(&[
+            index("idx-sequence-sequence", &["sequence"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "function",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("function", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("function", &[
+            column("pk_id", ColumnType::Integer),
+            column("function", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-function-function", &["function"])]),
+        .indexes(&[
+            index("idx-function-function", &["function"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "procedure",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("procedure", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("procedure", &[
+            column("pk_id", ColumnType::Integer),
+            column("procedure", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-procedure-procedure", &["procedure"])]),
+        .indexes(&[
+            index("idx-procedure-procedure", &["procedure"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "cascade",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("cascade", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("cascade", &[
+            column("pk_id", ColumnType::Integer),
+            column("cascade", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-cascade-cascade", &["cascade"])]),
+        .indexes(&[
+            index("idx-cascade-cascade", &["cascade"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "restrict",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("restrict", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("restrict", &[
+            column("pk_id", ColumnType::Integer),
+            column("restrict", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-restrict-restrict", &["restrict"])]),
+        .indexes(&[
+            index("idx-restrict-restrict", &["restrict"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "set",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("set", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("set", &[
+            column("pk_id", ColumnType::Integer),
+            column("set", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-set-set", &["set"])]),
+        .indexes(&[
+            index("idx-set-set", &["set"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "true",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("true", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("true", &[
+            column("pk_id", ColumnType::Integer),
+            column("true", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-true-true", &["true"])]),
+        .indexes(&[
+            index("idx-true-true", &["true"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "false",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("false", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("false", &[
+            column("pk_id", ColumnType::Integer),
+            column("false", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-false-false", &["false"])]),
+        .indexes(&[
+            index("idx-false-false", &["false"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "natural",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("natural", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("natural", &[
+            column("pk_id", ColumnType::Integer),
+            column("natural", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-natural-natural", &["natural"])]),
+        .indexes(&[
+            index("idx-natural-natural", &["natural"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "cross",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("cross", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("cross", &[
+            column("pk_id", ColumnType::Integer),
+            column("cross", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-cross-cross", &["cross"])]),
+        .indexes(&[
+            index("idx-cross-cross", &["cross"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "left",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("left", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("left", &[
+            column("pk_id", ColumnType::Integer),
+            column("left", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-left-left", &["left"])]),
+        .indexes(&[
+            index("idx-left-left", &["left"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "right",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("right", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("right", &[
+            column("pk_id", ColumnType::Integer),
+            column("right", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-right-right", &["right"])]),
+        .indexes(&[
+            index("idx-right-right", &["right"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "full",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("full", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("full", &[
+            column("pk_id", ColumnType::Integer),
+            column("full", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-full-full", &["full"])]),
+        .indexes(&[
+            index("idx-full-full", &["full"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "inner",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("inner", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("inner", &[
+            column("pk_id", ColumnType::Integer),
+            column("inner", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-inner-inner", &["inner"])]),
+        .indexes(&[
+            index("idx-inner-inner", &["inner"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "outer",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("outer", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("outer", &[
+            column("pk_id", ColumnType::Integer),
+            column("outer", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-outer-outer", &["outer"])]),
+        .indexes(&[
+            index("idx-outer-outer", &["outer"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "using",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("using", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("using", &[
+            column("pk_id", ColumnType::Integer),
+            column("using", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-using-using", &["using"])]),
+        .indexes(&[
+            index("idx-using-using", &["using"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "with",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("with", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("with", &[
+            column("pk_id", ColumnType::Integer),
+            column("with", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-with-with", &["with"])]),
+        .indexes(&[
+            index("idx-with-with", &["with"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "returning",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("returning", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("returning", &[
+            column("pk_id", ColumnType::Integer),
+            column("returning", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-returning-returning", &["returning"])]),
+        .indexes(&[
+            index("idx-returning-returning", &["returning"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "window",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("window", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("window", &[
+            column("pk_id", ColumnType::Integer),
+            column("window", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-window-window", &["window"])]),
+        .indexes(&[
+            index("idx-window-window", &["window"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "partition",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("partition", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("partition", &[
+            column("pk_id", ColumnType::Integer),
+            column("partition", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-partition-partition", &["partition"])]),
+        .indexes(&[
+            index("idx-partition-partition", &["partition"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "range",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("range", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("range", &[
+            column("pk_id", ColumnType::Integer),
+            column("range", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-range-range", &["range"])]),
+        .indexes(&[
+            index("idx-range-range", &["range"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "rows",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("rows", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("rows", &[
+            column("pk_id", ColumnType::Integer),
+            column("rows", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-rows-rows", &["rows"])]),
+        .indexes(&[
+            index("idx-rows-rows", &["rows"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "current_date",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("current_date", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("current_date", &[
+            column("pk_id", ColumnType::Integer),
+            column("current_date", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-current_date-current_date", &["current_date"])]),
+        .indexes(&[
+            index("idx-current_date-current_date", &["current_date"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "current_time",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("current_time", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("current_time", &[
+            column("pk_id", ColumnType::Integer),
+            column("current_time", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-current_time-current_time", &["current_time"])]),
+        .indexes(&[
+            index("idx-current_time-current_time", &["current_time"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "current_timestamp",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("current_timestamp", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("current_timestamp", &[
+            column("pk_id", ColumnType::Integer),
+            column("current_timestamp", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-current_timestamp-current_timestamp",
-            &["current_timestamp"],
-        )]),
+        .indexes(&[
+            index("idx-current_timestamp-current_timestamp", &["current_timestamp"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "localtime",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("localtime", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("localtime", &[
+            column("pk_id", ColumnType::Integer),
+            column("localtime", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-localtime-localtime", &["localtime"])]),
+        .indexes(&[
+            index("idx-localtime-localtime", &["localtime"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "analyze",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("analyze", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("analyze", &[
+            column("pk_id", ColumnType::Integer),
+            column("analyze", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-analyze-analyze", &["analyze"])]),
+        .indexes(&[
+            index("idx-analyze-analyze", &["analyze"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "unique",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("unique", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("unique", &[
+            column("pk_id", ColumnType::Integer),
+            column("unique", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-unique-unique", &["unique"])]),
+        .indexes(&[
+            index("idx-unique-unique", &["unique"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "sql_mode",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("sql_mode", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("sql_mode", &[
+            column("pk_id", ColumnType::Integer),
+            column("sql_mode", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-sql_mode-sql_mode", &["sql_mode"])]),
+        .indexes(&[
+            index("idx-sql_mode-sql_mode", &["sql_mode"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "interval",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("interval", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("interval", &[
+            column("pk_id", ColumnType::Integer),
+            column("interval", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-interval-interval", &["interval"])]),
+        .indexes(&[
+            index("idx-interval-interval", &["interval"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "fn",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("fn", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("fn", &[
+            column("pk_id", ColumnType::Integer),
+            column("fn", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-fn-fn", &["fn"])]),
+        .indexes(&[
+            index("idx-fn-fn", &["fn"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "type",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("type", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("type", &[
+            column("pk_id", ColumnType::Integer),
+            column("type", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-type-type", &["type"])]),
+        .indexes(&[
+            index("idx-type-type", &["type"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "match",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("match", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("match", &[
+            column("pk_id", ColumnType::Integer),
+            column("match", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-match-match", &["match"])]),
+        .indexes(&[
+            index("idx-match-match", &["match"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "self",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("self", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("self", &[
+            column("pk_id", ColumnType::Integer),
+            column("self", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-self-self", &["self"])]),
+        .indexes(&[
+            index("idx-self-self", &["self"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "Self",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("Self", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("Self", &[
+            column("pk_id", ColumnType::Integer),
+            column("Self", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-Self-Self", &["Self"])]),
+        .indexes(&[
+            index("idx-Self-Self", &["Self"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "crate",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("crate", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("crate", &[
+            column("pk_id", ColumnType::Integer),
+            column("crate", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-crate-crate", &["crate"])]),
+        .indexes(&[
+            index("idx-crate-crate", &["crate"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "super",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("super", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("super", &[
+            column("pk_id", ColumnType::Integer),
+            column("super", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-super-super", &["super"])]),
+        .indexes(&[
+            index("idx-super-super", &["super"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "mod",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("mod", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("mod", &[
+            column("pk_id", ColumnType::Integer),
+            column("mod", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-mod-mod", &["mod"])]),
+        .indexes(&[
+            index("idx-mod-mod", &["mod"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "use",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("use", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("use", &[
+            column("pk_id", ColumnType::Integer),
+            column("use", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-use-use", &["use"])]),
+        .indexes(&[
+            index("idx-use-use", &["use"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "pub",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("pub", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("pub", &[
+            column("pk_id", ColumnType::Integer),
+            column("pub", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-pub-pub", &["pub"])]),
+        .indexes(&[
+            index("idx-pub-pub", &["pub"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "impl",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("impl", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("impl", &[
+            column("pk_id", ColumnType::Integer),
+            column("impl", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-impl-impl", &["impl"])]),
+        .indexes(&[
+            index("idx-impl-impl", &["impl"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "trait",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("trait", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("trait", &[
+            column("pk_id", ColumnType::Integer),
+            column("trait", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-trait-trait", &["trait"])]),
+        .indexes(&[
+            index("idx-trait-trait", &["trait"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "struct",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("struct", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("struct", &[
+            column("pk_id", ColumnType::Integer),
+            column("struct", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-struct-struct", &["struct"])]),
+        .indexes(&[
+            index("idx-struct-struct", &["struct"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "enum",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("enum", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("enum", &[
+            column("pk_id", ColumnType::Integer),
+            column("enum", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-enum-enum", &["enum"])]),
+        .indexes(&[
+            index("idx-enum-enum", &["enum"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "loop",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("loop", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("loop", &[
+            column("pk_id", ColumnType::Integer),
+            column("loop", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-loop-loop", &["loop"])]),
+        .indexes(&[
+            index("idx-loop-loop", &["loop"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "while",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("while", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("while", &[
+            column("pk_id", ColumnType::Integer),
+            column("while", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-while-while", &["while"])]),
+        .indexes(&[
+            index("idx-while-while", &["while"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "for",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("for", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("for", &[
+            column("pk_id", ColumnType::Integer),
+            column("for", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-for-for", &["for"])]),
+        .indexes(&[
+            index("idx-for-for", &["for"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "if",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("if", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("if", &[
+            column("pk_id", ColumnType::Integer),
+            column("if", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-if-if", &["if"])]),
+        .indexes(&[
+            index("idx-if-if", &["if"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "let",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("let", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("let", &[
+            column("pk_id", ColumnType::Integer),
+            column("let", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-let-let", &["let"])]),
+        .indexes(&[
+            index("idx-let-let", &["let"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "mut",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("mut", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("mut", &[
+            column("pk_id", ColumnType::Integer),
+            column("mut", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-mut-mut", &["mut"])]),
+        .indexes(&[
+            index("idx-mut-mut", &["mut"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ref",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ref", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ref", &[
+            column("pk_id", ColumnType::Integer),
+            column("ref", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ref-ref", &["ref"])]),
+        .indexes(&[
+            index("idx-ref-ref", &["ref"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "move",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("move", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("move", &[
+            column("pk_id", ColumnType::Integer),
+            column("move", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-move-move", &["move"])]),
+        .indexes(&[
+            index("idx-move-move", &["move"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "return",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("return", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("return", &[
+            column("pk_id", ColumnType::Integer),
+            column("return", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-return-return", &["return"])]),
+        .indexes(&[
+            index("idx-return-return", &["return"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "async",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("async", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("async", &[
+            column("pk_id", ColumnType::Integer),
+            column("async", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-async-async", &["async"])]),
+        .indexes(&[
+            index("idx-async-async", &["async"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "await",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("await", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("await", &[
+            column("pk_id", ColumnType::Integer),
+            column("await", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-await-await", &["await"])]),
+        .indexes(&[
+            index("idx-await-await", &["await"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "dyn",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("dyn", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("dyn", &[
+            column("pk_id", ColumnType::Integer),
+            column("dyn", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-dyn-dyn", &["dyn"])]),
+        .indexes(&[
+            index("idx-dyn-dyn", &["dyn"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "static",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("static", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("static", &[
+            column("pk_id", ColumnType::Integer),
+            column("static", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-static-static", &["static"])]),
+        .indexes(&[
+            index("idx-static-static", &["static"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "const",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("const", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("const", &[
+            column("pk_id", ColumnType::Integer),
+            column("const", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-const-const", &["const"])]),
+        .indexes(&[
+            index("idx-const-const", &["const"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "unsafe",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("unsafe", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("unsafe", &[
+            column("pk_id", ColumnType::Integer),
+            column("unsafe", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-unsafe-unsafe", &["unsafe"])]),
+        .indexes(&[
+            index("idx-unsafe-unsafe", &["unsafe"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "extern",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("extern", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("extern", &[
+            column("pk_id", ColumnType::Integer),
+            column("extern", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-extern-extern", &["extern"])]),
+        .indexes(&[
+            index("idx-extern-extern", &["extern"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "break",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("break", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("break", &[
+            column("pk_id", ColumnType::Integer),
+            column("break", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-break-break", &["break"])]),
+        .indexes(&[
+            index("idx-break-break", &["break"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "continue",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("continue", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("continue", &[
+            column("pk_id", ColumnType::Integer),
+            column("continue", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-continue-continue", &["continue"])]),
+        .indexes(&[
+            index("idx-continue-continue", &["continue"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "abstract",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("abstract", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("abstract", &[
+            column("pk_id", ColumnType::Integer),
+            column("abstract", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-abstract-abstract", &["abstract"])]),
+        .indexes(&[
+            index("idx-abstract-abstract", &["abstract"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "become",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("become", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("become", &[
+            column("pk_id", ColumnType::Integer),
+            column("become", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-become-become", &["become"])]),
+        .indexes(&[
+            index("idx-become-become", &["become"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "box",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("box", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("box", &[
+            column("pk_id", ColumnType::Integer),
+            column("box", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-box-box", &["box"])]),
+        .indexes(&[
+            index("idx-box-box", &["box"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "do",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("do", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("do", &[
+            column("pk_id", ColumnType::Integer),
+            column("do", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-do-do", &["do"])]),
+        .indexes(&[
+            index("idx-do-do", &["do"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "final",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("final", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("final", &[
+            column("pk_id", ColumnType::Integer),
+            column("final", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-final-final", &["final"])]),
+        .indexes(&[
+            index("idx-final-final", &["final"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "macro",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("macro", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("macro", &[
+            column("pk_id", ColumnType::Integer),
+            column("macro", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-macro-macro", &["macro"])]),
+        .indexes(&[
+            index("idx-macro-macro", &["macro"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "override",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("override", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("override", &[
+            column("pk_id", ColumnType::Integer),
+            column("override", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-override-override", &["override"])]),
+        .indexes(&[
+            index("idx-override-override", &["override"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "priv",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("priv", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("priv", &[
+            column("pk_id", ColumnType::Integer),
+            column("priv", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-priv-priv", &["priv"])]),
+        .indexes(&[
+            index("idx-priv-priv", &["priv"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "typeof",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("typeof", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("typeof", &[
+            column("pk_id", ColumnType::Integer),
+            column("typeof", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-typeof-typeof", &["typeof"])]),
+        .indexes(&[
+            index("idx-typeof-typeof", &["typeof"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "unsized",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("unsized", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("unsized", &[
+            column("pk_id", ColumnType::Integer),
+            column("unsized", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-unsized-unsized", &["unsized"])]),
+        .indexes(&[
+            index("idx-unsized-unsized", &["unsized"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "virtual",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("virtual", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("virtual", &[
+            column("pk_id", ColumnType::Integer),
+            column("virtual", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-virtual-virtual", &["virtual"])]),
+        .indexes(&[
+            index("idx-virtual-virtual", &["virtual"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "yield",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("yield", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("yield", &[
+            column("pk_id", ColumnType::Integer),
+            column("yield", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-yield-yield", &["yield"])]),
+        .indexes(&[
+            index("idx-yield-yield", &["yield"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "try",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("try", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("try", &[
+            column("pk_id", ColumnType::Integer),
+            column("try", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-try-try", &["try"])]),
+        .indexes(&[
+            index("idx-try-try", &["try"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "r#type",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("r#type", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("r#type", &[
+            column("pk_id", ColumnType::Integer),
+            column("r#type", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-r#type-r#type", &["r#type"])]),
+        .indexes(&[
+            index("idx-r#type-r#type", &["r#type"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "_",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("_", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("_", &[
+            column("pk_id", ColumnType::Integer),
+            column("_", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-_-_", &["_"])]),
+        .indexes(&[
+            index("idx-_-_", &["_"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "__",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("__", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("__", &[
+            column("pk_id", ColumnType::Integer),
+            column("__", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-__-__", &["__"])]),
+        .indexes(&[
+            index("idx-__-__", &["__"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "gen",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("gen", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("gen", &[
+            column("pk_id", ColumnType::Integer),
+            column("gen", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-gen-gen", &["gen"])]),
+        .indexes(&[
+            index("idx-gen-gen", &["gen"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\"",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\"", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\"", &[
+            column("pk_id", ColumnType::Integer),
+            column("\"", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\"-\"", &["\""])]),
+        .indexes(&[
+            index("idx-\"-\"", &["\""]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "'",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("'", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("'", &[
+            column("pk_id", ColumnType::Integer),
+            column("'", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-'-'", &["'"])]),
+        .indexes(&[
+            index("idx-'-'", &["'"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "`",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("`", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("`", &[
+            column("pk_id", ColumnType::Integer),
+            column("`", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-`-`", &["`"])]),
+        .indexes(&[
+            index("idx-`-`", &["`"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\"\"",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\"\"", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\"\"", &[
+            column("pk_id", ColumnType::Integer),
+            column("\"\"", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\"\"-\"\"", &["\"\""])]),
+        .indexes(&[
+            index("idx-\"\"-\"\"", &["\"\""]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "''",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("''", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("''", &[
+            column("pk_id", ColumnType::Integer),
+            column("''", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-''-''", &["''"])]),
+        .indexes(&[
+            index("idx-''-''", &["''"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "``",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("``", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("``", &[
+            column("pk_id", ColumnType::Integer),
+            column("``", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-``-``", &["``"])]),
+        .indexes(&[
+            index("idx-``-``", &["``"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a\"b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a\"b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a\"b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a\"b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a\"b-a\"b", &["a\"b"])]),
+        .indexes(&[
+            index("idx-a\"b-a\"b", &["a\"b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a'b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a'b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a'b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a'b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a'b-a'b", &["a'b"])]),
+        .indexes(&[
+            index("idx-a'b-a'b", &["a'b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a`b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a`b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a`b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a`b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a`b-a`b", &["a`b"])]),
+        .indexes(&[
+            index("idx-a`b-a`b", &["a`b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a\"\"b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a\"\"b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a\"\"b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a\"\"b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a\"\"b-a\"\"b", &["a\"\"b"])]),
+        .indexes(&[
+            index("idx-a\"\"b-a\"\"b", &["a\"\"b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "]",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("]", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("]", &[
+            column("pk_id", ColumnType::Integer),
+            column("]", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-]-]", &["]"])]),
+        .indexes(&[
+            index("idx-]-]", &["]"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "[x]",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("[x]", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("[x]", &[
+            column("pk_id", ColumnType::Integer),
+            column("[x]", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-[x]-[x]", &["[x]"])]),
+        .indexes(&[
+            index("idx-[x]-[x]", &["[x]"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "x]",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("x]", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("x]", &[
+            column("pk_id", ColumnType::Integer),
+            column("x]", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-x]-x]", &["x]"])]),
+        .indexes(&[
+            index("idx-x]-x]", &["x]"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\"; DROP TABLE x; --",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\"; DROP TABLE x; --", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\"; DROP TABLE x; --", &[
+            column("pk_id", ColumnType::Integer),
+            column("\"; DROP TABLE x; --", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-\"; DROP TABLE x; ---\"; DROP TABLE x; --",
-            &["\"; DROP TABLE x; --"],
-        )]),
+        .indexes(&[
+            index("idx-\"; DROP TABLE x; ---\"; DROP TABLE x; --", &["\"; DROP TABLE x; --"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "'); DROP TABLE x; --",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("'); DROP TABLE x; --", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("'); DROP TABLE x; --", &[
+            column("pk_id", ColumnType::Integer),
+            column("'); DROP TABLE x; --", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-'); DROP TABLE x; ---'); DROP TABLE x; --",
-            &["'); DROP TABLE x; --"],
-        )]),
+        .indexes(&[
+            index("idx-'); DROP TABLE x; ---'); DROP TABLE x; --", &["'); DROP TABLE x; --"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "`; DROP TABLE x; --",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("`; DROP TABLE x; --", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("`; DROP TABLE x; --", &[
+            column("pk_id", ColumnType::Integer),
+            column("`; DROP TABLE x; --", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-`; DROP TABLE x; ---`; DROP TABLE x; --",
-            &["`; DROP TABLE x; --"],
-        )]),
+        .indexes(&[
+            index("idx-`; DROP TABLE x; ---`; DROP TABLE x; --", &["`; DROP TABLE x; --"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\"#",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\"#", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\"#", &[
+            column("pk_id", ColumnType::Integer),
+            column("\"#", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\"#-\"#", &["\"#"])]),
+        .indexes(&[
+            index("idx-\"#-\"#", &["\"#"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "#\"",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("#\"", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("#\"", &[
+            column("pk_id", ColumnType::Integer),
+            column("#\"", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-#\"-#\"", &["#\""])]),
+        .indexes(&[
+            index("idx-#\"-#\"", &["#\""]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "r#\"",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("r#\"", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("r#\"", &[
+            column("pk_id", ColumnType::Integer),
+            column("r#\"", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-r#\"-r#\"", &["r#\""])]),
+        .indexes(&[
+            index("idx-r#\"-r#\"", &["r#\""]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\"'`",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\"'`", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\"'`", &[
+            column("pk_id", ColumnType::Integer),
+            column("\"'`", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\"'`-\"'`", &["\"'`"])]),
+        .indexes(&[
+            index("idx-\"'`-\"'`", &["\"'`"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\\",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\\", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\\", &[
+            column("pk_id", ColumnType::Integer),
+            column("\\", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\\-\\", &["\\"])]),
+        .indexes(&[
+            index("idx-\\-\\", &["\\"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a\\b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a\\b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a\\b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a\\b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a\\b-a\\b", &["a\\b"])]),
+        .indexes(&[
+            index("idx-a\\b-a\\b", &["a\\b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\\\\",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\\\\", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\\\\", &[
+            column("pk_id", ColumnType::Integer),
+            column("\\\\", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\\\\-\\\\", &["\\\\"])]),
+        .indexes(&[
+            index("idx-\\\\-\\\\", &["\\\\"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\\n",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\\n", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\\n", &[
+            column("pk_id", ColumnType::Integer),
+            column("\\n", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\\n-\\n", &["\\n"])]),
+        .indexes(&[
+            index("idx-\\n-\\n", &["\\n"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\\'",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\\'", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\\'", &[
+            column("pk_id", ColumnType::Integer),
+            column("\\'", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\\'-\\'", &["\\'"])]),
+        .indexes(&[
+            index("idx-\\'-\\'", &["\\'"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\\\"",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\\\"", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\\\"", &[
+            column("pk_id", ColumnType::Integer),
+            column("\\\"", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\\\"-\\\"", &["\\\""])]),
+        .indexes(&[
+            index("idx-\\\"-\\\"", &["\\\""]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\\0",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\\0", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\\0", &[
+            column("pk_id", ColumnType::Integer),
+            column("\\0", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\\0-\\0", &["\\0"])]),
+        .indexes(&[
+            index("idx-\\0-\\0", &["\\0"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\\z",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\\z", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\\z", &[
+            column("pk_id", ColumnType::Integer),
+            column("\\z", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\\z-\\z", &["\\z"])]),
+        .indexes(&[
+            index("idx-\\z-\\z", &["\\z"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a\\",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a\\", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a\\", &[
+            column("pk_id", ColumnType::Integer),
+            column("a\\", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a\\-a\\", &["a\\"])]),
+        .indexes(&[
+            index("idx-a\\-a\\", &["a\\"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\\`",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\\`", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\\`", &[
+            column("pk_id", ColumnType::Integer),
+            column("\\`", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\\`-\\`", &["\\`"])]),
+        .indexes(&[
+            index("idx-\\`-\\`", &["\\`"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\u{202e}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\u{202e}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\u{202e}", &[
+            column("pk_id", ColumnType::Integer),
+            column("\u{202e}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\u{202e}-\u{202e}", &["\u{202e}"])]),
+        .indexes(&[
+            index("idx-\u{202e}-\u{202e}", &["\u{202e}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\u{2066}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\u{2066}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\u{2066}", &[
+            column("pk_id", ColumnType::Integer),
+            column("\u{2066}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\u{2066}-\u{2066}", &["\u{2066}"])]),
+        .indexes(&[
+            index("idx-\u{2066}-\u{2066}", &["\u{2066}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a\u{202e}b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a\u{202e}b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a\u{202e}b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a\u{202e}b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a\u{202e}b-a\u{202e}b", &["a\u{202e}b"])]),
+        .indexes(&[
+            index("idx-a\u{202e}b-a\u{202e}b", &["a\u{202e}b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\u{200f}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\u{200f}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\u{200f}", &[
+            column("pk_id", ColumnType::Integer),
+            column("\u{200f}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\u{200f}-\u{200f}", &["\u{200f}"])]),
+        .indexes(&[
+            index("idx-\u{200f}-\u{200f}", &["\u{200f}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\u{feff}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\u{feff}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\u{feff}", &[
+            column("pk_id", ColumnType::Integer),
+            column("\u{feff}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\u{feff}-\u{feff}", &["\u{feff}"])]),
+        .indexes(&[
+            index("idx-\u{feff}-\u{feff}", &["\u{feff}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\u{200b}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\u{200b}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\u{200b}", &[
+            column("pk_id", ColumnType::Integer),
+            column("\u{200b}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\u{200b}-\u{200b}", &["\u{200b}"])]),
+        .indexes(&[
+            index("idx-\u{200b}-\u{200b}", &["\u{200b}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "admin\u{202e}\u{2066}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("admin\u{202e}\u{2066}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("admin\u{202e}\u{2066}", &[
+            column("pk_id", ColumnType::Integer),
+            column("admin\u{202e}\u{2066}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-admin\u{202e}\u{2066}-admin\u{202e}\u{2066}",
-            &["admin\u{202e}\u{2066}"],
-        )]),
+        .indexes(&[
+            index("idx-admin\u{202e}\u{2066}-admin\u{202e}\u{2066}", &["admin\u{202e}\u{2066}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\u{61c}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\u{61c}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\u{61c}", &[
+            column("pk_id", ColumnType::Integer),
+            column("\u{61c}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\u{61c}-\u{61c}", &["\u{61c}"])]),
+        .indexes(&[
+            index("idx-\u{61c}-\u{61c}", &["\u{61c}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "☃",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("☃", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("☃", &[
+            column("pk_id", ColumnType::Integer),
+            column("☃", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-☃-☃", &["☃"])]),
+        .indexes(&[
+            index("idx-☃-☃", &["☃"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "✓",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("✓", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("✓", &[
+            column("pk_id", ColumnType::Integer),
+            column("✓", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-✓-✓", &["✓"])]),
+        .indexes(&[
+            index("idx-✓-✓", &["✓"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "♥",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("♥", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("♥", &[
+            column("pk_id", ColumnType::Integer),
+            column("♥", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-♥-♥", &["♥"])]),
+        .indexes(&[
+            index("idx-♥-♥", &["♥"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "é",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("é", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("é", &[
+            column("pk_id", ColumnType::Integer),
+            column("é", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-é-é", &["é"])]),
+        .indexes(&[
+            index("idx-é-é", &["é"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ü",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ü", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ü", &[
+            column("pk_id", ColumnType::Integer),
+            column("ü", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ü-ü", &["ü"])]),
+        .indexes(&[
+            index("idx-ü-ü", &["ü"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "日本語",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("日本語", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("日本語", &[
+            column("pk_id", ColumnType::Integer),
+            column("日本語", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-日本語-日本語", &["日本語"])]),
+        .indexes(&[
+            index("idx-日本語-日本語", &["日本語"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "Ελληνικά",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("Ελληνικά", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("Ελληνικά", &[
+            column("pk_id", ColumnType::Integer),
+            column("Ελληνικά", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-Ελληνικά-Ελληνικά", &["Ελληνικά"])]),
+        .indexes(&[
+            index("idx-Ελληνικά-Ελληνικά", &["Ελληνικά"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "русский",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("русский", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("русский", &[
+            column("pk_id", ColumnType::Integer),
+            column("русский", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-русский-русский", &["русский"])]),
+        .indexes(&[
+            index("idx-русский-русский", &["русский"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "עברית",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("עברית", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("עברית", &[
+            column("pk_id", ColumnType::Integer),
+            column("עברית", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-עברית-עברית", &["עברית"])]),
+        .indexes(&[
+            index("idx-עברית-עברית", &["עברית"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "العربية",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("العربية", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("العربية", &[
+            column("pk_id", ColumnType::Integer),
+            column("العربية", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-العربية-العربية", &["العربية"])]),
+        .indexes(&[
+            index("idx-العربية-العربية", &["العربية"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "e\u{301}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("e\u{301}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("e\u{301}", &[
+            column("pk_id", ColumnType::Integer),
+            column("e\u{301}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-e\u{301}-e\u{301}", &["e\u{301}"])]),
+        .indexes(&[
+            index("idx-e\u{301}-e\u{301}", &["e\u{301}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "Straße",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("Straße", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("Straße", &[
+            column("pk_id", ColumnType::Integer),
+            column("Straße", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-Straße-Straße", &["Straße"])]),
+        .indexes(&[
+            index("idx-Straße-Straße", &["Straße"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ß",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ß", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ß", &[
+            column("pk_id", ColumnType::Integer),
+            column("ß", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ß-ß", &["ß"])]),
+        .indexes(&[
+            index("idx-ß-ß", &["ß"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "İ",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("İ", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("İ", &[
+            column("pk_id", ColumnType::Integer),
+            column("İ", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-İ-İ", &["İ"])]),
+        .indexes(&[
+            index("idx-İ-İ", &["İ"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ı",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ı", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ı", &[
+            column("pk_id", ColumnType::Integer),
+            column("ı", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ı-ı", &["ı"])]),
+        .indexes(&[
+            index("idx-ı-ı", &["ı"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "Ω",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("Ω", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("Ω", &[
+            column("pk_id", ColumnType::Integer),
+            column("Ω", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-Ω-Ω", &["Ω"])]),
+        .indexes(&[
+            index("idx-Ω-Ω", &["Ω"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ω",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ω", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ω", &[
+            column("pk_id", ColumnType::Integer),
+            column("ω", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ω-ω", &["ω"])]),
+        .indexes(&[
+            index("idx-ω-ω", &["ω"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ﬁ",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ﬁ", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ﬁ", &[
+            column("pk_id", ColumnType::Integer),
+            column("ﬁ", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ﬁ-ﬁ", &["ﬁ"])]),
+        .indexes(&[
+            index("idx-ﬁ-ﬁ", &["ﬁ"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "Ⅻ",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("Ⅻ", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("Ⅻ", &[
+            column("pk_id", ColumnType::Integer),
+            column("Ⅻ", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-Ⅻ-Ⅻ", &["Ⅻ"])]),
+        .indexes(&[
+            index("idx-Ⅻ-Ⅻ", &["Ⅻ"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "한국어",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("한국어", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("한국어", &[
+            column("pk_id", ColumnType::Integer),
+            column("한국어", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-한국어-한국어", &["한국어"])]),
+        .indexes(&[
+            index("idx-한국어-한국어", &["한국어"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ไทย",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ไทย", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ไทย", &[
+            column("pk_id", ColumnType::Integer),
+            column("ไทย", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ไทย-ไทย", &["ไทย"])]),
+        .indexes(&[
+            index("idx-ไทย-ไทย", &["ไทย"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\u{a0}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\u{a0}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\u{a0}", &[
+            column("pk_id", ColumnType::Integer),
+            column("\u{a0}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\u{a0}-\u{a0}", &["\u{a0}"])]),
+        .indexes(&[
+            index("idx-\u{a0}-\u{a0}", &["\u{a0}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\u{3000}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\u{3000}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\u{3000}", &[
+            column("pk_id", ColumnType::Integer),
+            column("\u{3000}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\u{3000}-\u{3000}", &["\u{3000}"])]),
+        .indexes(&[
+            index("idx-\u{3000}-\u{3000}", &["\u{3000}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "1",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("1", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("1", &[
+            column("pk_id", ColumnType::Integer),
+            column("1", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-1-1", &["1"])]),
+        .indexes(&[
+            index("idx-1-1", &["1"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "123",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("123", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("123", &[
+            column("pk_id", ColumnType::Integer),
+            column("123", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-123-123", &["123"])]),
+        .indexes(&[
+            index("idx-123-123", &["123"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "1a",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("1a", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("1a", &[
+            column("pk_id", ColumnType::Integer),
+            column("1a", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-1a-1a", &["1a"])]),
+        .indexes(&[
+            index("idx-1a-1a", &["1a"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "0x10",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("0x10", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("0x10", &[
+            column("pk_id", ColumnType::Integer),
+            column("0x10", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-0x10-0x10", &["0x10"])]),
+        .indexes(&[
+            index("idx-0x10-0x10", &["0x10"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "1e5",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("1e5", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("1e5", &[
+            column("pk_id", ColumnType::Integer),
+            column("1e5", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-1e5-1e5", &["1e5"])]),
+        .indexes(&[
+            index("idx-1e5-1e5", &["1e5"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "9_",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("9_", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("9_", &[
+            column("pk_id", ColumnType::Integer),
+            column("9_", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-9_-9_", &["9_"])]),
+        .indexes(&[
+            index("idx-9_-9_", &["9_"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "0",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("0", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("0", &[
+            column("pk_id", ColumnType::Integer),
+            column("0", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-0-0", &["0"])]),
+        .indexes(&[
+            index("idx-0-0", &["0"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "-1",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("-1", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("-1", &[
+            column("pk_id", ColumnType::Integer),
+            column("-1", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx--1--1", &["-1"])]),
+        .indexes(&[
+            index("idx--1--1", &["-1"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "1.5",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("1.5", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("1.5", &[
+            column("pk_id", ColumnType::Integer),
+            column("1.5", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-1.5-1.5", &["1.5"])]),
+        .indexes(&[
+            index("idx-1.5-1.5", &["1.5"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            " a",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(" a", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table(" a", &[
+            column("pk_id", ColumnType::Integer),
+            column(" a", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx- a- a", &[" a"])]),
+        .indexes(&[
+            index("idx- a- a", &[" a"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a b-a b", &["a b"])]),
+        .indexes(&[
+            index("idx-a b-a b", &["a b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a  b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a  b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a  b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a  b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a  b-a  b", &["a  b"])]),
+        .indexes(&[
+            index("idx-a  b-a  b", &["a  b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "--",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("--", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("--", &[
+            column("pk_id", ColumnType::Integer),
+            column("--", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx------", &["--"])]),
+        .indexes(&[
+            index("idx------", &["--"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "/*",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("/*", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("/*", &[
+            column("pk_id", ColumnType::Integer),
+            column("/*", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-/*-/*", &["/*"])]),
+        .indexes(&[
+            index("idx-/*-/*", &["/*"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "*/",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("*/", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("*/", &[
+            column("pk_id", ColumnType::Integer),
+            column("*/", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-*/-*/", &["*/"])]),
+        .indexes(&[
+            index("idx-*/-*/", &["*/"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a--b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a--b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a--b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a--b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a--b-a--b", &["a--b"])]),
+        .indexes(&[
+            index("idx-a--b-a--b", &["a--b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a/*b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a/*b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a/*b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a/*b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a/*b-a/*b", &["a/*b"])]),
+        .indexes(&[
+            index("idx-a/*b-a/*b", &["a/*b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            ";",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(";", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table(";", &[
+            column("pk_id", ColumnType::Integer),
+            column(";", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-;-;", &[";"])]),
+        .indexes(&[
+            index("idx-;-;", &[";"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "$1",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("$1", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("$1", &[
+            column("pk_id", ColumnType::Integer),
+            column("$1", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-$1-$1", &["$1"])]),
+        .indexes(&[
+            index("idx-$1-$1", &["$1"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "$$",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("$$", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("$$", &[
+            column("pk_id", ColumnType::Integer),
+            column("$$", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-$$-$$", &["$$"])]),
+        .indexes(&[
+            index("idx-$$-$$", &["$$"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "?",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("?", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("?", &[
+            column("pk_id", ColumnType::Integer),
+            column("?", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-?-?", &["?"])]),
+        .indexes(&[
+            index("idx-?-?", &["?"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "%",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("%", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("%", &[
+            column("pk_id", ColumnType::Integer),
+            column("%", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-%-%", &["%"])]),
+        .indexes(&[
+            index("idx-%-%", &["%"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "%s",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("%s", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("%s", &[
+            column("pk_id", ColumnType::Integer),
+            column("%s", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-%s-%s", &["%s"])]),
+        .indexes(&[
+            index("idx-%s-%s", &["%s"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "@",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("@", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("@", &[
+            column("pk_id", ColumnType::Integer),
+            column("@", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-@-@", &["@"])]),
+        .indexes(&[
+            index("idx-@-@", &["@"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "#",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("#", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("#", &[
+            column("pk_id", ColumnType::Integer),
+            column("#", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-#-#", &["#"])]),
+        .indexes(&[
+            index("idx-#-#", &["#"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "@@version",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("@@version", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("@@version", &[
+            column("pk_id", ColumnType::Integer),
+            column("@@version", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-@@version-@@version", &["@@version"])]),
+        .indexes(&[
+            index("idx-@@version-@@version", &["@@version"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            ":name",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(":name", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table(":name", &[
+            column("pk_id", ColumnType::Integer),
+            column(":name", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-:name-:name", &[":name"])]),
+        .indexes(&[
+            index("idx-:name-:name", &[":name"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "{}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("{}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("{}", &[
+            column("pk_id", ColumnType::Integer),
+            column("{}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-{}-{}", &["{}"])]),
+        .indexes(&[
+            index("idx-{}-{}", &["{}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "${x}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("${x}", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("${x}", &[
+            column("pk_id", ColumnType::Integer),
+            column("${x}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-${x}-${x}", &["${x}"])]),
+        .indexes(&[
+            index("idx-${x}-${x}", &["${x}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a.b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a.b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a.b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a.b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a.b-a.b", &["a.b"])]),
+        .indexes(&[
+            index("idx-a.b-a.b", &["a.b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a,b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a,b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a,b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a,b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a,b-a,b", &["a,b"])]),
+        .indexes(&[
+            index("idx-a,b-a,b", &["a,b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a(b)",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a(b)", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a(b)", &[
+            column("pk_id", ColumnType::Integer),
+            column("a(b)", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a(b)-a(b)", &["a(b)"])]),
+        .indexes(&[
+            index("idx-a(b)-a(b)", &["a(b)"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "*",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("*", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("*", &[
+            column("pk_id", ColumnType::Integer),
+            column("*", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-*-*", &["*"])]),
+        .indexes(&[
+            index("idx-*-*", &["*"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a=b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a=b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a=b", &[
+            column("pk_id", ColumnType::Integer),
+            column("a=b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a=b-a=b", &["a=b"])]),
+        .indexes(&[
+            index("idx-a=b-a=b", &["a=b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "<>",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("<>", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("<>", &[
+            column("pk_id", ColumnType::Integer),
+            column("<>", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-<>-<>", &["<>"])]),
+        .indexes(&[
+            index("idx-<>-<>", &["<>"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "||",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("||", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("||", &[
+            column("pk_id", ColumnType::Integer),
+            column("||", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-||-||", &["||"])]),
+        .indexes(&[
+            index("idx-||-||", &["||"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "&&",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("&&", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("&&", &[
+            column("pk_id", ColumnType::Integer),
+            column("&&", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-&&-&&", &["&&"])]),
+        .indexes(&[
+            index("idx-&&-&&", &["&&"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(
-                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                    ColumnType::String(Len::N(20)),
-                )
-                .null(),
-            ],
-        )
+        table("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &[
+            column("pk_id", ColumnType::Integer),
+            column("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_8a59b93a",
-            &["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"],
-        )]),
+        .indexes(&[
+            index("idx-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_8a59b93a", &["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(
-                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                    ColumnType::String(Len::N(20)),
-                )
-                .null(),
-            ],
-        )
+        table("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &[
+            column("pk_id", ColumnType::Integer),
+            column("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_ca4d52a8",
-            &["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"],
-        )]),
+        .indexes(&[
+            index("idx-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_ca4d52a8", &["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "éééééééééééééééééééééééééééééééa",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(
-                    "éééééééééééééééééééééééééééééééa",
-                    ColumnType::String(Len::N(20)),
-                )
-                .null(),
-            ],
-        )
+        table("éééééééééééééééééééééééééééééééa", &[
+            column("pk_id", ColumnType::Integer),
+            column("éééééééééééééééééééééééééééééééa", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-ééééééééééééééééééééééééé_0cb9dc70",
-            &["éééééééééééééééééééééééééééééééa"],
-        )]),
+        .indexes(&[
+            index("idx-ééééééééééééééééééééééééé_0cb9dc70", &["éééééééééééééééééééééééééééééééa"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "日日日日日日日日日日日日日日日日日日日日日",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(
-                    "日日日日日日日日日日日日日日日日日日日日日",
-                    ColumnType::String(Len::N(20)),
-                )
-                .null(),
-            ],
-        )
+        table("日日日日日日日日日日日日日日日日日日日日日", &[
+            column("pk_id", ColumnType::Integer),
+            column("日日日日日日日日日日日日日日日日日日日日日", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-日日日日日日日日日日日日日日日日_91599174",
-            &["日日日日日日日日日日日日日日日日日日日日日"],
-        )]),
+        .indexes(&[
+            index("idx-日日日日日日日日日日日日日日日日_91599174", &["日日日日日日日日日日日日日日日日日日日日日"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(
-                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé",
-                    ColumnType::String(Len::N(20)),
-                )
-                .null(),
-            ],
-        )
+        table("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé", &[
+            column("pk_id", ColumnType::Integer),
+            column("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_be2a5220",
-            &["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé"],
-        )]),
+        .indexes(&[
+            index("idx-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_be2a5220", &["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "abababababababababababababababababababababababababababababababc",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(
-                    "abababababababababababababababababababababababababababababababc",
-                    ColumnType::String(Len::N(20)),
-                )
-                .null(),
-            ],
-        )
+        table("abababababababababababababababababababababababababababababababc", &[
+            column("pk_id", ColumnType::Integer),
+            column("abababababababababababababababababababababababababababababababc", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-ababababababababababababababababababababababababab_65489a9c",
-            &["abababababababababababababababababababababababababababababababc"],
-        )]),
+        .indexes(&[
+            index("idx-ababababababababababababababababababababababababab_65489a9c", &["abababababababababababababababababababababababababababababababc"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "Name",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("Name", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("Name", &[
+            column("pk_id", ColumnType::Integer),
+            column("Name", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-Name-Name", &["Name"])]),
+        .indexes(&[
+            index("idx-Name-Name", &["Name"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "name",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("name", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("name", &[
+            column("pk_id", ColumnType::Integer),
+            column("name", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-name-name", &["name"])]),
+        .indexes(&[
+            index("idx-name-name", &["name"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "NAME",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("NAME", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("NAME", &[
+            column("pk_id", ColumnType::Integer),
+            column("NAME", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-NAME-NAME", &["NAME"])]),
+        .indexes(&[
+            index("idx-NAME-NAME", &["NAME"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "CamelCase",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("CamelCase", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("CamelCase", &[
+            column("pk_id", ColumnType::Integer),
+            column("CamelCase", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-CamelCase-CamelCase", &["CamelCase"])]),
+        .indexes(&[
+            index("idx-CamelCase-CamelCase", &["CamelCase"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "camelcase",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("camelcase", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("camelcase", &[
+            column("pk_id", ColumnType::Integer),
+            column("camelcase", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-camelcase-camelcase", &["camelcase"])]),
+        .indexes(&[
+            index("idx-camelcase-camelcase", &["camelcase"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ID",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ID", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ID", &[
+            column("pk_id", ColumnType::Integer),
+            column("ID", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ID-ID", &["ID"])]),
+        .indexes(&[
+            index("idx-ID-ID", &["ID"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "Id",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("Id", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("Id", &[
+            column("pk_id", ColumnType::Integer),
+            column("Id", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-Id-Id", &["Id"])]),
+        .indexes(&[
+            index("idx-Id-Id", &["Id"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "Straße''",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("Straße''", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("Straße''", &[
+            column("pk_id", ColumnType::Integer),
+            column("Straße''", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-Straße''-Straße''", &["Straße''"])]),
+        .indexes(&[
+            index("idx-Straße''-Straße''", &["Straße''"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "&&\\0",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("&&\\0", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("&&\\0", &[
+            column("pk_id", ColumnType::Integer),
+            column("&&\\0", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-&&\\0-&&\\0", &["&&\\0"])]),
+        .indexes(&[
+            index("idx-&&\\0-&&\\0", &["&&\\0"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\"'`**\"\"",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\"'`**\"\"", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\"'`**\"\"", &[
+            column("pk_id", ColumnType::Integer),
+            column("\"'`**\"\"", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\"'`**\"\"-\"'`**\"\"", &["\"'`**\"\""])]),
+        .indexes(&[
+            index("idx-\"'`**\"\"-\"'`**\"\"", &["\"'`**\"\""]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ßa,b''",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ßa,b''", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ßa,b''", &[
+            column("pk_id", ColumnType::Integer),
+            column("ßa,b''", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ßa,b''-ßa,b''", &["ßa,b''"])]),
+        .indexes(&[
+            index("idx-ßa,b''-ßa,b''", &["ßa,b''"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            ".ﬁ",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(".ﬁ", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table(".ﬁ", &[
+            column("pk_id", ColumnType::Integer),
+            column(".ﬁ", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-.ﬁ-.ﬁ", &[".ﬁ"])]),
+        .indexes(&[
+            index("idx-.ﬁ-.ﬁ", &[".ﬁ"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ﬁ#\"e\u{301}%",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ﬁ#\"e\u{301}%", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ﬁ#\"e\u{301}%", &[
+            column("pk_id", ColumnType::Integer),
+            column("ﬁ#\"e\u{301}%", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ﬁ#\"e\u{301}%-ﬁ#\"e\u{301}%", &["ﬁ#\"e\u{301}%"])]),
+        .indexes(&[
+            index("idx-ﬁ#\"e\u{301}%-ﬁ#\"e\u{301}%", &["ﬁ#\"e\u{301}%"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "*/]",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("*/]", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("*/]", &[
+            column("pk_id", ColumnType::Integer),
+            column("*/]", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-*/]-*/]", &["*/]"])]),
+        .indexes(&[
+            index("idx-*/]-*/]", &["*/]"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "'); DROP TABLE x; --_-",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("'); DROP TABLE x; --_-", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("'); DROP TABLE x; --_-", &[
+            column("pk_id", ColumnType::Integer),
+            column("'); DROP TABLE x; --_-", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-'); DROP TABLE x; --_--'); DROP TABLE x; --_-",
-            &["'); DROP TABLE x; --_-"],
-        )]),
+        .indexes(&[
+            index("idx-'); DROP TABLE x; --_--'); DROP TABLE x; --_-", &["'); DROP TABLE x; --_-"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a-ไทยﬁ",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a-ไทยﬁ", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a-ไทยﬁ", &[
+            column("pk_id", ColumnType::Integer),
+            column("a-ไทยﬁ", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a-ไทยﬁ-a-ไทยﬁ", &["a-ไทยﬁ"])]),
+        .indexes(&[
+            index("idx-a-ไทยﬁ-a-ไทยﬁ", &["a-ไทยﬁ"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "``a/*ba\"\"b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("``a/*ba\"\"b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("``a/*ba\"\"b", &[
+            column("pk_id", ColumnType::Integer),
+            column("``a/*ba\"\"b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-``a/*ba\"\"b-``a/*ba\"\"b", &["``a/*ba\"\"b"])]),
+        .indexes(&[
+            index("idx-``a/*ba\"\"b-``a/*ba\"\"b", &["``a/*ba\"\"b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "@@versiona'b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("@@versiona'b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("@@versiona'b", &[
+            column("pk_id", ColumnType::Integer),
+            column("@@versiona'b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-@@versiona'b-@@versiona'b", &["@@versiona'b"])]),
+        .indexes(&[
+            index("idx-@@versiona'b-@@versiona'b", &["@@versiona'b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "*/a\"\"b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("*/a\"\"b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("*/a\"\"b", &[
+            column("pk_id", ColumnType::Integer),
+            column("*/a\"\"b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-*/a\"\"b-*/a\"\"b", &["*/a\"\"b"])]),
+        .indexes(&[
+            index("idx-*/a\"\"b-*/a\"\"b", &["*/a\"\"b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "admin\u{202e}\u{2066}\u{61c}",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column(
-                    "admin\u{202e}\u{2066}\u{61c}",
-                    ColumnType::String(Len::N(20)),
-                )
-                .null(),
-            ],
-        )
+        table("admin\u{202e}\u{2066}\u{61c}", &[
+            column("pk_id", ColumnType::Integer),
+            column("admin\u{202e}\u{2066}\u{61c}", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-admin\u{202e}\u{2066}\u{61c}-admin\u{202e}\u{2066}\u{61c}",
-            &["admin\u{202e}\u{2066}\u{61c}"],
-        )]),
+        .indexes(&[
+            index("idx-admin\u{202e}\u{2066}\u{61c}-admin\u{202e}\u{2066}\u{61c}", &["admin\u{202e}\u{2066}\u{61c}"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "*/@''日本語",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("*/@''日本語", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("*/@''日本語", &[
+            column("pk_id", ColumnType::Integer),
+            column("*/@''日本語", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-*/@''日本語-*/@''日本語", &["*/@''日本語"])]),
+        .indexes(&[
+            index("idx-*/@''日本語-*/@''日本語", &["*/@''日本語"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "a\\b<>*/",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("a\\b<>*/", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("a\\b<>*/", &[
+            column("pk_id", ColumnType::Integer),
+            column("a\\b<>*/", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-a\\b<>*/-a\\b<>*/", &["a\\b<>*/"])]),
+        .indexes(&[
+            index("idx-a\\b<>*/-a\\b<>*/", &["a\\b<>*/"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "\"'`aStraße",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("\"'`aStraße", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("\"'`aStraße", &[
+            column("pk_id", ColumnType::Integer),
+            column("\"'`aStraße", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-\"'`aStraße-\"'`aStraße", &["\"'`aStraße"])]),
+        .indexes(&[
+            index("idx-\"'`aStraße-\"'`aStraße", &["\"'`aStraße"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "İالعربية\u{3000}a",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("İالعربية\u{3000}a", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("İالعربية\u{3000}a", &[
+            column("pk_id", ColumnType::Integer),
+            column("İالعربية\u{3000}a", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-İالعربية\u{3000}a-İالعربية\u{3000}a",
-            &["İالعربية\u{3000}a"],
-        )]),
+        .indexes(&[
+            index("idx-İالعربية\u{3000}a-İالعربية\u{3000}a", &["İالعربية\u{3000}a"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("b", &[
+            column("pk_id", ColumnType::Integer),
+            column("b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-b-b", &["b"])]),
+        .indexes(&[
+            index("idx-b-b", &["b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "ﬁStraße",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("ﬁStraße", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("ﬁStraße", &[
+            column("pk_id", ColumnType::Integer),
+            column("ﬁStraße", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-ﬁStraße-ﬁStraße", &["ﬁStraße"])]),
+        .indexes(&[
+            index("idx-ﬁStraße-ﬁStraße", &["ﬁStraße"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "Ⅻa`b",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("Ⅻa`b", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("Ⅻa`b", &[
+            column("pk_id", ColumnType::Integer),
+            column("Ⅻa`b", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-Ⅻa`b-Ⅻa`b", &["Ⅻa`b"])]),
+        .indexes(&[
+            index("idx-Ⅻa`b-Ⅻa`b", &["Ⅻa`b"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "r#\"a--ba(b)a(b)",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("r#\"a--ba(b)a(b)", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("r#\"a--ba(b)a(b)", &[
+            column("pk_id", ColumnType::Integer),
+            column("r#\"a--ba(b)a(b)", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-r#\"a--ba(b)a(b)-r#\"a--ba(b)a(b)",
-            &["r#\"a--ba(b)a(b)"],
-        )]),
+        .indexes(&[
+            index("idx-r#\"a--ba(b)a(b)-r#\"a--ba(b)a(b)", &["r#\"a--ba(b)a(b)"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "العربية\u{a0}--",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("العربية\u{a0}--", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("العربية\u{a0}--", &[
+            column("pk_id", ColumnType::Integer),
+            column("العربية\u{a0}--", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index(
-            "idx-العربية\u{a0}---العربية\u{a0}--",
-            &["العربية\u{a0}--"],
-        )]),
+        .indexes(&[
+            index("idx-العربية\u{a0}---العربية\u{a0}--", &["العربية\u{a0}--"]),
+        ]),
     ),
     Op::CreateTable(
-        table(
-            "`\\naω",
-            &[
-                column("pk_id", ColumnType::Integer),
-                column("`\\naω", ColumnType::String(Len::N(20))).null(),
-            ],
-        )
+        table("`\\naω", &[
+            column("pk_id", ColumnType::Integer),
+            column("`\\naω", ColumnType::String(Len::N(20))).null(),
+        ])
         .primary_key(&["pk_id"])
-        .indexes(&[index("idx-`\\naω-`\\naω", &["`\\naω"])]),
+        .indexes(&[
+            index("idx-`\\naω-`\\naω", &["`\\naω"]),
+        ]),
     ),
 ];
 

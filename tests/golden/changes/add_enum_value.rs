@@ -4,13 +4,10 @@
 //! ```text
 //! + enum mood value calm
 //! ~ posts.mood type Enum { name: "mood", variants: ["happy", "sad"] } -> Enum { name: "mood", variants: ["happy", "calm", "sad"] }
-
 //! ```
 
 use migration_ops::v1::*;
-use sea_orm_migration::{
-    MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr,
-};
+use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr};
 
 pub struct Migration;
 
@@ -28,9 +25,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let _ = manager;
-        Err(DbErr::Migration(
-            "this migration cannot be undone: + enum mood value calm".to_owned(),
-        ))
+        Err(DbErr::Migration("this migration cannot be undone: + enum mood value calm".to_owned()))
     }
 
     /// One transaction for the migration and its bookkeeping row, where the database
@@ -41,62 +36,31 @@ impl MigrationTrait for Migration {
 }
 
 pub const UP: &[Op] = &[
-    Op::AddEnumValue {
-        name: "mood",
-        value: "calm",
-        before: Some("sad"),
-    },
+    Op::AddEnumValue { name: "mood", value: "calm", before: Some("sad") },
     alter_table(
-        table(
-            "posts",
-            &[
-                column("id", ColumnType::Integer).auto_increment(),
-                column("title", ColumnType::String(Len::N(200))),
-                column("status", ColumnType::String(Len::N(16)))
-                    .default(DefaultValue::String("draft")),
-                column(
-                    "mood",
-                    ColumnType::Enum {
-                        name: "mood",
-                        variants: &["happy", "calm", "sad"],
-                    },
-                )
-                .null(),
-                column("author_id", ColumnType::Integer).null(),
-            ],
-        )
-        .primary_key(&["id"])
-        .indexes(&[index("idx-posts-title", &["title"])])
-        .foreign_keys(&[
-            foreign_key("fk-posts-author_id", &["author_id"], "authors", &["id"])
-                .on_delete(Action::Cascade),
+        table("posts", &[
+            column("id", ColumnType::Integer).auto_increment(),
+            column("title", ColumnType::String(Len::N(200))),
+            column("status", ColumnType::String(Len::N(16))).default(DefaultValue::String("draft")),
+            column("mood", ColumnType::Enum { name: "mood", variants: &["happy", "calm", "sad"] }).null(),
+            column("author_id", ColumnType::Integer).null(),
         ])
-        .checks(&[check(
-            "ck_posts_title_length",
-            "title",
-            CheckRule::Length {
-                min: Some(1),
-                max: Some(200),
+        .primary_key(&["id"])
+        .indexes(&[
+            index("idx-posts-title", &["title"]),
+        ])
+        .foreign_keys(&[
+            foreign_key("fk-posts-author_id", &["author_id"], "authors", &["id"]).on_delete(Action::Cascade),
+        ])
+        .checks(&[
+            check("ck_posts_title_length", "title", CheckRule::Length { min: Some(1), max: Some(200) }),
+        ]),
+        &[
+            Change::AlterColumn {
+                from: column("mood", ColumnType::Enum { name: "mood", variants: &["happy", "sad"] }).null(),
+                to: column("mood", ColumnType::Enum { name: "mood", variants: &["happy", "calm", "sad"] }).null(),
+                backfill: None,
             },
-        )]),
-        &[Change::AlterColumn {
-            from: column(
-                "mood",
-                ColumnType::Enum {
-                    name: "mood",
-                    variants: &["happy", "sad"],
-                },
-            )
-            .null(),
-            to: column(
-                "mood",
-                ColumnType::Enum {
-                    name: "mood",
-                    variants: &["happy", "calm", "sad"],
-                },
-            )
-            .null(),
-            backfill: None,
-        }],
+        ],
     ),
 ];

@@ -6,9 +6,7 @@
 //! ```
 
 use migration_ops::v1::*;
-use sea_orm_migration::{
-    MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr,
-};
+use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr};
 
 pub struct Migration;
 
@@ -35,79 +33,53 @@ impl MigrationTrait for Migration {
     }
 }
 
-pub const UP: &[Op] = &[alter_table(
-    table(
-        "posts",
-        &[
+pub const UP: &[Op] = &[
+    alter_table(
+        table("posts", &[
             column("id", ColumnType::Integer).auto_increment(),
             column("title", ColumnType::String(Len::N(200))),
             column("status", ColumnType::String(Len::N(16))).default(DefaultValue::String("draft")),
-            column(
-                "mood",
-                ColumnType::Enum {
-                    name: "mood",
-                    variants: &["happy", "sad"],
-                },
-            )
-            .null(),
+            column("mood", ColumnType::Enum { name: "mood", variants: &["happy", "sad"] }).null(),
             column("author_id", ColumnType::Integer).null(),
+        ])
+        .primary_key(&["id"])
+        .indexes(&[
+            index("idx-posts-title", &["title"]),
+            index("idx-posts-status-title", &["status", "title"]).unique(),
+        ])
+        .foreign_keys(&[
+            foreign_key("fk-posts-author_id", &["author_id"], "authors", &["id"]).on_delete(Action::Cascade),
+        ])
+        .checks(&[
+            check("ck_posts_title_length", "title", CheckRule::Length { min: Some(1), max: Some(200) }),
+        ]),
+        &[
+            Change::CreateIndex(index("idx-posts-status-title", &["status", "title"]).unique()),
         ],
-    )
-    .primary_key(&["id"])
-    .indexes(&[
-        index("idx-posts-title", &["title"]),
-        index("idx-posts-status-title", &["status", "title"]).unique(),
-    ])
-    .foreign_keys(&[
-        foreign_key("fk-posts-author_id", &["author_id"], "authors", &["id"])
-            .on_delete(Action::Cascade),
-    ])
-    .checks(&[check(
-        "ck_posts_title_length",
-        "title",
-        CheckRule::Length {
-            min: Some(1),
-            max: Some(200),
-        },
-    )]),
-    &[Change::CreateIndex(
-        index("idx-posts-status-title", &["status", "title"]).unique(),
-    )],
-)];
+    ),
+];
 
-pub const DOWN: &[Op] = &[alter_table(
-    table(
-        "posts",
-        &[
+pub const DOWN: &[Op] = &[
+    alter_table(
+        table("posts", &[
             column("id", ColumnType::Integer).auto_increment(),
             column("title", ColumnType::String(Len::N(200))),
             column("status", ColumnType::String(Len::N(16))).default(DefaultValue::String("draft")),
-            column(
-                "mood",
-                ColumnType::Enum {
-                    name: "mood",
-                    variants: &["happy", "sad"],
-                },
-            )
-            .null(),
+            column("mood", ColumnType::Enum { name: "mood", variants: &["happy", "sad"] }).null(),
             column("author_id", ColumnType::Integer).null(),
+        ])
+        .primary_key(&["id"])
+        .indexes(&[
+            index("idx-posts-title", &["title"]),
+        ])
+        .foreign_keys(&[
+            foreign_key("fk-posts-author_id", &["author_id"], "authors", &["id"]).on_delete(Action::Cascade),
+        ])
+        .checks(&[
+            check("ck_posts_title_length", "title", CheckRule::Length { min: Some(1), max: Some(200) }),
+        ]),
+        &[
+            Change::DropIndex(index("idx-posts-status-title", &["status", "title"]).unique()),
         ],
-    )
-    .primary_key(&["id"])
-    .indexes(&[index("idx-posts-title", &["title"])])
-    .foreign_keys(&[
-        foreign_key("fk-posts-author_id", &["author_id"], "authors", &["id"])
-            .on_delete(Action::Cascade),
-    ])
-    .checks(&[check(
-        "ck_posts_title_length",
-        "title",
-        CheckRule::Length {
-            min: Some(1),
-            max: Some(200),
-        },
-    )]),
-    &[Change::DropIndex(
-        index("idx-posts-status-title", &["status", "title"]).unique(),
-    )],
-)];
+    ),
+];

@@ -6,9 +6,7 @@
 //! ```
 
 use migration_ops::v1::*;
-use sea_orm_migration::{
-    MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr,
-};
+use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr};
 
 pub struct Migration;
 
@@ -35,15 +33,16 @@ impl MigrationTrait for Migration {
     }
 }
 
-pub const UP: &[Op] = &[Op::CreateTable(
-    table(
-        "tags",
-        &[
+pub const UP: &[Op] = &[
+    Op::CreateTable(
+        table("tags", &[
             column("id", ColumnType::Integer).auto_increment(),
             column("label", ColumnType::String(Len::N(40))),
-        ],
-    )
-    .primary_key(&["id"]),
-)];
+        ])
+        .primary_key(&["id"]),
+    ),
+];
 
-pub const DOWN: &[Op] = &[Op::DropTable("tags")];
+pub const DOWN: &[Op] = &[
+    Op::DropTable("tags"),
+];

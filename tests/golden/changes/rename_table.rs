@@ -6,9 +6,7 @@
 //! ```
 
 use migration_ops::v1::*;
-use sea_orm_migration::{
-    MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr,
-};
+use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager, async_trait, sea_orm::DbErr};
 
 pub struct Migration;
 
@@ -35,12 +33,10 @@ impl MigrationTrait for Migration {
     }
 }
 
-pub const UP: &[Op] = &[Op::RenameTable {
-    from: "posts",
-    to: "articles",
-}];
+pub const UP: &[Op] = &[
+    Op::RenameTable { from: "posts", to: "articles" },
+];
 
-pub const DOWN: &[Op] = &[Op::RenameTable {
-    from: "articles",
-    to: "posts",
-}];
+pub const DOWN: &[Op] = &[
+    Op::RenameTable { from: "articles", to: "posts" },
+];

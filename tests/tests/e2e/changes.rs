@@ -157,6 +157,7 @@ fn assert_golden(name: &str, generation: &Generation, up: &[v1::Op], down: &[v1:
 
 /// The golden files, compiled: `tests/golden/changes/mod.rs` lists them.
 #[path = "../../golden/changes/mod.rs"]
+#[rustfmt::skip]
 #[allow(dead_code)]
 mod golden;
 

@@ -19,11 +19,13 @@ use tests::corpus;
 use tests::db::{Backend, TestDb};
 
 #[path = "../../golden/m20260101_000000_corpus.rs"]
+#[rustfmt::skip]
 mod corpus_migration;
 
 const GOLDEN: &str = "golden/m20260101_000000_corpus.rs";
 
 #[path = "../../golden/m20260102_000000_corpus_changes.rs"]
+#[rustfmt::skip]
 mod corpus_changes_migration;
 
 const GOLDEN_CHANGES: &str = "golden/m20260102_000000_corpus_changes.rs";

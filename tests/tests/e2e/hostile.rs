@@ -456,6 +456,7 @@ fn next_to(got: &str, want: &str) -> bool {
 }
 
 #[path = "../../golden/m20260103_000000_hostile_names.rs"]
+#[rustfmt::skip]
 mod hostile_names_migration;
 
 const GOLDEN_NAMES: &str = "golden/m20260103_000000_hostile_names.rs";
