@@ -82,14 +82,8 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
         .collect();
     refuse_guessed_table_renames(&dropped, &created, options)?;
 
-    let mut drops: Vec<Operation> = dependency_order(&dropped)?
-        .into_iter()
-        .map(|name| Operation::DropTable {
-            name: name.to_owned(),
-            table: dropped[name].clone(),
-        })
-        .collect();
-    drops.reverse();
+    let (key_drops, drops) = drop_order(&dropped);
+    operations.extend(key_drops);
     operations.extend(drops);
 
     operations.extend(
@@ -622,19 +616,58 @@ fn creation_order(created: &BTreeMap<&str, &Table>) -> (Vec<Operation>, Vec<Oper
     (creates, deferred)
 }
 
-/// `tables` ordered so that each comes after the tables (of this set) that it references.
-/// Ties are broken by name, so the order is deterministic (Kahn's algorithm over a sorted
-/// ready set: linear in tables and foreign keys, up to the log factor of the set).
-fn dependency_order<'a>(tables: &BTreeMap<&'a str, &Table>) -> Result<Vec<&'a str>, Error> {
-    let (ordered, stuck) = order(tables);
+/// The tables of `dropped`, each after the tables that reference it; where their keys form a
+/// cycle, the keys between them are dropped first (so that `down` creates the tables without
+/// them and adds them back once all exist, as creating a cycle does).
+fn drop_order(dropped: &BTreeMap<&str, &Table>) -> (Vec<Operation>, Vec<Operation>) {
+    let (mut ordered, stuck) = order(dropped);
+    let mut key_drops = Vec::new();
+    let mut definitions: BTreeMap<&str, Table> = dropped
+        .iter()
+        .map(|(name, table)| (*name, (*table).clone()))
+        .collect();
     if !stuck.is_empty() {
-        return Err(Error::Refused(format!(
-            "the foreign keys of tables {} form a cycle, so no order of dropping them works; \
-             drop one of the keys in an earlier migration",
-            stuck.join(", ")
-        )));
+        for name in &stuck {
+            let table = definitions
+                .get_mut(name)
+                .expect("a stuck table is a dropped table");
+            let before = table.clone();
+            let (inside, outside): (Vec<ForeignKey>, Vec<ForeignKey>) = table
+                .foreign_keys
+                .drain(..)
+                .partition(|fk| fk.ref_table != *name && stuck.contains(&fk.ref_table.as_str()));
+            table.foreign_keys = outside;
+            if !inside.is_empty() {
+                key_drops.push(Operation::AlterTable {
+                    name: (*name).to_owned(),
+                    before,
+                    after: table.clone(),
+                    changes: inside.into_iter().map(Change::DropForeignKey).collect(),
+                });
+            }
+        }
+        let rest: BTreeMap<&str, &Table> = stuck
+            .iter()
+            .map(|name| (*name, &definitions[name]))
+            .collect();
+        let (rest_ordered, still_stuck) = order(&rest);
+        debug_assert!(
+            still_stuck.is_empty(),
+            "no keys are left between the stuck tables"
+        );
+        ordered.extend(rest_ordered);
     }
-    Ok(ordered)
+    let drops = ordered
+        .into_iter()
+        .rev()
+        .map(|name| Operation::DropTable {
+            name: name.to_owned(),
+            table: definitions
+                .remove(name)
+                .expect("each table is dropped once"),
+        })
+        .collect();
+    (key_drops, drops)
 }
 
 /// Kahn's order of `tables`, and the tables left over because their keys form a cycle.
@@ -764,7 +797,7 @@ mod tests {
     }
 
     #[test]
-    fn a_foreign_key_cycle_is_created_first_and_closed_after() {
+    fn a_foreign_key_cycle_is_created_then_closed_and_dropped_after_opening_it() {
         let to = schema(&[("a", &["b"]), ("b", &["a"]), ("c", &[])]);
         let operations = diff(&Schema::default(), &to, &Options::default()).unwrap();
         assert_eq!(
@@ -781,15 +814,34 @@ mod tests {
             panic!("{operations:?}");
         };
         assert!(table.foreign_keys.is_empty(), "the cycle's keys wait");
-        // Dropping the same tables again needs an order that does not exist.
+        // Dropping them again drops the keys between them first, and `down` creates them
+        // as above: without those keys, which come back once both tables exist.
         let allowed = Options {
             allow_destructive: true,
             ..Options::default()
         };
-        let error = diff(&to, &Schema::default(), &allowed).unwrap_err();
-        assert!(
-            error.to_string().contains("tables a, b form a cycle"),
-            "{error}"
+        let drops = diff(&to, &Schema::default(), &allowed).unwrap();
+        assert_eq!(
+            described(&drops),
+            [
+                "- foreign key fk-b on a",
+                "- foreign key fk-a on b",
+                "- table b",
+                "- table a",
+                "- table c",
+            ]
+        );
+        let plan = crate::operation::Plan { operations: drops };
+        let down: Vec<Operation> = plan.down().into_iter().map(Option::unwrap).collect();
+        assert_eq!(
+            described(&down),
+            [
+                "+ table c (id)",
+                "+ table a (id, b_id)",
+                "+ table b (id, a_id)",
+                "+ foreign key fk-a b (a_id) -> a (id)",
+                "+ foreign key fk-b a (b_id) -> b (id)",
+            ]
         );
     }
 

@@ -763,7 +763,8 @@ async fn an_added_enum_value_can_be_stored_on_mariadb() {
 }
 
 /// Two new tables that reference each other: created without the keys between them, which are
-/// added once both exist; `down` takes them apart again.
+/// added once both exist; `down` takes them apart again; a migration dropping them drops the
+/// keys first, and its `down` restores tables and keys.
 async fn tables_in_a_foreign_key_cycle_are_created_and_dropped(backend: Backend) {
     let Some(db) = TestDb::fresh(backend, "cycle").await else {
         return;
@@ -832,16 +833,46 @@ async fn tables_in_a_foreign_key_cycle_are_created_and_dropped(backend: Backend)
         .execute_unprepared("DELETE FROM husband")
         .await
         .unwrap();
-    let down: Vec<Operation> = Plan { operations: up }
-        .down()
-        .into_iter()
-        .collect::<Option<_>>()
-        .unwrap();
+    let down: Vec<Operation> = Plan {
+        operations: up.clone(),
+    }
+    .down()
+    .into_iter()
+    .collect::<Option<_>>()
+    .unwrap();
     run(&db.connection, &down).await.unwrap();
     assert!(
         dump(&db.connection, "").await.is_empty(),
         "down left tables"
     );
+
+    // Dropping them, with rows that reference each other: the keys between them go first;
+    // the drop's own `down` brings both tables and both keys back.
+    run(&db.connection, &up).await.unwrap();
+    for sql in [
+        "INSERT INTO husband (id) VALUES (1)",
+        "INSERT INTO wife (id, husband_id) VALUES (1, 1)",
+        "UPDATE husband SET wife_id = 1 WHERE id = 1",
+    ] {
+        connection.execute_unprepared(sql).await.unwrap();
+    }
+    let allowed = Options {
+        allow_destructive: true,
+        ..Options::default()
+    };
+    let drop = diff::diff(&schema, &Schema::default(), &allowed).unwrap();
+    run(&db.connection, &drop).await.unwrap();
+    assert!(
+        dump(&db.connection, "").await.is_empty(),
+        "the drop left tables"
+    );
+    let undo: Vec<Operation> = Plan { operations: drop }
+        .down()
+        .into_iter()
+        .collect::<Option<_>>()
+        .unwrap();
+    run(&db.connection, &undo).await.unwrap();
+    assert_eq!(dump(&db.connection, "").await, catalog, "down of the drop");
     db.drop_database().await;
 }
 
