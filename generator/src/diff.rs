@@ -258,11 +258,6 @@ fn diff_table(
             "the primary key of table `{name}` changed; changing a primary key is not supported yet"
         )));
     }
-    if before.comment != after.comment {
-        return Err(Error::Refused(format!(
-            "the comment of table `{name}` changed; changing a table comment is not supported yet"
-        )));
-    }
 
     // Foreign keys, compared with the old one's target (renamed in step 4) and columns (renamed
     // in step 6) seen under their new names.
@@ -439,6 +434,12 @@ fn diff_table(
         if !before.checks.iter().any(|old| renamed_check(old) == *check) {
             changes.push(Change::AddCheck(check.clone()));
         }
+    }
+    if before.comment != after.comment {
+        changes.push(Change::TableComment {
+            from: before.comment.clone(),
+            to: after.comment.clone(),
+        });
     }
     if !changes.is_empty() {
         let mut next = after.clone();

@@ -73,6 +73,7 @@ fn lower_change(change: &Change) -> v1::Change {
         Change::DropForeignKey(fk) => v1::Change::DropForeignKey(leak(&fk.name)),
         Change::AddCheck(check) => v1::Change::AddCheck(lower_check(check)),
         Change::DropCheck(check) => v1::Change::DropCheck(leak(&check.name)),
+        Change::TableComment { to, .. } => v1::Change::TableComment(to.as_deref().map(leak)),
     }
 }
 

@@ -69,6 +69,11 @@ pub enum Change {
     DropForeignKey(ForeignKey),
     AddCheck(Check),
     DropCheck(Check),
+    /// The table's comment, from one to the other (`None`: no comment).
+    TableComment {
+        from: Option<String>,
+        to: Option<String>,
+    },
 }
 
 impl Operation {
@@ -186,6 +191,7 @@ impl Change {
             Change::DropForeignKey(fk) => Change::AddForeignKey(fk),
             Change::AddCheck(check) => Change::DropCheck(check),
             Change::DropCheck(check) => Change::AddCheck(check),
+            Change::TableComment { from, to } => Change::TableComment { from: to, to: from },
         })
     }
 
@@ -255,6 +261,10 @@ impl Change {
                 migration_ops::v1::describe_check(&crate::lower::lower_check(check))
             ),
             Change::DropCheck(check) => format!("- check {} on {table}", check.name),
+            Change::TableComment { to, .. } => match to {
+                Some(text) => format!("~ table {table} comment {text:?}"),
+                None => format!("~ table {table} comment removed"),
+            },
         }
     }
 
@@ -283,6 +293,7 @@ impl Change {
             Change::DropForeignKey(fk) => format!("drop_foreign_key_{}", fk.name),
             Change::AddCheck(check) => format!("add_check_{}", check.name),
             Change::DropCheck(check) => format!("drop_check_{}", check.name),
+            Change::TableComment { .. } => format!("alter_{table}_comment"),
         }
     }
 

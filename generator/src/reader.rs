@@ -417,6 +417,7 @@ fn change(expr: &Expr) -> Result<v1::Change, String> {
         "DropForeignKey" => C::DropForeignKey(string(arg(expr, 0)?)?),
         "AddCheck" => C::AddCheck(check(arg(expr, 0)?)?),
         "DropCheck" => C::DropCheck(string(arg(expr, 0)?)?),
+        "TableComment" => C::TableComment(option(arg(expr, 0)?, string)?),
         _ => return Err(unexpected(expr, "a Change")),
     })
 }

@@ -94,6 +94,9 @@ pub enum Change {
     AddCheck(Check),
     /// Drops the CHECK constraint of that name.
     DropCheck(Str),
+    /// Sets the table's comment (`None` removes it): `ALTER TABLE … COMMENT` on MySQL, the
+    /// one backend where SeaORM's schema keeps table comments; nothing elsewhere.
+    TableComment(Option<Str>),
 }
 
 /// A PostgreSQL native enum type.

@@ -725,6 +725,17 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             quote(backend, table),
             quote(backend, name)
         )],
+        // Only MySQL keeps table comments in SeaORM's schema (sea-query writes them for MySQL
+        // alone), so only MySQL changes them: a migrated database stays what a fresh one is.
+        Change::TableComment(comment) => match backend {
+            // MySQL reads "no comment" as the empty one.
+            DbBackend::MySql => vec![format!(
+                "ALTER TABLE {} COMMENT = {}",
+                quote(backend, table),
+                string_literal(backend, comment.unwrap_or(""))
+            )],
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -856,7 +867,10 @@ fn sqlite_rebuilds(change: &Change) -> bool {
         | Change::DropForeignKey(_)
         | Change::AddCheck(_)
         | Change::DropCheck(_) => true,
-        Change::RenameColumn { .. } | Change::CreateIndex(_) | Change::DropIndex(_) => false,
+        Change::RenameColumn { .. }
+        | Change::CreateIndex(_)
+        | Change::DropIndex(_)
+        | Change::TableComment(_) => false,
     }
 }
 

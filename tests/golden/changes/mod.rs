@@ -7,6 +7,7 @@ pub mod add_foreign_key;
 pub mod change_check;
 pub mod change_column_default;
 pub mod change_foreign_key_action;
+pub mod change_table_comment;
 pub mod create_index;
 pub mod create_table;
 pub mod drop_check;

@@ -345,6 +345,11 @@ golden_changes! {
         posts(&mut s).checks[0].rule = Rule::Length { min: Some(1), max: Some(120) };
         (s, Options::default())
     };
+    change_table_comment: {
+        let mut s = base();
+        posts(&mut s).comment = Some("Blog posts".to_owned());
+        (s, Options::default())
+    };
     drop_check: {
         let mut s = base();
         posts(&mut s).checks.clear();

@@ -890,3 +890,88 @@ async fn tables_in_a_foreign_key_cycle_are_created_and_dropped_on_postgres() {
 async fn tables_in_a_foreign_key_cycle_are_created_and_dropped_on_mariadb() {
     tables_in_a_foreign_key_cycle_are_created_and_dropped(Backend::MySql).await;
 }
+
+/// The comment of table `name`, as the database keeps it.
+async fn table_comment(connection: &DatabaseConnection, name: &str) -> Option<String> {
+    let sql = match connection.get_database_backend() {
+        DbBackend::Postgres => format!("SELECT obj_description('{name}'::regclass, 'pg_class')"),
+        DbBackend::MySql => format!(
+            "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME = '{name}'"
+        ),
+        _ => return None,
+    };
+    let row = connection
+        .query_one_raw(Statement::from_string(
+            connection.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()?;
+    row.try_get_by_index::<Option<String>>(0)
+        .unwrap()
+        .filter(|text| !text.is_empty())
+}
+
+/// A table comment set, changed and removed by follow-up migrations, each undone by `down`;
+/// kept on MySQL only, as SeaORM keeps it (PostgreSQL and SQLite tables get none).
+async fn a_table_comment_is_set_changed_and_removed(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend, "comment").await else {
+        return;
+    };
+    let with = |comment: Option<&str>| {
+        let mut id = column("id", ColumnType::Integer);
+        id.auto_increment = true;
+        Schema {
+            tables: [(
+                "notes".to_owned(),
+                Table {
+                    columns: vec![id],
+                    primary_key: vec!["id".to_owned()],
+                    comment: comment.map(str::to_owned),
+                    ..Table::default()
+                },
+            )]
+            .into(),
+            ..Schema::default()
+        }
+    };
+    let stored = backend == Backend::MySql;
+    let mut state = Schema::default();
+    for comment in [None, Some("first words"), Some("second words"), None] {
+        let next = with(comment);
+        let operations = diff::diff(&state, &next, &Options::default()).unwrap();
+        run(&db.connection, &operations).await.unwrap();
+        let expected = comment.filter(|_| stored).map(str::to_owned);
+        assert_eq!(table_comment(&db.connection, "notes").await, expected);
+        if !state.tables.is_empty() {
+            let down: Vec<Operation> = Plan { operations }
+                .down()
+                .into_iter()
+                .collect::<Option<_>>()
+                .unwrap();
+            run(&db.connection, &down).await.unwrap();
+            let previous = state.tables["notes"].comment.clone().filter(|_| stored);
+            assert_eq!(table_comment(&db.connection, "notes").await, previous);
+            let again = diff::diff(&state, &next, &Options::default()).unwrap();
+            run(&db.connection, &again).await.unwrap();
+        }
+        state = next;
+    }
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_table_comment_is_set_changed_and_removed_on_sqlite() {
+    a_table_comment_is_set_changed_and_removed(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_table_comment_is_set_changed_and_removed_on_postgres() {
+    a_table_comment_is_set_changed_and_removed(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_table_comment_is_set_changed_and_removed_on_mariadb() {
+    a_table_comment_is_set_changed_and_removed(Backend::MySql).await;
+}
