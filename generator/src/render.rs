@@ -345,7 +345,7 @@ fn write_change(out: &mut String, change: &v1::Change, depth: usize) {
         C::DropForeignKey(name) => format!("Change::DropForeignKey({})", lit(name)),
         C::AddCheck(c) => format!("Change::AddCheck({})", check(c)),
         C::DropCheck(name) => format!("Change::DropCheck({})", lit(name)),
-        C::TableComment(text) => format!("Change::TableComment({})", option(text.map(|t| lit(t)))),
+        C::TableComment(text) => format!("Change::TableComment({})", option(text.map(lit))),
     };
     out.push_str(&format!("{pad}{text},\n"));
 }
