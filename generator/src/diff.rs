@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::Error;
 use crate::model::is_numeric_literal;
 use crate::model::{Column, ColumnType, DefaultValue, ForeignKey, Schema, Table};
-use crate::operation::{Change, Operation};
+use crate::operation::{Change, EnumUse, Operation};
 
 /// Decisions the user made on the command line.
 #[derive(Debug, Clone, Default)]
@@ -201,10 +201,31 @@ fn diff_enums_before(from: &Schema, to: &Schema) -> Result<Vec<Operation>, Error
         }
         let kept: Vec<&String> = values.iter().filter(|v| old.contains(v)).collect();
         if kept.len() != old.len() || !kept.iter().copied().eq(old.iter()) {
-            return Err(Error::Refused(format!(
-                "enum type `{name}` changed from {old:?} to {values:?}; removing or reordering \
-                 enum values is not supported yet (adding values is)"
-            )));
+            // Values removed or reordered: PostgreSQL can only build the type again.
+            let columns = from
+                .tables
+                .iter()
+                .flat_map(|(table, definition)| {
+                    definition
+                        .columns
+                        .iter()
+                        .filter_map(move |column| match &column.ty {
+                            ColumnType::Enum { name: used, .. } if used == name => Some(EnumUse {
+                                table: table.clone(),
+                                column: column.name.clone(),
+                                default: column.default.clone(),
+                            }),
+                            _ => None,
+                        })
+                })
+                .collect();
+            operations.push(Operation::RecreateEnum {
+                name: name.clone(),
+                from: old.clone(),
+                to: values.clone(),
+                columns,
+            });
+            continue;
         }
         for (at, value) in values.iter().enumerate() {
             if !old.contains(value) {
@@ -1082,6 +1103,52 @@ mod tests {
         };
         let operations = diff(&before, &after, &options).unwrap();
         assert_eq!(described(&operations), ["~ table user renamed to person"]);
+    }
+
+    #[test]
+    fn an_enum_losing_a_value_is_rebuilt_and_needs_allow_destructive() {
+        let with = |values: &[&str]| {
+            let values: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+            let mut schema = posts();
+            schema.enums.insert("mood".to_owned(), values.clone());
+            let mut mood = Column::new(
+                "mood",
+                ColumnType::Enum {
+                    name: "mood".to_owned(),
+                    variants: values,
+                },
+            );
+            mood.null = true;
+            schema.tables.get_mut("posts").unwrap().columns.push(mood);
+            schema
+        };
+        let (before, after) = (with(&["a", "b", "c"]), with(&["c", "a"]));
+        let refused = diff(&before, &after, &Options::default()).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("~ enum mood (a, b, c) -> (c, a)"),
+            "{refused}"
+        );
+        let allowed = Options {
+            allow_destructive: true,
+            ..Options::default()
+        };
+        let operations = diff(&before, &after, &allowed).unwrap();
+        assert_eq!(
+            described(&operations),
+            [
+                "~ enum mood (a, b, c) -> (c, a)",
+                "~ posts.mood type Enum { name: \"mood\", variants: [\"a\", \"b\", \"c\"] } -> \
+                 Enum { name: \"mood\", variants: [\"c\", \"a\"] }"
+            ]
+        );
+        let Operation::RecreateEnum { columns, .. } = &operations[0] else {
+            panic!("{operations:?}");
+        };
+        assert_eq!(columns[0].table, "posts");
+        // A reorder alone loses nothing.
+        assert!(diff(&with(&["a", "b"]), &with(&["b", "a"]), &Options::default()).is_ok());
     }
 
     #[test]

@@ -39,6 +39,22 @@ fn lower_operation(operation: &Operation) -> v1::Op {
             value: leak(value),
             before: before.as_deref().map(leak),
         },
+        Operation::RecreateEnum {
+            name, to, columns, ..
+        } => v1::Op::RecreateEnum {
+            name: leak(name),
+            values: leak_strs(to),
+            columns: leak_slice(
+                columns
+                    .iter()
+                    .map(|c| v1::EnumColumn {
+                        table: leak(&c.table),
+                        column: leak(&c.column),
+                        default: c.default.as_ref().map(lower_default),
+                    })
+                    .collect(),
+            ),
+        },
         Operation::AlterTable {
             name,
             after,

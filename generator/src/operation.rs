@@ -35,6 +35,14 @@ pub enum Operation {
         from: String,
         to: String,
     },
+    /// Gives enum `name` the values `to` (from `from`) where adding values is not enough:
+    /// some removed or reordered. `columns` are the columns of that type when it runs.
+    RecreateEnum {
+        name: String,
+        from: Vec<String>,
+        to: Vec<String>,
+        columns: Vec<EnumUse>,
+    },
     /// Changes to table `name`, which they take from `before` to `after`.
     AlterTable {
         name: String,
@@ -42,6 +50,15 @@ pub enum Operation {
         after: Table,
         changes: Vec<Change>,
     },
+}
+
+/// A column of a native enum type, with its default (which must be set again once the type
+/// is recreated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumUse {
+    pub table: String,
+    pub column: String,
+    pub default: Option<DefaultValue>,
 }
 
 /// One change inside an [`Operation::AlterTable`].
@@ -84,6 +101,17 @@ impl Operation {
             Operation::CreateEnum { name, values } => Operation::DropEnum { name, values },
             Operation::DropEnum { name, values } => Operation::CreateEnum { name, values },
             Operation::AddEnumValue { .. } => return None,
+            Operation::RecreateEnum {
+                name,
+                from,
+                to,
+                columns,
+            } => Operation::RecreateEnum {
+                name,
+                from: to,
+                to: from,
+                columns,
+            },
             Operation::CreateTable { name, table } => Operation::DropTable { name, table },
             Operation::DropTable { name, table } => Operation::CreateTable { name, table },
             Operation::RenameTable { from, to } => Operation::RenameTable { from: to, to: from },
@@ -113,6 +141,9 @@ impl Operation {
             }
             Operation::DropEnum { name, .. } => format!("- enum {name}"),
             Operation::AddEnumValue { name, value, .. } => format!("+ enum {name} value {value}"),
+            Operation::RecreateEnum { name, from, to, .. } => {
+                format!("~ enum {name} ({}) -> ({})", from.join(", "), to.join(", "))
+            }
             Operation::CreateTable { name, table } => {
                 let checks = match table.checks.len() {
                     0 => String::new(),
@@ -137,6 +168,7 @@ impl Operation {
             Operation::CreateEnum { name, .. } => format!("create_enum_{name}"),
             Operation::DropEnum { name, .. } => format!("drop_enum_{name}"),
             Operation::AddEnumValue { name, value, .. } => format!("add_{name}_{value}"),
+            Operation::RecreateEnum { name, .. } => format!("alter_enum_{name}"),
             Operation::CreateTable { name, .. } => format!("create_{name}"),
             Operation::DropTable { name, .. } => format!("drop_{name}"),
             Operation::RenameTable { from, to } => format!("rename_{from}_to_{to}"),
@@ -151,6 +183,7 @@ impl Operation {
     pub fn is_destructive(&self) -> bool {
         match self {
             Operation::DropTable { .. } | Operation::DropEnum { .. } => true,
+            Operation::RecreateEnum { from, to, .. } => from.iter().any(|v| !to.contains(v)),
             Operation::AlterTable { changes, .. } => changes.iter().any(Change::is_destructive),
             _ => false,
         }

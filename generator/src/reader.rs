@@ -202,6 +202,16 @@ fn op(expr: &&Expr) -> Result<v1::Op, String> {
             from: string(field(expr, "from")?)?,
             to: string(field(expr, "to")?)?,
         },
+        "RecreateEnum" => v1::Op::RecreateEnum {
+            name: string(field(expr, "name")?)?,
+            values: strings(field(expr, "values")?)?,
+            columns: leak_slice(
+                list(field(expr, "columns")?)?
+                    .into_iter()
+                    .map(enum_column)
+                    .collect::<Result<_, _>>()?,
+            ),
+        },
         "AddEnumValue" => v1::Op::AddEnumValue {
             name: string(field(expr, "name")?)?,
             value: string(field(expr, "value")?)?,
@@ -458,4 +468,16 @@ fn check(expr: &Expr) -> Result<v1::Check, String> {
         string(arg(expr, 1)?)?,
         rule,
     ))
+}
+
+fn enum_column(expr: &Expr) -> Result<v1::EnumColumn, String> {
+    let (base, methods) = peel(expr);
+    let mut column = v1::enum_column(string(arg(base, 0)?)?, string(arg(base, 1)?)?);
+    for method in methods {
+        column = match (method.method.to_string().as_str(), method.args.first()) {
+            ("default", Some(value)) => column.default(default_value(value)?),
+            (other, _) => return Err(format!("unknown enum column method `.{other}`")),
+        };
+    }
+    Ok(column)
 }

@@ -265,6 +265,30 @@ fn write_op(out: &mut String, op: &v1::Op) {
                 option(before.map(lit))
             ),
         ),
+        v1::Op::RecreateEnum {
+            name,
+            values,
+            columns,
+        } => {
+            out.push_str(&format!(
+                "    Op::RecreateEnum {{\n        name: {},\n        values: {},\n        columns: &[\n",
+                lit(name),
+                strs(values)
+            ));
+            for c in columns.iter() {
+                let default = c
+                    .default
+                    .as_ref()
+                    .map(|d| format!(".default({})", default_value(d)))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "            enum_column({}, {}){default},\n",
+                    lit(c.table),
+                    lit(c.column)
+                ));
+            }
+            out.push_str("        ],\n    },\n");
+        }
         v1::Op::CreateTable(t) => {
             out.push_str("    Op::CreateTable(\n");
             write_table(out, t, 2);

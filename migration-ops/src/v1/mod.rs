@@ -47,6 +47,41 @@ pub enum Op {
     },
     /// Changes to one existing table, in order.
     AlterTable(AlterTable),
+    /// Gives PostgreSQL enum type `name` exactly `values` where adding values is not enough
+    /// (some removed or reordered): the type is renamed aside, created again, each of
+    /// `columns` converted through its text, its default set again, and the old type dropped;
+    /// first the rows holding a value the type loses are counted, and the migration stops if
+    /// there are any. Nothing elsewhere (MySQL columns change through
+    /// [`Change::AlterColumn`], SQLite stores text).
+    RecreateEnum {
+        name: Str,
+        values: List<Str>,
+        columns: List<EnumColumn>,
+    },
+}
+
+/// A column of a native enum type, for [`Op::RecreateEnum`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnumColumn {
+    pub table: Str,
+    pub column: Str,
+    pub default: Option<DefaultValue>,
+}
+
+/// Column `column` of table `table`, of the enum type being recreated.
+pub const fn enum_column(table: &'static str, column: &'static str) -> EnumColumn {
+    EnumColumn {
+        table,
+        column,
+        default: None,
+    }
+}
+
+impl EnumColumn {
+    pub const fn default(mut self, value: DefaultValue) -> Self {
+        self.default = Some(value);
+        self
+    }
 }
 
 /// Changes to an existing table, and the table as they leave it.

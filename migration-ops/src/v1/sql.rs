@@ -51,8 +51,8 @@ struct Precheck {
 impl Precheck {
     fn failure(&self, count: i64) -> DbErr {
         DbErr::Migration(format!(
-            "{count} row(s) of `{}` break {}; the migration stopped before adding it. Fix or \
-             remove those rows, then run the migration again",
+            "{count} row(s) of `{}` break {}; the migration stopped before changing it. Fix \
+             or remove those rows, then run the migration again",
             self.table, self.what
         ))
     }
@@ -341,6 +341,34 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
                 steps
             }
         }
+        Op::RecreateEnum {
+            name,
+            values,
+            columns,
+        } if backend == DbBackend::Postgres => {
+            let quoted_values = values
+                .iter()
+                .map(|v| string_literal(backend, v))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut steps: Vec<Step> = columns
+                .iter()
+                .map(|c| {
+                    Step::Count(Precheck {
+                        sql: format!(
+                            "SELECT COUNT(*) FROM {} WHERE {}::text NOT IN ({quoted_values})",
+                            quote(backend, c.table),
+                            quote(backend, c.column)
+                        ),
+                        table: c.table.to_owned(),
+                        what: format!("the values of enum type `{name}`, in `{}`", c.column),
+                        over_copy: false,
+                    })
+                })
+                .collect();
+            steps.extend(op_to_sql(op, backend).into_iter().map(Step::Run));
+            steps
+        }
         other => op_to_sql(other, backend)
             .into_iter()
             .map(Step::Run)
@@ -356,6 +384,31 @@ fn requirements(alter: &AlterTable) -> impl Iterator<Item = (Check, String)> + '
 
 fn change_requirements(change: &Change) -> Option<(Check, String)> {
     match change {
+        Change::AlterColumn {
+            from:
+                Column {
+                    ty: ColumnType::Enum { variants: old, .. },
+                    ..
+                },
+            to:
+                to @ Column {
+                    ty: ColumnType::Enum { name, variants },
+                    ..
+                },
+            ..
+        } if old.iter().any(|v| !variants.contains(v)) => {
+            let values: &'static [DefaultValue] = Box::leak(
+                variants
+                    .iter()
+                    .map(|v| DefaultValue::String(v))
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            );
+            Some((
+                check("", to.name, CheckRule::OneOf(values)),
+                format!("the values of enum type `{name}`, in `{}`", to.name),
+            ))
+        }
         Change::AddCheck(check) => Some((
             *check,
             format!("check `{}` ({})", check.name, describe_check(check)),
@@ -542,6 +595,54 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
             _ => Vec::new(),
         },
         Op::AlterTable(_) => statements(op_steps(op, backend)),
+        Op::RecreateEnum {
+            name,
+            values,
+            columns,
+        } => match backend {
+            DbBackend::Postgres => {
+                let aside = format!("{name}__migration_old");
+                let mut sql = vec![
+                    format!(
+                        "ALTER TYPE {} RENAME TO {}",
+                        quote(backend, name),
+                        quote(backend, &aside)
+                    ),
+                    Type::create()
+                        .as_enum(iden(name))
+                        .values(values.iter().map(|v| iden(v)))
+                        .to_string(PostgresQueryBuilder),
+                ];
+                for c in columns.iter() {
+                    let alter = format!(
+                        "ALTER TABLE {} ALTER COLUMN {}",
+                        quote(backend, c.table),
+                        quote(backend, c.column)
+                    );
+                    if c.default.is_some() {
+                        sql.push(format!("{alter} DROP DEFAULT"));
+                    }
+                    sql.push(format!(
+                        "{alter} TYPE {ty} USING {column}::text::{ty}",
+                        ty = quote(backend, name),
+                        column = quote(backend, c.column)
+                    ));
+                    if let Some(default) = &c.default {
+                        sql.push(format!(
+                            "{alter} SET DEFAULT {}",
+                            value_sql(backend, default)
+                        ));
+                    }
+                }
+                sql.push(
+                    Type::drop()
+                        .name(iden(&aside))
+                        .to_string(PostgresQueryBuilder),
+                );
+                sql
+            }
+            _ => Vec::new(),
+        },
     }
 }
 

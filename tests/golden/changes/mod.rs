@@ -19,6 +19,7 @@ pub mod make_column_not_null_with_backfill;
 pub mod make_column_nullable;
 pub mod make_column_unique;
 pub mod narrow_column_type;
+pub mod remove_and_reorder_enum_values;
 pub mod rename_column;
 pub mod rename_table;
 pub mod widen_column_type;

@@ -329,6 +329,13 @@ golden_changes! {
         column(&mut s, "mood").ty = ColumnType::Enum { name: "mood".to_owned(), variants: values };
         (s, Options::default())
     };
+    remove_and_reorder_enum_values: {
+        let mut s = base();
+        let values = vec!["sad".to_owned(), "happy_again".to_owned()];
+        s.enums.insert("mood".to_owned(), values.clone());
+        column(&mut s, "mood").ty = ColumnType::Enum { name: "mood".to_owned(), variants: values };
+        (s, destructive())
+    };
     add_check: {
         let mut s = base();
         posts(&mut s).checks.push(Check {

@@ -975,3 +975,141 @@ async fn a_table_comment_is_set_changed_and_removed_on_postgres() {
 async fn a_table_comment_is_set_changed_and_removed_on_mariadb() {
     a_table_comment_is_set_changed_and_removed(Backend::MySql).await;
 }
+
+/// A native enum losing a value and reordering the rest: refused without
+/// `--allow-destructive`; with it, a migration meeting rows that hold the lost value stops
+/// with their count and changes nothing; once they are gone it runs (PostgreSQL rebuilds the
+/// type, keeping the column's default), the database equals a fresh one, and `down` brings
+/// the old values back.
+async fn an_enum_losing_and_reordering_values_is_rebuilt_safely(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend, "enum_rebuild").await else {
+        return;
+    };
+    let schema = |values: &[&str]| {
+        let values: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+        let mut id = column("id", ColumnType::Integer);
+        id.auto_increment = true;
+        let mut mood = column(
+            "mood",
+            ColumnType::Enum {
+                name: "mood".to_owned(),
+                variants: values.clone(),
+            },
+        );
+        mood.default = Some(generator::model::DefaultValue::String("sad".to_owned()));
+        Schema {
+            enums: [("mood".to_owned(), values)].into(),
+            tables: [(
+                "feeling".to_owned(),
+                Table {
+                    columns: vec![id, mood],
+                    primary_key: vec!["id".to_owned()],
+                    ..Table::default()
+                },
+            )]
+            .into(),
+        }
+    };
+    let (a, b) = (
+        schema(&["happy", "sad", "angry"]),
+        schema(&["sad", "happy"]),
+    );
+    let connection = &db.connection;
+    run(
+        connection,
+        &diff::diff(&Schema::default(), &a, &Options::default()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let fresh_b = {
+        let other = TestDb::fresh(backend, "enum_rebuild_b").await.unwrap();
+        run(
+            &other.connection,
+            &diff::diff(&Schema::default(), &b, &Options::default()).unwrap(),
+        )
+        .await
+        .unwrap();
+        let catalog = dump(&other.connection, "").await;
+        other.drop_database().await;
+        catalog
+    };
+    let fresh_a = dump(connection, "").await;
+    for sql in [
+        "INSERT INTO feeling (mood) VALUES ('happy')",
+        "INSERT INTO feeling (mood) VALUES ('angry')",
+        "INSERT INTO feeling (mood) VALUES ('angry')",
+    ] {
+        connection.execute_unprepared(sql).await.unwrap();
+    }
+    let refused = diff::diff(&a, &b, &Options::default()).unwrap_err();
+    assert!(
+        refused.to_string().contains("--allow-destructive"),
+        "{refused}"
+    );
+    let allowed = Options {
+        allow_destructive: true,
+        ..Options::default()
+    };
+    let up = diff::diff(&a, &b, &allowed).unwrap();
+    let error = run(connection, &up).await.unwrap_err();
+    assert!(
+        error.contains("2 row(s) of `feeling` break the values of enum type `mood`, in `mood`"),
+        "{error}"
+    );
+    assert_eq!(
+        dump(connection, "").await,
+        fresh_a,
+        "the stopped migration changed nothing"
+    );
+    connection
+        .execute_unprepared("DELETE FROM feeling WHERE id > 1")
+        .await
+        .unwrap();
+    run(connection, &up).await.unwrap();
+    assert_eq!(dump(connection, "").await, fresh_b);
+    connection
+        .execute_unprepared("INSERT INTO feeling (id) VALUES (10)")
+        .await
+        .unwrap();
+    let moods = connection
+        .query_all_raw(Statement::from_string(
+            backend.db_backend(),
+            match backend {
+                Backend::Postgres => "SELECT mood::text AS mood FROM feeling ORDER BY id",
+                _ => "SELECT mood FROM feeling ORDER BY id",
+            },
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "mood").unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        moods,
+        ["happy", "sad"],
+        "rows kept, and the default still applies"
+    );
+    let down: Vec<Operation> = Plan { operations: up }
+        .down()
+        .into_iter()
+        .collect::<Option<_>>()
+        .unwrap();
+    run(connection, &down).await.unwrap();
+    assert_eq!(dump(connection, "").await, fresh_a, "down");
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_enum_losing_and_reordering_values_is_rebuilt_safely_on_sqlite() {
+    an_enum_losing_and_reordering_values_is_rebuilt_safely(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_enum_losing_and_reordering_values_is_rebuilt_safely_on_postgres() {
+    an_enum_losing_and_reordering_values_is_rebuilt_safely(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_enum_losing_and_reordering_values_is_rebuilt_safely_on_mariadb() {
+    an_enum_losing_and_reordering_values_is_rebuilt_safely(Backend::MySql).await;
+}
