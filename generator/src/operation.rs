@@ -120,16 +120,30 @@ impl Operation {
                 before,
                 after,
                 changes,
-            } => Operation::AlterTable {
-                name,
-                before: after,
-                after: before,
-                changes: changes
-                    .iter()
-                    .rev()
-                    .map(Change::reverse)
-                    .collect::<Option<_>>()?,
-            },
+            } => {
+                // A dropped column of a unique index, re-added with one value for every row,
+                // could break that index when it comes back.
+                let breaks_unique_index = changes.iter().any(|change| {
+                    matches!(change, Change::DropColumn { column }
+                    if (!column.null || column.default.is_some())
+                        && before.indexes.iter().any(|index| {
+                            index.unique && index.columns.contains(&column.name)
+                        }))
+                });
+                if breaks_unique_index {
+                    return None;
+                }
+                Operation::AlterTable {
+                    name,
+                    before: after,
+                    after: before,
+                    changes: changes
+                        .iter()
+                        .rev()
+                        .map(Change::reverse)
+                        .collect::<Option<_>>()?,
+                }
+            }
         })
     }
 
@@ -191,18 +205,22 @@ impl Operation {
 }
 
 impl Change {
-    /// The change that undoes this one; `None` for dropping a NOT NULL column without a default
-    /// that no single value can refill (it is UNIQUE, or of a type with no neutral value).
+    /// The change that undoes this one; `None` for dropping a column that no single value can
+    /// refill: a UNIQUE one that every row would get the same value in, or a NOT NULL one
+    /// without a default of a type with no neutral value.
     pub fn reverse(&self) -> Option<Change> {
         Some(match self.clone() {
             Change::AddColumn { column, .. } => Change::DropColumn { column },
             // Re-adding a dropped NOT NULL column needs a value for the existing rows.
             Change::DropColumn { column } => {
+                // Re-added, a UNIQUE column would give every existing row the same value (its
+                // default, or the one refilling it), which only NULL may repeat.
+                let same_value_for_all = !column.null || column.default.is_some();
+                if column.unique && same_value_for_all {
+                    return None;
+                }
                 let needs_value = !column.null && column.default.is_none();
                 let backfill = if needs_value {
-                    if column.unique {
-                        return None;
-                    }
                     Some(zero_value(&column.ty)?)
                 } else {
                     None

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use generator::diff::{self, Options};
 use generator::lower;
-use generator::model::{Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Schema, Table};
+use generator::model::{
+    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Rule, Schema, Table,
+};
 use generator::operation::{Operation, Plan};
 use migration_ops::v1;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
@@ -18,7 +20,7 @@ use sea_orm_migration::SchemaManager;
 use tests::db::{Backend, TestDb};
 
 /// Seeds that once failed; each runs on every backend on every build.
-const REGRESSIONS: &[u64] = &[];
+const REGRESSIONS: &[u64] = &[12, 123];
 
 /// A small, seeded pseudo-random generator (xorshift64*): reproducible without a dependency.
 struct Rng(u64);
@@ -104,7 +106,50 @@ fn random_table(rng: &mut Rng, name: &str, earlier: &[String]) -> Table {
     if rng.chance(50) {
         add_index(rng, name, &mut table);
     }
+    if rng.chance(40) {
+        add_check(rng, name, &mut table);
+    }
     table
+}
+
+/// A rule on a random column that the rows `fill` writes and every default keep: at most 500
+/// characters, or a number within ±1,000,000,000.
+fn add_check(rng: &mut Rng, name: &str, table: &mut Table) {
+    let candidates: Vec<&Column> = table
+        .columns
+        .iter()
+        .filter(|c| c.name != "id" && c.ty != ColumnType::Boolean)
+        .filter(|c| !table.checks.iter().any(|check| check.column == c.name))
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    let column = candidates[rng.below(candidates.len())];
+    let rule = match column.ty {
+        ColumnType::String(_) | ColumnType::Text => Rule::Length {
+            min: None,
+            max: Some(500 + rng.below(10) as u64),
+        },
+        _ => Rule::Range {
+            min: Some(Limit {
+                value: "-1000000000".to_owned(),
+                inclusive: true,
+            }),
+            max: Some(Limit {
+                value: format!("{}", 1_000_000_000 + rng.below(10)),
+                inclusive: rng.chance(50),
+            }),
+        },
+    };
+    let check = Check {
+        name: format!("ck-{name}-{}", rng.below(100_000)),
+        column: column.name.clone(),
+        rule,
+    };
+    if !table.checks.iter().any(|c| c.name == check.name) {
+        table.checks.push(check);
+        table.checks.sort_by(|a, b| a.name.cmp(&b.name));
+    }
 }
 
 fn add_foreign_key(rng: &mut Rng, name: &str, table: &mut Table, targets: &[String]) {
@@ -198,7 +243,7 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                     .any(|fk| fk.columns.contains(&table.columns[*i].name))
             })
             .collect();
-        match rng.below(11) {
+        match rng.below(12) {
             0 => {
                 let suffix = rng.below(1000);
                 let mut c = random_column(rng, format!("n{suffix}"));
@@ -229,6 +274,7 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                 let at = plain[rng.below(plain.len())];
                 let dropped = table.columns.remove(at).name;
                 table.indexes.retain(|i| !i.columns.contains(&dropped));
+                table.checks.retain(|c| c.column != dropped);
             }
             2 if !plain.is_empty() => {
                 let at = plain[rng.below(plain.len())];
@@ -240,6 +286,11 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                         if *c == old {
                             *c = new.clone();
                         }
+                    }
+                }
+                for check in &mut table.checks {
+                    if check.column == old {
+                        check.column = new.clone();
                     }
                 }
                 if rng.chance(50) {
@@ -314,6 +365,21 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                     }
                 }
             }
+            11 => {
+                // A rule added, dropped or changed.
+                if !table.checks.is_empty() && rng.chance(50) {
+                    let at = rng.below(table.checks.len());
+                    if rng.chance(50) {
+                        table.checks.remove(at);
+                    } else if let Rule::Length { max, .. } = &mut table.checks[at].rule {
+                        *max = Some(max.unwrap_or(500) + 1);
+                    } else {
+                        table.checks.remove(at);
+                    }
+                } else {
+                    add_check(rng, &name, table);
+                }
+            }
             9 => {
                 let new_name = format!("t{}", 10 + rng.below(90));
                 if b.tables.contains_key(&new_name) || a.tables.contains_key(&new_name) {
@@ -376,6 +442,9 @@ fn prefixed(schema: &Schema, prefix: &str) -> Schema {
         for fk in &mut table.foreign_keys {
             fk.name = format!("{prefix}{}", fk.name);
             fk.ref_table = rename(&fk.ref_table);
+        }
+        for check in &mut table.checks {
+            check.name = format!("{prefix}{}", check.name);
         }
         out.tables.insert(rename(name), table);
     }
