@@ -540,6 +540,18 @@ mod tests {
     }
 
     #[test]
+    fn numeric_literals_are_recognised_and_nan_is_not() {
+        for ok in ["0", "-12", "3.5", "1e-7", "2.5E+10"] {
+            assert!(is_numeric_literal(ok), "{ok}");
+        }
+        for bad in [
+            "", "-", "NaN", "inf", "-inf", "1.", ".5", "1e", "1 OR 1=1", "0x10",
+        ] {
+            assert!(!is_numeric_literal(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn names_differing_only_in_case_are_refused() {
         let error = one_table(&["Name", "name"]).validate().unwrap_err();
         assert!(error.contains("differ only in case"), "{error}");

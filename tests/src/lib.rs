@@ -1,7 +1,8 @@
-//! Test support: the fidelity entity corpus, entities the generator must refuse, and fresh
-//! databases per test on SQLite, PostgreSQL and MariaDB.
+//! Test support: the fidelity entity corpus, entities the generator must refuse, fresh
+//! databases per test on SQLite, PostgreSQL and MariaDB, and a seeded random generator.
 
 pub mod bad;
 pub mod corpus;
 pub mod db;
 pub mod deploy;
+pub mod rng;

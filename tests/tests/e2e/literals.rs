@@ -6,21 +6,7 @@
 
 use generator::render::{self, Down, MigrationFile};
 use migration_ops::v1::{self, ColumnType, DefaultValue, Len};
-
-/// xorshift64*, seeded: the same strings on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use tests::rng::Rng;
 
 const PIECES: &[&str] = &[
     "\"",
@@ -71,7 +57,7 @@ fn random_string(rng: &mut Rng) -> String {
         if rng.below(4) == 0 {
             // Any scalar value, not only the listed pieces.
             let c = loop {
-                if let Some(c) = char::from_u32((rng.next() % 0x11_0000) as u32) {
+                if let Some(c) = char::from_u32((rng.next_u64() % 0x11_0000) as u32) {
                     break c;
                 }
             };
@@ -118,7 +104,7 @@ fn file_with(strings: &[String], summary: &[String]) -> (String, Vec<v1::Op>) {
 
 #[test]
 fn ten_thousand_random_strings_come_back_from_a_rendered_file_unchanged() {
-    let mut rng = Rng(0x5EED_1234_ABCD_0001);
+    let mut rng = Rng::new(0x5EED_1234_ABCD_0001);
     let strings: Vec<String> = (0..10_000).map(|_| random_string(&mut rng)).collect();
     let summary: Vec<String> = strings.iter().take(500).cloned().collect();
     let (source, up) = file_with(&strings, &summary);

@@ -18,30 +18,10 @@ use migration_ops::v1;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use sea_orm_migration::SchemaManager;
 use tests::db::{Backend, TestDb};
+use tests::rng::Rng;
 
 /// Seeds that once failed; each runs on every backend on every build.
 const REGRESSIONS: &[u64] = &[12, 123];
-
-/// A small, seeded pseudo-random generator (xorshift64*): reproducible without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 /// Types that every backend stores and indexes alike (no TEXT indexes: MySQL needs a prefix).
 const TYPES: &[ColumnType] = &[
