@@ -1,6 +1,7 @@
-//! Introspection: reads a live database's catalog (columns, indexes, foreign keys) as text
-//! lines in the database's own spelling, and `verify`, which compares a live database with the
-//! recorded schema by building that schema in a scratch database on the same server and
+//! Introspection: reads a live database's catalog (columns, indexes, keys, checks, PostgreSQL
+//! enum types) as text lines in the database's own spelling, and `verify`, which compares a
+//! live database with the recorded schema by building that schema in a scratch database on the
+//! same server and
 //! comparing the two catalogs, so every backend's spelling of a type or default (PostgreSQL's
 //! `'draft'::character varying`, MySQL's `int(11)`) is the same on both sides.
 
@@ -36,6 +37,12 @@ pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Ve
                  pg_get_constraintdef(oid) AS line FROM pg_constraint \
                  WHERE conrelid::regclass::text LIKE '{like}' AND conrelid::regclass::text NOT LIKE 'seaql%' \
                  AND connamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+            ),
+            format!(
+                "SELECT t.typname || ' enum ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) AS line \
+                 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+                 JOIN pg_namespace n ON n.oid = t.typnamespace \
+                 WHERE n.nspname = current_schema() AND t.typname LIKE '{like}' GROUP BY t.typname"
             ),
         ],
         DbBackend::MySql => vec![

@@ -21,7 +21,7 @@ use tests::db::{Backend, TestDb};
 use tests::rng::Rng;
 
 /// Seeds that once failed; each runs on every backend on every build.
-const REGRESSIONS: &[u64] = &[12, 123];
+const REGRESSIONS: &[u64] = &[12, 47, 113, 123, 185];
 
 /// Types that every backend stores and indexes alike (no TEXT indexes: MySQL needs a prefix).
 const TYPES: &[ColumnType] = &[
@@ -38,9 +38,20 @@ fn indexable(ty: &ColumnType) -> bool {
     !matches!(ty, ColumnType::Text)
 }
 
-/// Three rows can hold distinct values of it (a boolean has two).
+/// Three rows can hold distinct values of it (a boolean has two; rows hold one enum value).
 fn uniqueable(ty: &ColumnType) -> bool {
-    indexable(ty) && *ty != ColumnType::Boolean
+    indexable(ty) && *ty != ColumnType::Boolean && !matches!(ty, ColumnType::Enum { .. })
+}
+
+/// The native enum type of a random schema. Rows and defaults hold `base`, which no change
+/// removes; the other values come and go.
+const ENUM: &str = "mood";
+
+fn enum_type(values: &[String]) -> ColumnType {
+    ColumnType::Enum {
+        name: ENUM.to_owned(),
+        variants: values.to_vec(),
+    }
 }
 
 fn column(name: &str, ty: ColumnType) -> Column {
@@ -55,12 +66,18 @@ fn some_default(rng: &mut Rng, ty: &ColumnType) -> DefaultValue {
         ColumnType::Boolean => DefaultValue::Bool(rng.chance(50)),
         ColumnType::Double => DefaultValue::Number("1.5".to_owned()),
         ColumnType::Decimal(_) => DefaultValue::Number("2.25".to_owned()),
+        ColumnType::Enum { .. } => DefaultValue::String("base".to_owned()),
         _ => DefaultValue::String(["draft", "it's", "a \"b\"", ""][rng.below(4)].to_owned()),
     }
 }
 
-fn random_column(rng: &mut Rng, name: String) -> Column {
-    let mut c = column(&name, TYPES[rng.below(TYPES.len())].clone());
+fn random_column(rng: &mut Rng, name: String, enum_values: &[String]) -> Column {
+    let ty = if rng.chance(12) {
+        enum_type(enum_values)
+    } else {
+        TYPES[rng.below(TYPES.len())].clone()
+    };
+    let mut c = column(&name, ty);
     c.null = rng.chance(40);
     if rng.chance(40) {
         c.default = Some(some_default(rng, &c.ty));
@@ -69,7 +86,7 @@ fn random_column(rng: &mut Rng, name: String) -> Column {
     c
 }
 
-fn random_table(rng: &mut Rng, name: &str, earlier: &[String]) -> Table {
+fn random_table(rng: &mut Rng, name: &str, earlier: &[String], enum_values: &[String]) -> Table {
     let mut id = column("id", ColumnType::Integer);
     id.auto_increment = true;
     let mut table = Table {
@@ -78,7 +95,9 @@ fn random_table(rng: &mut Rng, name: &str, earlier: &[String]) -> Table {
         ..Table::default()
     };
     for i in 0..2 + rng.below(4) {
-        table.columns.push(random_column(rng, format!("c{i}")));
+        table
+            .columns
+            .push(random_column(rng, format!("c{i}"), enum_values));
     }
     if !earlier.is_empty() && rng.chance(50) {
         add_foreign_key(rng, name, &mut table, earlier);
@@ -98,7 +117,11 @@ fn add_check(rng: &mut Rng, name: &str, table: &mut Table) {
     let candidates: Vec<&Column> = table
         .columns
         .iter()
-        .filter(|c| c.name != "id" && c.ty != ColumnType::Boolean)
+        .filter(|c| {
+            c.name != "id"
+                && c.ty != ColumnType::Boolean
+                && !matches!(c.ty, ColumnType::Enum { .. })
+        })
         .filter(|c| !table.checks.iter().any(|check| check.column == c.name))
         .collect();
     if candidates.is_empty() {
@@ -188,14 +211,72 @@ fn add_index(rng: &mut Rng, name: &str, table: &mut Table) {
 /// Schema A: two to four tables, later ones may reference earlier ones.
 fn random_schema(rng: &mut Rng) -> Schema {
     let mut schema = Schema::default();
+    let values = enum_values(&schema);
     let mut names = Vec::new();
     for i in 0..2 + rng.below(3) {
         let name = format!("t{i}");
-        let table = random_table(rng, &name, &names);
+        let table = random_table(rng, &name, &names, &values);
         schema.tables.insert(name.clone(), table);
         names.push(name);
     }
+    keep_enum_if_used(&mut schema, &values);
     schema
+}
+
+/// The values of the schema's enum type, or the first ones.
+fn enum_values(schema: &Schema) -> Vec<String> {
+    schema
+        .enums
+        .get(ENUM)
+        .cloned()
+        .unwrap_or_else(|| ["base", "happy", "sad"].map(str::to_owned).into())
+}
+
+/// Records the enum type in the schema when a column uses it, and only then.
+fn keep_enum_if_used(schema: &mut Schema, values: &[String]) {
+    let used = schema.tables.values().any(|t| {
+        t.columns
+            .iter()
+            .any(|c| matches!(&c.ty, ColumnType::Enum { .. }))
+    });
+    if used {
+        schema.enums.insert(ENUM.to_owned(), values.to_vec());
+    } else {
+        schema.enums.remove(ENUM);
+    }
+}
+
+/// The enum's values changed as a migration would change them: one added, one (never `base`)
+/// removed, or two swapped; every column of the type follows.
+fn change_enum(rng: &mut Rng, schema: &mut Schema) {
+    let mut values = enum_values(schema);
+    match rng.below(3) {
+        0 => {
+            let value = format!("v{}", rng.below(1000));
+            if !values.contains(&value) {
+                let at = rng.below(values.len() + 1);
+                values.insert(at, value);
+            }
+        }
+        1 if values.len() > 2 => {
+            let at = 1 + rng.below(values.len() - 1);
+            if values[at] != "base" {
+                values.remove(at);
+            }
+        }
+        _ => {
+            let (i, j) = (rng.below(values.len()), rng.below(values.len()));
+            values.swap(i, j);
+        }
+    }
+    for table in schema.tables.values_mut() {
+        for column in &mut table.columns {
+            if matches!(column.ty, ColumnType::Enum { .. }) {
+                column.ty = enum_type(&values);
+            }
+        }
+    }
+    schema.enums.insert(ENUM.to_owned(), values);
 }
 
 /// Schema B: A with one to three random changes, and the decisions generation needs.
@@ -223,10 +304,12 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                     .any(|fk| fk.columns.contains(&table.columns[*i].name))
             })
             .collect();
-        match rng.below(12) {
+        match rng.below(13) {
             0 => {
                 let suffix = rng.below(1000);
-                let mut c = random_column(rng, format!("n{suffix}"));
+                let values = enum_values(&b);
+                let table = b.tables.get_mut(&name).unwrap();
+                let mut c = random_column(rng, format!("n{suffix}"), &values);
                 if table.column(&c.name).is_some() {
                     continue;
                 }
@@ -273,9 +356,24 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                         check.column = new.clone();
                     }
                 }
-                if rng.chance(50) {
+                // Only a column A had is renamed from something; one this pair added just
+                // gets another name.
+                let old_table = options
+                    .table_renames
+                    .iter()
+                    .find(|(_, n)| **n == name)
+                    .map_or(name.as_str(), |(o, _)| o.as_str());
+                let in_a = a
+                    .tables
+                    .get(old_table)
+                    .is_some_and(|t| t.column(&old).is_some());
+                // A backfill decided for the column goes with it.
+                if let Some(value) = options.backfills.remove(&(name.clone(), old.clone())) {
+                    options.backfills.insert((name.clone(), new.clone()), value);
+                }
+                if rng.chance(50) && in_a {
                     table.columns[at].renamed_from = Some(old);
-                } else if was_in_a {
+                } else if was_in_a && in_a {
                     options.column_renames.insert((name.clone(), old), new);
                 }
             }
@@ -345,6 +443,11 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                     }
                 }
             }
+            12 => {
+                if b.enums.contains_key(ENUM) {
+                    change_enum(rng, &mut b);
+                }
+            }
             11 => {
                 // A rule added, dropped or changed.
                 if !table.checks.is_empty() && rng.chance(50) {
@@ -366,10 +469,15 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                     continue;
                 }
                 if rng.chance(50) && !referenced {
+                    // A table renamed in this pair stays: dropping it would void the rename.
+                    if options.table_renames.values().any(|n| *n == name) {
+                        continue;
+                    }
                     b.tables.remove(&name);
                 } else {
                     let earlier: Vec<String> = names.clone();
-                    let table = random_table(rng, &new_name, &earlier);
+                    let values = enum_values(&b);
+                    let table = random_table(rng, &new_name, &earlier, &values);
                     b.tables.insert(new_name, table);
                 }
             }
@@ -403,6 +511,42 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
             }
         }
     }
+    let values = enum_values(&b);
+    keep_enum_if_used(&mut b, &values);
+    // A column new in this pair that the changes left NOT NULL without a default needs a
+    // backfill for the rows A already has.
+    for (name, table) in &b.tables {
+        let old_table = options
+            .table_renames
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map_or(name.as_str(), |(o, _)| o.as_str());
+        let Some(before) = a.tables.get(old_table) else {
+            continue;
+        };
+        for c in &table.columns {
+            let renamed = c.renamed_from.is_some()
+                || options
+                    .column_renames
+                    .iter()
+                    .any(|((t, _), n)| t == name && *n == c.name);
+            let key = (name.clone(), c.name.clone());
+            if before.column(&c.name).is_none()
+                && !renamed
+                && !c.null
+                && c.default.is_none()
+                && !options.backfills.contains_key(&key)
+            {
+                let value = match some_default(rng, &c.ty) {
+                    DefaultValue::Number(n) => n,
+                    DefaultValue::Bool(b) => b.to_string(),
+                    DefaultValue::String(s) => s,
+                    _ => unreachable!(),
+                };
+                options.backfills.insert(key, value);
+            }
+        }
+    }
     (b, options)
 }
 
@@ -410,12 +554,22 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
 /// live side by side in one database.
 fn prefixed(schema: &Schema, prefix: &str) -> Schema {
     let rename = |name: &str| format!("{prefix}{name}");
+    // Enum types are shared by the whole schema on PostgreSQL: each copy has its own.
     let mut out = Schema {
-        enums: schema.enums.clone(),
+        enums: schema
+            .enums
+            .iter()
+            .map(|(name, values)| (rename(name), values.clone()))
+            .collect(),
         ..Schema::default()
     };
     for (name, table) in &schema.tables {
         let mut table = table.clone();
+        for column in &mut table.columns {
+            if let ColumnType::Enum { name, .. } = &mut column.ty {
+                *name = rename(name);
+            }
+        }
         for index in &mut table.indexes {
             index.name = format!("{prefix}{}", index.name);
         }
@@ -474,6 +628,7 @@ fn sample(ty: &ColumnType, row: usize) -> String {
         ColumnType::Boolean => ["TRUE", "FALSE"][row % 2].to_owned(),
         ColumnType::Integer | ColumnType::BigInteger => format!("{}", 1000 + row),
         ColumnType::Double | ColumnType::Decimal(_) => format!("{}.5", 1000 + row),
+        ColumnType::Enum { .. } => "'base'".to_owned(),
         _ => format!("'row {row}'"),
     }
 }
@@ -558,6 +713,9 @@ async fn drop_all(connection: &DatabaseConnection, prefixes: &[&str]) {
             DbBackend::Postgres => names
                 .iter()
                 .map(|n| format!("DROP TABLE IF EXISTS \"{n}\" CASCADE"))
+                .chain(std::iter::once(format!(
+                    "DROP TYPE IF EXISTS \"{prefix}{ENUM}\" CASCADE"
+                )))
                 .collect(),
             DbBackend::MySql => {
                 let mut s = vec!["SET FOREIGN_KEY_CHECKS = 0".to_owned()];
