@@ -3,7 +3,6 @@
 //! refuses what the model refuses.
 
 use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 #[sea_orm::model]
@@ -33,9 +32,8 @@ pub struct Model {
 pub const TITLE_MAX_CHARS: u64 = 200;
 
 /// Where a post is in its life; stored as text, limited to these values by a CHECK.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-#[serde(rename_all = "snake_case")]
 pub enum Status {
     #[sea_orm(string_value = "draft")]
     Draft,
