@@ -386,22 +386,8 @@ fn requirements(alter: &AlterTable) -> impl Iterator<Item = (Check, String)> + '
         .flat_map(|change| change_requirements(change, DbBackend::Sqlite))
 }
 
-/// Whether `change` takes values away from an enum column.
-fn enum_narrowing(change: &Change) -> bool {
-    matches!(change, Change::AlterColumn {
-        from: Column { ty: ColumnType::Enum { variants: old, .. }, .. },
-        to: Column { ty: ColumnType::Enum { variants, .. }, .. },
-        ..
-    } if old.iter().any(|v| !variants.contains(v)))
-}
-
 fn change_requirements(change: &Change, backend: DbBackend) -> Option<(Check, String)> {
     match change {
-        // On PostgreSQL the type itself changed first (`Op::RecreateEnum`, which counted the
-        // rows), and its old labels no longer parse.
-        Change::AlterColumn { .. } if backend == DbBackend::Postgres && enum_narrowing(change) => {
-            None
-        }
         Change::AlterColumn {
             from:
                 Column {
@@ -415,6 +401,11 @@ fn change_requirements(change: &Change, backend: DbBackend) -> Option<(Check, St
                 },
             ..
         } if old.iter().any(|v| !variants.contains(v)) => {
+            // On PostgreSQL the type itself changed first (`Op::RecreateEnum`, which counted
+            // the rows), and its old labels no longer parse.
+            if backend == DbBackend::Postgres {
+                return None;
+            }
             let values: &'static [DefaultValue] = Box::leak(
                 variants
                     .iter()
@@ -484,12 +475,7 @@ pub fn describe_check(check: &Check) -> String {
 /// The condition of `check` as `backend` writes it.
 fn check_sql(check: &Check, backend: DbBackend) -> String {
     let mut sql = String::new();
-    let expr = check_expr(check, backend);
-    match backend {
-        DbBackend::Postgres => PostgresQueryBuilder.prepare_expr(&expr, &mut sql),
-        DbBackend::MySql => MysqlQueryBuilder.prepare_expr(&expr, &mut sql),
-        _ => SqliteQueryBuilder.prepare_expr(&expr, &mut sql),
-    }
+    write_expr(backend, &check_expr(check, backend), &mut sql);
     sql
 }
 
@@ -1131,15 +1117,20 @@ fn expr_sql(backend: DbBackend, expr: Expr) -> String {
     if parenthesize {
         sql.push('(');
     }
-    match backend {
-        DbBackend::Postgres => PostgresQueryBuilder.prepare_expr(&expr, &mut sql),
-        DbBackend::MySql => MysqlQueryBuilder.prepare_expr(&expr, &mut sql),
-        _ => SqliteQueryBuilder.prepare_expr(&expr, &mut sql),
-    }
+    write_expr(backend, &expr, &mut sql);
     if parenthesize {
         sql.push(')');
     }
     sql
+}
+
+/// `expr` as `backend` writes it, appended to `sql`.
+fn write_expr(backend: DbBackend, expr: &Expr, sql: &mut String) {
+    match backend {
+        DbBackend::Postgres => PostgresQueryBuilder.prepare_expr(expr, sql),
+        DbBackend::MySql => MysqlQueryBuilder.prepare_expr(expr, sql),
+        _ => SqliteQueryBuilder.prepare_expr(expr, sql),
+    }
 }
 
 /// A column type as `backend` spells it.

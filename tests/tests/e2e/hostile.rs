@@ -111,9 +111,7 @@ fn through_rust(schema: &Schema) -> Result<Vec<v1::Op>, String> {
         summary: &[operation.describe()],
         destructive: false,
         up: &up,
-        down: &Down::Ops(vec![v1::Op::DropTable(
-            lower::lower(&[operation])[0].table_name(),
-        )]),
+        down: &Down::Ops(vec![dropping(&up[0])]),
     });
     let read = generator::reader::read(&source)?.ok_or("no data read back")?;
     if read.up != up {
@@ -122,16 +120,11 @@ fn through_rust(schema: &Schema) -> Result<Vec<v1::Op>, String> {
     Ok(read.up)
 }
 
-trait TableName {
-    fn table_name(&self) -> &'static str;
-}
-
-impl TableName for v1::Op {
-    fn table_name(&self) -> &'static str {
-        match self {
-            v1::Op::CreateTable(table) => table.name,
-            _ => unreachable!(),
-        }
+/// The operation that drops the table `created` creates.
+fn dropping(created: &v1::Op) -> v1::Op {
+    match created {
+        v1::Op::CreateTable(table) => v1::Op::DropTable(table.name),
+        other => unreachable!("not a table creation: {other:?}"),
     }
 }
 
@@ -233,11 +226,7 @@ async fn every_hostile_identifier_round_trips_exactly_or_is_refused() {
                 run(&target.connection, &ops).await?;
                 let found = names_of(&target.connection, name).await?;
                 let expected = (vec!["pk_id".to_owned(), name.clone()], vec![index.clone()]);
-                run(
-                    &target.connection,
-                    &[v1::Op::DropTable(ops[0].table_name())],
-                )
-                .await?;
+                run(&target.connection, &[dropping(&ops[0])]).await?;
                 if found == expected {
                     Ok(())
                 } else {
@@ -249,11 +238,7 @@ async fn every_hostile_identifier_round_trips_exactly_or_is_refused() {
                 tally
                     .failures
                     .push(format!("{name:?} on {}: {problem}", target.label));
-                let _ = run(
-                    &target.connection,
-                    &[v1::Op::DropTable(ops[0].table_name())],
-                )
-                .await;
+                let _ = run(&target.connection, &[dropping(&ops[0])]).await;
                 ok = false;
             }
         }
@@ -402,11 +387,7 @@ async fn every_hostile_default_round_trips_exactly_or_is_refused() {
             let outcome = async {
                 run(&target.connection, &ops).await?;
                 let got = stored_default(&target.connection, &name, &ty).await;
-                run(
-                    &target.connection,
-                    &[v1::Op::DropTable(ops[0].table_name())],
-                )
-                .await?;
+                run(&target.connection, &[dropping(&ops[0])]).await?;
                 match got? {
                     got if got == want => Ok(()),
                     got if target.label == "sqlite" && next_to(&got, &want) => {
@@ -424,11 +405,7 @@ async fn every_hostile_default_round_trips_exactly_or_is_refused() {
                 tally
                     .failures
                     .push(format!("{shown} on {}: {problem}", target.label));
-                let _ = run(
-                    &target.connection,
-                    &[v1::Op::DropTable(ops[0].table_name())],
-                )
-                .await;
+                let _ = run(&target.connection, &[dropping(&ops[0])]).await;
                 ok = false;
             }
         }
@@ -490,11 +467,7 @@ fn a_migration_of_every_accepted_hostile_name_compiles_and_holds_them_exactly() 
         }
     }
     let up = lower::lower(&operations);
-    let down: Vec<v1::Op> = up
-        .iter()
-        .rev()
-        .map(|op| v1::Op::DropTable(op.table_name()))
-        .collect();
+    let down: Vec<v1::Op> = up.iter().rev().map(dropping).collect();
     let summary: Vec<String> = operations.iter().map(Operation::describe).collect();
     let rendered = render::migration_file(&MigrationFile {
         name: "m20260103_000000_hostile_names",

@@ -71,6 +71,16 @@ fn some_default(rng: &mut Rng, ty: &ColumnType) -> DefaultValue {
     }
 }
 
+/// A value to fill existing rows with (`--backfill`), as text.
+fn backfill_value(rng: &mut Rng, ty: &ColumnType) -> String {
+    match some_default(rng, ty) {
+        DefaultValue::Number(n) => n,
+        DefaultValue::Bool(b) => b.to_string(),
+        DefaultValue::String(s) => s,
+        other => unreachable!("no backfill from {other:?}"),
+    }
+}
+
 fn random_column(rng: &mut Rng, name: String, enum_values: &[String]) -> Column {
     let ty = if rng.chance(12) {
         enum_type(enum_values)
@@ -320,12 +330,7 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                 if !c.null && c.default.is_none() {
                     c.unique = false;
                     if was_in_a {
-                        let value = match some_default(rng, &c.ty) {
-                            DefaultValue::Number(n) => n,
-                            DefaultValue::Bool(b) => b.to_string(),
-                            DefaultValue::String(s) => s,
-                            _ => unreachable!(),
-                        };
+                        let value = backfill_value(rng, &c.ty);
                         options
                             .backfills
                             .insert((name.clone(), c.name.clone()), value);
@@ -382,12 +387,7 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                 if c.null && !c.unique {
                     c.null = false;
                     if c.default.is_none() && was_in_a {
-                        let value = match some_default(rng, &c.ty) {
-                            DefaultValue::Number(n) => n,
-                            DefaultValue::Bool(b) => b.to_string(),
-                            DefaultValue::String(s) => s,
-                            _ => unreachable!(),
-                        };
+                        let value = backfill_value(rng, &c.ty);
                         options
                             .backfills
                             .insert((name.clone(), c.name.clone()), value);
@@ -537,12 +537,7 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                 && c.default.is_none()
                 && !options.backfills.contains_key(&key)
             {
-                let value = match some_default(rng, &c.ty) {
-                    DefaultValue::Number(n) => n,
-                    DefaultValue::Bool(b) => b.to_string(),
-                    DefaultValue::String(s) => s,
-                    _ => unreachable!(),
-                };
+                let value = backfill_value(rng, &c.ty);
                 options.backfills.insert(key, value);
             }
         }
