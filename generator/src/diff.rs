@@ -51,6 +51,31 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
         .collect();
     let mut operations = diff_enums_before(from, to)?;
 
+    // Tables whose primary key changes: every foreign key from or to them is dropped before
+    // and added again after, since a key cannot change under one (PostgreSQL's depend on it,
+    // MySQL's may use its index).
+    let mut rekeyed = BTreeSet::new();
+    for (old, new) in &kept {
+        let (before, after) = (&from.tables[*old], &to.tables[*new]);
+        let renames = column_renames(new, before, after, options)?;
+        let key_now: Vec<&str> = before
+            .primary_key
+            .iter()
+            .map(|c| {
+                renames
+                    .iter()
+                    .find(|(_, o)| **o == c.as_str())
+                    .map_or(c.as_str(), |(n, _)| *n)
+            })
+            .collect();
+        if !key_now
+            .iter()
+            .copied()
+            .eq(after.primary_key.iter().map(String::as_str))
+        {
+            rekeyed.insert(*new);
+        }
+    }
     let mut alters = Vec::new();
     for (old, new) in &kept {
         alters.push(diff_table(
@@ -59,6 +84,7 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
             new,
             &to.tables[*new],
             &renamed_tables,
+            &rekeyed,
             options,
         )?);
     }
@@ -254,6 +280,7 @@ fn diff_table(
     name: &str,
     after: &Table,
     renamed_tables: &BTreeMap<&str, &str>,
+    rekeyed: &BTreeSet<&str>,
     options: &Options,
 ) -> Result<TableAlters, Error> {
     let renamed_columns = column_renames(name, before, after, options)?;
@@ -268,17 +295,8 @@ fn diff_table(
             .find(|(_, o)| **o == old)
             .map_or_else(|| old.to_owned(), |(n, _)| (*n).to_owned())
     };
-    if before
-        .primary_key
-        .iter()
-        .map(|c| new_column(c))
-        .collect::<Vec<_>>()
-        != after.primary_key
-    {
-        return Err(Error::Refused(format!(
-            "the primary key of table `{name}` changed; changing a primary key is not supported yet"
-        )));
-    }
+    let old_key: Vec<String> = before.primary_key.iter().map(|c| new_column(c)).collect();
+    let key_changes = rekeyed.contains(name);
 
     // Foreign keys, compared with the old one's target (renamed in step 4) and columns (renamed
     // in step 6) seen under their new names.
@@ -293,21 +311,23 @@ fn diff_table(
         columns: fk.columns.iter().map(|c| new_column(c)).collect(),
         ..retargeted_fk(fk)
     };
+    let keeps = |fk: &ForeignKey| !key_changes && !rekeyed.contains(fk.ref_table.as_str());
     let kept_fks: Vec<ForeignKey> = after
         .foreign_keys
         .iter()
         .filter(|fk| {
-            before
-                .foreign_keys
-                .iter()
-                .any(|old| renamed_fk(old) == **fk)
+            keeps(fk)
+                && before
+                    .foreign_keys
+                    .iter()
+                    .any(|old| renamed_fk(old) == **fk)
         })
         .cloned()
         .collect();
     let dropped_fks: Vec<&ForeignKey> = before
         .foreign_keys
         .iter()
-        .filter(|old| !after.foreign_keys.contains(&renamed_fk(old)))
+        .filter(|old| !kept_fks.contains(&renamed_fk(old)))
         .collect();
     let added_fks: Vec<&ForeignKey> = after
         .foreign_keys
@@ -381,17 +401,55 @@ fn diff_table(
             }
         }
     }
-    for column in &dropped_columns {
-        changes.push(Change::DropColumn {
-            column: (*column).clone(),
-        });
+    // An auto-increment column comes and goes only with the primary key it numbers (SeaORM
+    // makes only a key auto-increment), in the key's own change.
+    let counter = |columns: &[&Column], what: &str| -> Result<Option<Column>, Error> {
+        let counters: Vec<&&Column> = columns.iter().filter(|c| c.auto_increment).collect();
+        match counters.as_slice() {
+            [] => Ok(None),
+            [one] if key_changes => Ok(Some((**one).clone())),
+            _ => Err(Error::Refused(format!(
+                "table `{name}`: auto-increment column(s) {} {what} while its primary key \
+                 stays; an auto-increment column comes and goes only with the primary key",
+                counters
+                    .iter()
+                    .map(|c| format!("`{}`", c.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    };
+    let added_counter = counter(&added_columns, "added")?;
+    let dropped_counter = counter(&dropped_columns, "dropped")?;
+    if let Some(column) = &added_counter
+        && !after.primary_key.contains(&column.name)
+    {
+        return Err(Error::Refused(format!(
+            "column `{name}.{}` is auto-increment but not part of the primary key",
+            column.name
+        )));
     }
+    // With a new key, columns of the old one go after it does.
+    let (late_drops, early_drops): (Vec<&Column>, Vec<&Column>) = dropped_columns
+        .iter()
+        .filter(|c| !c.auto_increment)
+        .partition(|c| key_changes && old_key.contains(&c.name));
     for (new, old) in &renamed_columns {
-        changes.push(Change::RenameColumn {
-            from: (*old).to_owned(),
-            to: (*new).to_owned(),
-        });
+        if late_drops.iter().any(|c| c.name == *new) {
+            return Err(Error::Refused(format!(
+                "column `{name}.{old}` is renamed to `{new}`, the name of a column of the old \
+                 primary key that is dropped; make the key change and the rename in two \
+                 migrations"
+            )));
+        }
     }
+    let drop_column = |column: &&Column| Change::DropColumn {
+        column: (*column).clone(),
+    };
+    let mut early_counters = Vec::new();
+    let mut column_alters = Vec::new();
+    let mut late_column_alters = Vec::new();
+    let mut late_counters = Vec::new();
     for column in &after.columns {
         let Some(old) = before.column(&old_column(&column.name)) else {
             continue;
@@ -404,12 +462,33 @@ fn diff_table(
         if old == *column {
             continue;
         }
-        if old.auto_increment != column.auto_increment || old.extra != column.extra {
-            return Err(Error::Refused(format!(
-                "`auto_increment` or `extra` of column `{name}.{}` changed; that is not \
-                 supported yet",
-                column.name
-            )));
+        // Auto-increment goes before the key changes and comes after (MySQL allows it only on
+        // a key column).
+        let counts = old.auto_increment && column.auto_increment;
+        let from = Column {
+            auto_increment: counts,
+            ..old.clone()
+        };
+        let to = Column {
+            auto_increment: counts,
+            ..column.clone()
+        };
+        if old.auto_increment && !column.auto_increment {
+            early_counters.push(Change::AlterColumn {
+                from: old.clone(),
+                to: from.clone(),
+                backfill: None,
+            });
+        }
+        if column.auto_increment && !old.auto_increment {
+            late_counters.push(Change::AlterColumn {
+                from: to.clone(),
+                to: column.clone(),
+                backfill: None,
+            });
+        }
+        if from == to {
+            continue;
         }
         let backfill = match backfill(name, column, options)? {
             Some(value) if old.null && !column.null => Some(value),
@@ -421,13 +500,26 @@ fn diff_table(
             }
             None => None,
         };
-        changes.push(Change::AlterColumn {
-            from: old,
-            to: column.clone(),
-            backfill,
+        let leaves_key = key_changes
+            && old_key.contains(&column.name)
+            && !after.primary_key.contains(&column.name);
+        if leaves_key {
+            &mut late_column_alters
+        } else {
+            &mut column_alters
+        }
+        .push(Change::AlterColumn { from, to, backfill });
+    }
+    changes.extend(early_counters);
+    changes.extend(early_drops.iter().map(drop_column));
+    for (new, old) in &renamed_columns {
+        changes.push(Change::RenameColumn {
+            from: (*old).to_owned(),
+            to: (*new).to_owned(),
         });
     }
-    for column in &added_columns {
+    changes.extend(column_alters);
+    for column in added_columns.iter().filter(|c| !c.auto_increment) {
         let backfill = backfill(name, column, options)?;
         if !column.null && column.default.is_none() && backfill.is_none() {
             return Err(Error::Refused(format!(
@@ -442,6 +534,17 @@ fn diff_table(
             backfill,
         });
     }
+    if key_changes {
+        changes.push(Change::PrimaryKey {
+            from: old_key,
+            to: after.primary_key.clone(),
+            add: added_counter,
+            drop: dropped_counter,
+        });
+    }
+    changes.extend(late_drops.iter().map(drop_column));
+    changes.extend(late_column_alters);
+    changes.extend(late_counters);
     for index in &after.indexes {
         if !before
             .indexes

@@ -90,6 +90,17 @@ fn lower_change(change: &Change) -> v1::Change {
         Change::AddCheck(check) => v1::Change::AddCheck(lower_check(check)),
         Change::DropCheck(check) => v1::Change::DropCheck(leak(&check.name)),
         Change::TableComment { to, .. } => v1::Change::TableComment(to.as_deref().map(leak)),
+        Change::PrimaryKey {
+            from,
+            to,
+            add,
+            drop,
+        } => v1::Change::PrimaryKey {
+            from: leak_strs(from),
+            to: leak_strs(to),
+            add: add.as_ref().map(lower_column),
+            drop: drop.as_ref().map(|column| leak(&column.name)),
+        },
     }
 }
 

@@ -91,6 +91,14 @@ pub enum Change {
         from: Option<String>,
         to: Option<String>,
     },
+    /// The primary key, from one column list to the other, with the auto-increment column
+    /// that comes (`add`) or goes (`drop`) with it.
+    PrimaryKey {
+        from: Vec<String>,
+        to: Vec<String>,
+        add: Option<Column>,
+        drop: Option<Column>,
+    },
 }
 
 impl Operation {
@@ -243,6 +251,17 @@ impl Change {
             Change::AddCheck(check) => Change::DropCheck(check),
             Change::DropCheck(check) => Change::AddCheck(check),
             Change::TableComment { from, to } => Change::TableComment { from: to, to: from },
+            Change::PrimaryKey {
+                from,
+                to,
+                add,
+                drop,
+            } => Change::PrimaryKey {
+                from: to,
+                to: from,
+                add: drop,
+                drop: add,
+            },
         })
     }
 
@@ -282,6 +301,19 @@ impl Change {
                 if from.comment != to.comment {
                     parts.push("comment".to_owned());
                 }
+                if from.auto_increment != to.auto_increment {
+                    parts.push(
+                        if to.auto_increment {
+                            "now auto-increment"
+                        } else {
+                            "no longer auto-increment"
+                        }
+                        .to_owned(),
+                    );
+                }
+                if from.extra != to.extra {
+                    parts.push(format!("extra {:?}", to.extra.as_deref().unwrap_or("")));
+                }
                 if let Change::AlterColumn {
                     backfill: Some(value),
                     ..
@@ -316,6 +348,25 @@ impl Change {
                 Some(text) => format!("~ table {table} comment {text:?}"),
                 None => format!("~ table {table} comment removed"),
             },
+            Change::PrimaryKey {
+                from,
+                to,
+                add,
+                drop,
+            } => {
+                let mut line = format!(
+                    "~ primary key of {table} ({}) -> ({})",
+                    from.join(", "),
+                    to.join(", ")
+                );
+                if let Some(column) = add {
+                    line.push_str(&format!(", auto-increment column {} added", column.name));
+                }
+                if let Some(column) = drop {
+                    line.push_str(&format!(", auto-increment column {} dropped", column.name));
+                }
+                line
+            }
         }
     }
 
@@ -333,6 +384,10 @@ impl Change {
                     "default"
                 } else if from.unique != to.unique {
                     "unique"
+                } else if from.auto_increment != to.auto_increment {
+                    "auto_increment"
+                } else if from.extra != to.extra {
+                    "extra"
                 } else {
                     "column"
                 };
@@ -345,12 +400,13 @@ impl Change {
             Change::AddCheck(check) => format!("add_check_{}", check.name),
             Change::DropCheck(check) => format!("drop_check_{}", check.name),
             Change::TableComment { .. } => format!("alter_{table}_comment"),
+            Change::PrimaryKey { .. } => format!("alter_{table}_primary_key"),
         }
     }
 
     pub fn is_destructive(&self) -> bool {
         match self {
-            Change::DropColumn { .. } => true,
+            Change::DropColumn { .. } | Change::PrimaryKey { drop: Some(_), .. } => true,
             Change::AlterColumn { from, to, .. } => narrows(&from.ty, &to.ty),
             _ => false,
         }

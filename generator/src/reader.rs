@@ -428,6 +428,12 @@ fn change(expr: &Expr) -> Result<v1::Change, String> {
         "AddCheck" => C::AddCheck(check(arg(expr, 0)?)?),
         "DropCheck" => C::DropCheck(string(arg(expr, 0)?)?),
         "TableComment" => C::TableComment(option(arg(expr, 0)?, string)?),
+        "PrimaryKey" => C::PrimaryKey {
+            from: strings(field(expr, "from")?)?,
+            to: strings(field(expr, "to")?)?,
+            add: option(field(expr, "add")?, column)?,
+            drop: option(field(expr, "drop")?, string)?,
+        },
         _ => return Err(unexpected(expr, "a Change")),
     })
 }

@@ -370,6 +370,19 @@ fn write_change(out: &mut String, change: &v1::Change, depth: usize) {
         C::AddCheck(c) => format!("Change::AddCheck({})", check(c)),
         C::DropCheck(name) => format!("Change::DropCheck({})", lit(name)),
         C::TableComment(text) => format!("Change::TableComment({})", option(text.map(lit))),
+        C::PrimaryKey {
+            from,
+            to,
+            add,
+            drop,
+        } => format!(
+            "Change::PrimaryKey {{\n{pad}{INDENT}from: {},\n{pad}{INDENT}to: {},\n\
+             {pad}{INDENT}add: {},\n{pad}{INDENT}drop: {},\n{pad}}}",
+            strs(from),
+            strs(to),
+            option(add.as_ref().map(column)),
+            option(drop.map(lit))
+        ),
     };
     out.push_str(&format!("{pad}{text},\n"));
 }

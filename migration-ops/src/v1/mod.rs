@@ -132,6 +132,20 @@ pub enum Change {
     /// Sets the table's comment (`None` removes it): `ALTER TABLE … COMMENT` on MySQL, the
     /// one backend where SeaORM's schema keeps table comments; nothing elsewhere.
     TableComment(Option<Str>),
+    /// Makes `to` the primary key in place of `from` (key order), after counting the rows
+    /// whose new key would be NULL or shared: when there are any, the migration stops there.
+    /// The new key is named as `CREATE TABLE` names it (one column: the backend's own name;
+    /// several: `pk-{table}`). An auto-increment column that comes with the new key is added
+    /// in the same step (`add`: the backend numbers the existing rows), and one that goes
+    /// with the old key is dropped in it (`drop`), since MySQL allows such a column only as a
+    /// key. PostgreSQL drops whatever primary key the table has, by its catalog name; MySQL
+    /// runs it all as one `ALTER TABLE`; SQLite rebuilds the table.
+    PrimaryKey {
+        from: List<Str>,
+        to: List<Str>,
+        add: Option<Column>,
+        drop: Option<Str>,
+    },
 }
 
 /// A PostgreSQL native enum type.

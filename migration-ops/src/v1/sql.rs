@@ -320,6 +320,13 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
             } else {
                 let mut steps = Vec::new();
                 for change in alter.changes.iter() {
+                    // A key with a new auto-increment column is unique; the column is not
+                    // there yet to count over.
+                    if let Change::PrimaryKey { to, add, .. } = change
+                        && add.is_none_or(|added| !to.contains(&added.name))
+                    {
+                        steps.push(Step::Count(key_precheck(alter.table.name, to, backend)));
+                    }
                     if let Some((check, what)) = change_requirements(change, backend) {
                         steps.push(Step::Count(Precheck {
                             sql: format!(
@@ -373,6 +380,27 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
             .into_iter()
             .map(Step::Run)
             .collect(),
+    }
+}
+
+/// Counts the rows whose `key` would be NULL or shared with another row.
+fn key_precheck(table: &str, key: &[&str], backend: DbBackend) -> Precheck {
+    let columns: Vec<String> = key.iter().map(|c| quote(backend, c)).collect();
+    let list = columns.join(", ");
+    let table_q = quote(backend, table);
+    let nulls: Vec<String> = columns.iter().map(|c| format!("{c} IS NULL")).collect();
+    Precheck {
+        sql: format!(
+            "SELECT COUNT(*) FROM {table_q} WHERE {} OR ({list}) IN (SELECT {list} FROM \
+             {table_q} GROUP BY {list} HAVING COUNT(*) > 1)",
+            nulls.join(" OR ")
+        ),
+        table: table.to_owned(),
+        what: format!(
+            "the primary key ({}): they hold NULL in it or share its value",
+            key.join(", ")
+        ),
+        over_copy: false,
     }
 }
 
@@ -832,6 +860,9 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
         )],
         // Only MySQL keeps table comments in SeaORM's schema (sea-query writes them for MySQL
         // alone), so only MySQL changes them: a migrated database stays what a fresh one is.
+        Change::PrimaryKey { to, add, drop, .. } => {
+            primary_key_sql(alter_table.table.name, to, add.as_ref(), *drop, backend)
+        }
         Change::TableComment(comment) => match backend {
             // MySQL reads "no comment" as the empty one.
             DbBackend::MySql => vec![format!(
@@ -842,6 +873,78 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             _ => Vec::new(),
         },
     }
+}
+
+/// The statements of [`Change::PrimaryKey`] on PostgreSQL and MySQL.
+fn primary_key_sql(
+    table: &str,
+    to: &[&str],
+    add: Option<&Column>,
+    drop: Option<&str>,
+    backend: DbBackend,
+) -> Vec<String> {
+    let table_q = quote(backend, table);
+    let columns = to
+        .iter()
+        .map(|c| quote(backend, c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let drop_column = drop.map(|c| format!("DROP COLUMN {}", quote(backend, c)));
+    let add_column = add.map(|c| {
+        format!(
+            "ADD COLUMN {}",
+            column_def_sql(&column_def(c, backend, false), backend)
+        )
+    });
+    match backend {
+        DbBackend::Postgres => {
+            // The key's name is whatever the table's history gave it (a renamed table keeps
+            // `{old}_pkey`), so it is read from the catalog.
+            let body = format!(
+                "DECLARE key_name text; BEGIN SELECT conname INTO key_name FROM pg_constraint \
+                 WHERE conrelid = {}::regclass AND contype = 'p'; IF key_name IS NOT NULL THEN \
+                 EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', {}, key_name); END IF; END",
+                string_literal(backend, &table_q),
+                string_literal(backend, table)
+            );
+            let mut sql = vec![postgres_block(&body)];
+            sql.extend(
+                [drop_column, add_column]
+                    .into_iter()
+                    .flatten()
+                    .map(|clause| format!("ALTER TABLE {table_q} {clause}")),
+            );
+            sql.push(match to {
+                [_] => format!("ALTER TABLE {table_q} ADD PRIMARY KEY ({columns})"),
+                _ => format!(
+                    "ALTER TABLE {table_q} ADD CONSTRAINT {} PRIMARY KEY ({columns})",
+                    quote(backend, &format!("pk-{table}"))
+                ),
+            });
+            sql
+        }
+        // One statement: MySQL allows an auto-increment column only as a key, at every step.
+        _ => {
+            let clauses: Vec<String> = [drop_column, add_column]
+                .into_iter()
+                .flatten()
+                .chain([
+                    "DROP PRIMARY KEY".to_owned(),
+                    format!("ADD PRIMARY KEY ({columns})"),
+                ])
+                .collect();
+            vec![format!("ALTER TABLE {table_q} {}", clauses.join(", "))]
+        }
+    }
+}
+
+/// A PostgreSQL `DO` block running `body`, between dollar quotes that `body` does not hold.
+fn postgres_block(body: &str) -> String {
+    let mut tag = "$migration$".to_owned();
+    while body.contains(&tag) {
+        tag.insert(tag.len() - 1, '_');
+    }
+    format!("DO {tag}{body}{tag}")
 }
 
 /// `ALTER COLUMN … SET NOT NULL` on PostgreSQL; a full `MODIFY COLUMN` on MySQL.
@@ -879,12 +982,38 @@ fn alter_column_sql(table: &str, from: &Column, to: &Column, backend: DbBackend)
         DbBackend::Postgres => {
             let alter =
                 |what: String| format!("ALTER TABLE {table_q} ALTER COLUMN {column_q} {what}");
+            if from.auto_increment && !to.auto_increment {
+                sql.push(alter("DROP IDENTITY IF EXISTS".to_owned()));
+            }
             if from.default != to.default && from.default.is_some() {
                 sql.push(alter("DROP DEFAULT".to_owned()));
             }
-            if type_changed {
+            // `extra` can change here only as a COLLATE clause, the one part of a column
+            // definition that `ALTER COLUMN … TYPE` takes; a type change keeps the clause.
+            let collate = |extra: Option<&'static str>| {
+                extra.filter(|e| e.trim_start().to_ascii_uppercase().starts_with("COLLATE"))
+            };
+            if from.extra != to.extra
+                && (collate(from.extra) != from.extra || collate(to.extra) != to.extra)
+            {
+                let message = format!(
+                    "column {table}.{}: PostgreSQL cannot change `extra` in place except as a \
+                     COLLATE clause; make this change with a hand-written migration",
+                    to.name
+                );
+                sql.push(postgres_block(&format!(
+                    "BEGIN RAISE EXCEPTION '%', {}; END",
+                    string_literal(backend, &message)
+                )));
+            }
+            if type_changed || collate(from.extra) != collate(to.extra) {
                 let ty = type_sql(backend, &to.ty);
-                sql.push(alter(format!("TYPE {ty} USING {column_q}::{ty}")));
+                let collation = collate(to.extra)
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default();
+                sql.push(alter(format!(
+                    "TYPE {ty}{collation} USING {column_q}::{ty}"
+                )));
             }
             if from.default != to.default
                 && let Some(default) = &to.default
@@ -902,6 +1031,16 @@ fn alter_column_sql(table: &str, from: &Column, to: &Column, backend: DbBackend)
                         "SET NOT NULL"
                     }
                     .to_owned(),
+                ));
+            }
+            if to.auto_increment && !from.auto_increment {
+                sql.push(alter("ADD GENERATED BY DEFAULT AS IDENTITY".to_owned()));
+                // The sequence starts past the values the rows already hold.
+                sql.push(format!(
+                    "SELECT setval(pg_get_serial_sequence({}, {}), COALESCE(MAX({column_q}), 0) \
+                     + 1, false) FROM {table_q}",
+                    string_literal(backend, &table_q),
+                    string_literal(backend, to.name)
                 ));
             }
             if from.unique != to.unique {
@@ -968,6 +1107,7 @@ fn sqlite_rebuilds(change: &Change) -> bool {
                 != column_def_sql(&column_def(&strip(to), sqlite, false), sqlite)
         }
         Change::DropColumn(_)
+        | Change::PrimaryKey { .. }
         | Change::AddForeignKey(_)
         | Change::DropForeignKey(_)
         | Change::AddCheck(_)
@@ -998,6 +1138,10 @@ fn rebuild_copy(alter: &AlterTable) -> Vec<(String, Option<String>)> {
                 Change::RenameColumn { from, to } if *to == column.name => {
                     source = Some(quote(backend, from));
                 }
+                // An auto-increment key column left out of the copy numbers the rows.
+                Change::PrimaryKey {
+                    add: Some(added), ..
+                } if added.name == column.name => source = None,
                 Change::AlterColumn {
                     to,
                     backfill: Some(value),

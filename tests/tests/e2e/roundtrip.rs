@@ -20,6 +20,14 @@ use sea_orm_migration::SchemaManager;
 use tests::db::{Backend, TestDb};
 use tests::rng::Rng;
 
+/// Changes that only some pairs make, as their summaries say them; a run of 100 pairs or more
+/// must make each at least three times. (Each pair's `down` makes the reverse changes.)
+const RARE_KINDS: &[&str] = &[
+    "primary key of",
+    "auto-increment column k added",
+    "no longer auto-increment",
+];
+
 /// Seeds that once failed; each runs on every backend on every build.
 const REGRESSIONS: &[u64] = &[12, 47, 113, 123, 185];
 
@@ -542,7 +550,58 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
             }
         }
     }
+    // Drawn last, so that earlier seeds keep the rest of their pair.
+    if rng.chance(25) {
+        change_key(rng, &mut b);
+    }
     (b, options)
+}
+
+/// A primary-key change on a random table: auto-increment turned off or on, the key widened
+/// with a NOT NULL column, or a new auto-increment key column `k` in place of `id`. Only a
+/// table no foreign key points at takes a new key (theirs point at `id` alone).
+fn change_key(rng: &mut Rng, b: &mut Schema) {
+    let names: Vec<String> = b.tables.keys().cloned().collect();
+    let name = &names[rng.below(names.len())];
+    let referenced = b
+        .tables
+        .values()
+        .any(|t| t.foreign_keys.iter().any(|fk| fk.ref_table == *name));
+    let table = b.tables.get_mut(name).unwrap();
+    if table.primary_key != ["id"] {
+        return;
+    }
+    let kind = rng.below(3);
+    let id = table.columns.iter_mut().find(|c| c.name == "id").unwrap();
+    if kind == 0 || referenced {
+        id.auto_increment = !id.auto_increment;
+        return;
+    }
+    id.auto_increment = false;
+    if kind == 1 {
+        let candidates: Vec<String> = table
+            .columns
+            .iter()
+            .filter(|c| {
+                c.name != "id"
+                    && !c.null
+                    && indexable(&c.ty)
+                    && !table
+                        .foreign_keys
+                        .iter()
+                        .any(|fk| fk.columns.contains(&c.name))
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        if let Some(second) = candidates.get(rng.below(candidates.len().max(1))) {
+            table.primary_key.push(second.clone());
+            return;
+        }
+    }
+    let mut k = column("k", ColumnType::BigInteger);
+    k.auto_increment = true;
+    table.columns.push(k);
+    table.primary_key = vec!["k".to_owned()];
 }
 
 /// The schema with every table (and every name made from it) prefixed, so that several copies
@@ -745,7 +804,100 @@ async fn drop_all(connection: &DatabaseConnection, prefixes: &[&str]) {
     }
 }
 
-async fn check_pair(connection: &DatabaseConnection, seed: u64) -> Result<(), String> {
+/// For each table of `from` that `to` keeps, its name in each, and the columns whose values
+/// a migration keeps (name in `from`, name in `to`): every column both have, less those that
+/// become NOT NULL (a backfill fills their NULLs).
+fn surviving_columns(
+    from: &Schema,
+    to: &Schema,
+    options: &Options,
+) -> Vec<(String, String, Vec<(String, String)>)> {
+    let mut surviving = Vec::new();
+    for (new_table, after) in &to.tables {
+        let old_table = options
+            .table_renames
+            .iter()
+            .find(|(_, n)| *n == new_table)
+            .map_or(new_table, |(o, _)| o);
+        let Some(before) = from.tables.get(old_table) else {
+            continue;
+        };
+        let columns = after
+            .columns
+            .iter()
+            .filter_map(|c| {
+                let old = c.renamed_from.clone().unwrap_or_else(|| {
+                    options
+                        .column_renames
+                        .iter()
+                        .find(|((t, _), n)| t == new_table && **n == c.name)
+                        .map_or_else(|| c.name.clone(), |((_, o), _)| o.clone())
+                });
+                let was = before.column(&old)?;
+                (!was.null || c.null).then(|| (old, c.name.clone()))
+            })
+            .collect();
+        surviving.push((old_table.clone(), new_table.clone(), columns));
+    }
+    surviving
+}
+
+/// The rows of `table`'s `columns`, as text, in `id` order.
+async fn rows(connection: &DatabaseConnection, table: &str, columns: &[&str]) -> Vec<String> {
+    let backend = connection.get_database_backend();
+    let (quote, text): (fn(&str) -> String, &str) = match backend {
+        DbBackend::MySql => (|n| format!("`{n}`"), "CHAR"),
+        _ => (|n| format!("\"{n}\""), "TEXT"),
+    };
+    let select = columns
+        .iter()
+        .map(|c| format!("COALESCE(CAST({} AS {text}), 'NULL')", quote(c)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {select} FROM {} ORDER BY {}",
+        quote(table),
+        quote("id")
+    );
+    let result = connection
+        .query_all_raw(Statement::from_string(backend, sql.clone()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n  while running: {sql}"));
+    result
+        .iter()
+        .map(|row| {
+            (0..columns.len())
+                .map(|i| row.try_get_by_index::<String>(i).unwrap())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
+        .collect()
+}
+
+/// The surviving rows of every kept table, read under the names of `side` (0: before, 1: after).
+async fn kept_rows(
+    connection: &DatabaseConnection,
+    surviving: &[(String, String, Vec<(String, String)>)],
+    after: bool,
+) -> Vec<String> {
+    let mut all = Vec::new();
+    for (old, new, columns) in surviving {
+        let (table, names): (&str, Vec<&str>) = if after {
+            (new, columns.iter().map(|(_, n)| n.as_str()).collect())
+        } else {
+            (old, columns.iter().map(|(o, _)| o.as_str()).collect())
+        };
+        all.push(format!("{old}:"));
+        if names.is_empty() {
+            continue;
+        }
+        all.extend(rows(connection, table, &names).await);
+    }
+    all
+}
+
+/// Checks pair `seed`; returns the summary of its `up`, one line per change.
+async fn check_pair(connection: &DatabaseConnection, seed: u64) -> Result<String, String> {
     let mut rng = Rng::new(seed);
     let a = random_schema(&mut rng);
     let (b, options) = mutate(&mut rng, &a);
@@ -760,8 +912,15 @@ async fn check_pair(connection: &DatabaseConnection, seed: u64) -> Result<(), St
     let create_a = diff::diff(&empty, &pa, &Options::default()).map_err(|e| e.to_string())?;
     run(connection, &create_a).await?;
     fill(connection, &pa).await?;
-    let up =
-        diff::diff(&pa, &pb, &prefixed_options(&options, &p)).map_err(|e| format!("diff: {e}"))?;
+    let prefixed_options = prefixed_options(&options, &p);
+    let surviving = surviving_columns(&pa, &pb, &prefixed_options);
+    let rows_before = kept_rows(connection, &surviving, false).await;
+    let up = diff::diff(&pa, &pb, &prefixed_options).map_err(|e| format!("diff: {e}"))?;
+    let summary = up
+        .iter()
+        .map(Operation::describe)
+        .collect::<Vec<_>>()
+        .join("\n");
     run(connection, &up).await.map_err(|e| format!("up: {e}"))?;
 
     let fresh_b = diff::diff(&empty, &prefixed(&b, &q), &Options::default()).unwrap();
@@ -769,6 +928,13 @@ async fn check_pair(connection: &DatabaseConnection, seed: u64) -> Result<(), St
     let (after_up, expected) = (dump(connection, &p).await, dump(connection, &q).await);
     if after_up != expected {
         return Err(format!("after up:\n{}", line_diff(&expected, &after_up)));
+    }
+    let rows_after = kept_rows(connection, &surviving, true).await;
+    if rows_after != rows_before {
+        return Err(format!(
+            "rows after up:\n{}",
+            line_diff(&rows_before, &rows_after)
+        ));
     }
 
     // A migration that drops what no value can refill has no down; there is nothing to check.
@@ -778,7 +944,7 @@ async fn check_pair(connection: &DatabaseConnection, seed: u64) -> Result<(), St
         .collect::<Option<Vec<Operation>>>()
     else {
         drop_all(connection, &[&p, &q]).await;
-        return Ok(());
+        return Ok(summary);
     };
     run(connection, &down)
         .await
@@ -792,8 +958,15 @@ async fn check_pair(connection: &DatabaseConnection, seed: u64) -> Result<(), St
             line_diff(&expected, &after_down)
         ));
     }
+    let rows_after_down = kept_rows(connection, &surviving, false).await;
+    if rows_after_down != rows_before {
+        return Err(format!(
+            "rows after down:\n{}",
+            line_diff(&rows_before, &rows_after_down)
+        ));
+    }
     drop_all(connection, &[&p, &q, &r]).await;
-    Ok(())
+    Ok(summary)
 }
 
 fn line_diff(expected: &[String], actual: &[String]) -> String {
@@ -823,22 +996,33 @@ async fn round_trip(backend: Backend) {
         None => REGRESSIONS.iter().copied().chain(1..=pairs).collect(),
     };
     let mut failures = BTreeMap::new();
+    // How many pairs exercised each kind of change that only some pairs make.
+    let mut exercised: BTreeMap<&str, usize> = BTreeMap::new();
     for seed in &seeds {
-        if let Err(error) = check_pair(&db.connection, *seed).await {
-            failures.insert(*seed, error);
-            drop_all(
-                &db.connection,
-                &[
-                    &format!("p{seed}_"),
-                    &format!("q{seed}_"),
-                    &format!("r{seed}_"),
-                ],
-            )
-            .await;
+        match check_pair(&db.connection, *seed).await {
+            Ok(summary) => {
+                for kind in RARE_KINDS {
+                    if summary.contains(kind) {
+                        *exercised.entry(kind).or_default() += 1;
+                    }
+                }
+            }
+            Err(error) => {
+                failures.insert(*seed, error);
+                drop_all(
+                    &db.connection,
+                    &[
+                        &format!("p{seed}_"),
+                        &format!("q{seed}_"),
+                        &format!("r{seed}_"),
+                    ],
+                )
+                .await;
+            }
         }
     }
     println!(
-        "round trip on {backend:?}: {} pairs, {} failed",
+        "round trip on {backend:?}: {} pairs, {} failed; pairs with {exercised:?}",
         seeds.len(),
         failures.len()
     );
@@ -848,6 +1032,15 @@ async fn round_trip(backend: Backend) {
             failures.len(),
             seeds.len()
         );
+    }
+    if seeds.len() >= 100 {
+        for kind in RARE_KINDS {
+            assert!(
+                exercised.get(kind).copied().unwrap_or(0) >= 3,
+                "fewer than 3 of {} pairs made a change with {kind:?}",
+                seeds.len()
+            );
+        }
     }
     db.drop_database().await;
 }
