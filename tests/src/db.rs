@@ -6,7 +6,9 @@
 //! the test fails: CI sets both, so a database that is down fails the build.
 
 use generator::introspect::{quote_database, replace_database};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use migration_ops::v1;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm_migration::SchemaManager;
 
 /// The backends the project supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,4 +123,19 @@ impl TestDb {
             }
         }
     }
+}
+
+/// Runs `ops` as a generated migration runs them: through `v1::apply`, in a transaction on
+/// PostgreSQL (sea-orm-migration's default), in `apply`'s own on SQLite.
+pub async fn apply(connection: &DatabaseConnection, ops: &[v1::Op]) -> Result<(), String> {
+    if connection.get_database_backend() != DbBackend::Postgres {
+        return v1::apply(&SchemaManager::new(connection), ops)
+            .await
+            .map_err(|e| e.to_string());
+    }
+    let transaction = connection.begin().await.map_err(|e| e.to_string())?;
+    v1::apply(&SchemaManager::new(&transaction), ops)
+        .await
+        .map_err(|e| e.to_string())?;
+    transaction.commit().await.map_err(|e| e.to_string())
 }

@@ -296,13 +296,15 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
                     })
                     .collect::<Vec<_>>()
                     .join(", ");
+                let copied = format!(
+                    "(SELECT {rows} FROM {}) AS \"__migration_rows\"",
+                    quote(backend, alter.table.name)
+                );
                 let mut steps: Vec<Step> = requirements(alter)
                     .map(|(check, what)| {
                         Step::Count(Precheck {
                             sql: format!(
-                                "SELECT COUNT(*) FROM (SELECT {rows} FROM {}) AS \
-                                 \"__migration_rows\" WHERE NOT ({})",
-                                quote(backend, alter.table.name),
+                                "SELECT COUNT(*) FROM {copied} WHERE NOT ({})",
                                 check_sql(&check, backend)
                             ),
                             table: alter.table.name.to_owned(),
@@ -311,6 +313,12 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
                         })
                     })
                     .collect();
+                for key in alter.changes.iter().filter_map(new_key) {
+                    steps.push(Step::Count(Precheck {
+                        over_copy: true,
+                        ..key_precheck(alter.table.name, &copied, key, backend)
+                    }));
+                }
                 steps.extend(
                     rebuild_sqlite_table(alter, &copy)
                         .into_iter()
@@ -320,12 +328,14 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
             } else {
                 let mut steps = Vec::new();
                 for change in alter.changes.iter() {
-                    // A key with a new auto-increment column is unique; the column is not
-                    // there yet to count over.
-                    if let Change::PrimaryKey { to, add, .. } = change
-                        && add.is_none_or(|added| !to.contains(&added.name))
-                    {
-                        steps.push(Step::Count(key_precheck(alter.table.name, to, backend)));
+                    if let Some(key) = new_key(change) {
+                        let table = quote(backend, alter.table.name);
+                        steps.push(Step::Count(key_precheck(
+                            alter.table.name,
+                            &table,
+                            key,
+                            backend,
+                        )));
                     }
                     if let Some((check, what)) = change_requirements(change, backend) {
                         steps.push(Step::Count(Precheck {
@@ -384,15 +394,14 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
 }
 
 /// Counts the rows whose `key` would be NULL or shared with another row.
-fn key_precheck(table: &str, key: &[&str], backend: DbBackend) -> Precheck {
+fn key_precheck(table: &str, rows: &str, key: &[&str], backend: DbBackend) -> Precheck {
     let columns: Vec<String> = key.iter().map(|c| quote(backend, c)).collect();
     let list = columns.join(", ");
-    let table_q = quote(backend, table);
     let nulls: Vec<String> = columns.iter().map(|c| format!("{c} IS NULL")).collect();
     Precheck {
         sql: format!(
-            "SELECT COUNT(*) FROM {table_q} WHERE {} OR ({list}) IN (SELECT {list} FROM \
-             {table_q} GROUP BY {list} HAVING COUNT(*) > 1)",
+            "SELECT COUNT(*) FROM {rows} WHERE {} OR ({list}) IN (SELECT {list} FROM {rows} \
+             GROUP BY {list} HAVING COUNT(*) > 1)",
             nulls.join(" OR ")
         ),
         table: table.to_owned(),
@@ -401,6 +410,17 @@ fn key_precheck(table: &str, key: &[&str], backend: DbBackend) -> Precheck {
             key.join(", ")
         ),
         over_copy: false,
+    }
+}
+
+/// The new key of `change`, when it is one whose rows can break it: a key with a new
+/// auto-increment column is unique, and that column is not there yet to count over.
+fn new_key<'a>(change: &'a Change) -> Option<&'a [&'static str]> {
+    match change {
+        Change::PrimaryKey { to, add, .. } if add.is_none_or(|added| !to.contains(&added.name)) => {
+            Some(to)
+        }
+        _ => None,
     }
 }
 

@@ -13,8 +13,9 @@ use generator::model::{
 use generator::snapshot::{FORMAT, Snapshot};
 use migration_ops::v1;
 
-/// `authors (id, name)` and `posts (id, title, status, mood, author_id)`, with an index on the
-/// title, a foreign key to the author, a length check on the title and a native enum.
+/// `authors (id, name)`, `posts (id, title, status, mood, author_id)` and `post_tags (post_id,
+/// label)` keyed by both, with an index on the title, a foreign key to the author, a length
+/// check on the title and a native enum.
 fn base() -> Schema {
     let mut id = Column::new("id", ColumnType::Integer);
     id.auto_increment = true;
@@ -70,14 +71,31 @@ fn base() -> Schema {
         }],
         ..Table::default()
     };
+    let post_tags = Table {
+        columns: vec![
+            Column::new("post_id", ColumnType::Integer),
+            Column::new("label", ColumnType::String(Len::N(40))),
+        ],
+        primary_key: vec!["post_id".to_owned(), "label".to_owned()],
+        ..Table::default()
+    };
     Schema {
         enums: [(
             "mood".to_owned(),
             vec!["happy".to_owned(), "sad".to_owned()],
         )]
         .into(),
-        tables: [("authors".to_owned(), authors), ("posts".to_owned(), posts)].into(),
+        tables: [
+            ("authors".to_owned(), authors),
+            ("posts".to_owned(), posts),
+            ("post_tags".to_owned(), post_tags),
+        ]
+        .into(),
     }
+}
+
+fn post_tags(schema: &mut Schema) -> &mut Table {
+    schema.tables.get_mut("post_tags").unwrap()
 }
 
 fn posts(schema: &mut Schema) -> &mut Table {
@@ -360,6 +378,32 @@ golden_changes! {
     drop_check: {
         let mut s = base();
         posts(&mut s).checks.clear();
+        (s, Options::default())
+    };
+    widen_primary_key: {
+        let mut s = base();
+        let mut lang = Column::new("lang", ColumnType::String(Len::N(8)));
+        lang.default = Some(DefaultValue::String("en".to_owned()));
+        post_tags(&mut s).columns.push(lang);
+        post_tags(&mut s).primary_key.push("lang".to_owned());
+        (s, Options::default())
+    };
+    replace_primary_key_with_auto_increment_column: {
+        let mut s = base();
+        let mut id = Column::new("id", ColumnType::BigInteger);
+        id.auto_increment = true;
+        post_tags(&mut s).columns.insert(0, id);
+        post_tags(&mut s).primary_key = vec!["id".to_owned()];
+        (s, Options::default())
+    };
+    stop_auto_increment: {
+        let mut s = base();
+        s.tables.get_mut("authors").unwrap().columns[0].auto_increment = false;
+        (s, Options::default())
+    };
+    change_column_extra: {
+        let mut s = base();
+        column(&mut s, "title").extra = Some("COLLATE \"C\"".to_owned());
         (s, Options::default())
     };
 }

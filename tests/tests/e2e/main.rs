@@ -9,6 +9,7 @@ mod deploy;
 mod fidelity;
 mod generate;
 mod hostile;
+mod keys;
 mod literals;
 mod post_migration;
 mod roundtrip;

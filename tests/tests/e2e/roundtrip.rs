@@ -14,9 +14,7 @@ use generator::model::{
     Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Rule, Schema, Table,
 };
 use generator::operation::{Operation, Plan};
-use migration_ops::v1;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
-use sea_orm_migration::SchemaManager;
 use tests::db::{Backend, TestDb};
 use tests::rng::Rng;
 
@@ -660,20 +658,9 @@ fn prefixed_options(options: &Options, prefix: &str) -> Options {
     }
 }
 
-/// Runs operations as a generated migration runs them: through `v1::apply`, in a transaction
-/// on PostgreSQL (sea-orm-migration's default), in `apply`'s own on SQLite.
+/// Runs `operations` as a generated migration runs them.
 async fn run(connection: &DatabaseConnection, operations: &[Operation]) -> Result<(), String> {
-    let ops = lower::lower(operations);
-    if connection.get_database_backend() != DbBackend::Postgres {
-        return v1::apply(&SchemaManager::new(connection), &ops)
-            .await
-            .map_err(|e| e.to_string());
-    }
-    let transaction = connection.begin().await.map_err(|e| e.to_string())?;
-    v1::apply(&SchemaManager::new(&transaction), &ops)
-        .await
-        .map_err(|e| e.to_string())?;
-    transaction.commit().await.map_err(|e| e.to_string())
+    tests::db::apply(connection, &lower::lower(operations)).await
 }
 
 /// A text value of `ty` for row `row`: distinct per row, so UNIQUE holds.
