@@ -60,30 +60,12 @@ pub fn prepare(
         "m{}_{stem}",
         next_timestamp(naming, recorded.migrations.last())?
     );
-    let summary: Vec<String> = plan
-        .operations
-        .iter()
-        .flat_map(|op| op.describe().lines().map(str::to_owned).collect::<Vec<_>>())
-        .collect();
-    let up = lower::lower(&plan.operations);
-    let down = match plan.down().into_iter().collect::<Option<Vec<_>>>() {
-        Some(down) => render::Down::Ops(lower::lower(&down)),
-        None => render::Down::Irreversible(
-            plan.operations
-                .iter()
-                .filter(|op| op.reverse().is_none())
-                .map(|op| op.describe())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-    };
-    let source = render::migration_file(&render::MigrationFile {
-        name: &name,
-        summary: &summary,
-        destructive: plan.operations.iter().any(|op| op.is_destructive()),
-        up: &up,
-        down: &down,
-    });
+    let Rendered {
+        summary,
+        up,
+        down,
+        source,
+    } = render_plan(&plan, &name);
     let mut migrations = recorded.migrations.clone();
     migrations.push(name.clone());
     let mut generated = recorded.generated.clone();
@@ -118,6 +100,50 @@ pub fn prepare(
         down,
         files,
     }))
+}
+
+/// A migration rendered from its plan: what `generate` previews and writes.
+pub struct Rendered {
+    pub summary: Vec<String>,
+    pub up: Vec<v1::Op>,
+    pub down: render::Down,
+    /// The migration file.
+    pub source: String,
+}
+
+/// Renders `plan` as migration `name`. Pure: the part of generation that grows with the
+/// size of the change.
+pub fn render_plan(plan: &Plan, name: &str) -> Rendered {
+    let summary: Vec<String> = plan
+        .operations
+        .iter()
+        .flat_map(|op| op.describe().lines().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    let up = lower::lower(&plan.operations);
+    let down = match plan.down().into_iter().collect::<Option<Vec<_>>>() {
+        Some(down) => render::Down::Ops(lower::lower(&down)),
+        None => render::Down::Irreversible(
+            plan.operations
+                .iter()
+                .filter(|op| op.reverse().is_none())
+                .map(|op| op.describe())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    };
+    let source = render::migration_file(&render::MigrationFile {
+        name,
+        summary: &summary,
+        destructive: plan.operations.iter().any(|op| op.is_destructive()),
+        up: &up,
+        down: &down,
+    });
+    Rendered {
+        summary,
+        up,
+        down,
+        source,
+    }
 }
 
 /// The files of an empty hand-written migration named `name`: the file and `lib.rs`. The

@@ -1,7 +1,8 @@
 //! `cargo run --release -p tests --bin bench [-- --quick] [-- --sizes 10,100,1000] [-- --out FILE]`
 //!
 //! The whole loop at 10, 100 and 1,000 entities, against the targets of the scale issue:
-//! generation (initial, and incremental after about 10% of the tables changed), `check` with
+//! generation (initial, and incremental after about 10% of the tables changed), the differ and
+//! renderer alone (the autodetector issue's target; `--diff N` times them alone), `check` with
 //! nothing to do, the generator's peak memory, the compile time of the generated migration
 //! crate against the same DDL as plain SQL strings, the rebuild after one small follow-up, and
 //! applying the initial migration on PostgreSQL against `psql` running the same SQL.
@@ -142,13 +143,18 @@ fn schema(n: usize) -> Schema {
     schema
 }
 
-/// `a` with about 10% of its tables changed: in every tenth table a column added and one
-/// dropped, a type widened, a default and a nullability changed, an index added and a rule
-/// tightened; plus one table added and the last one (which nothing references) dropped.
+/// `a` with about 10% of its tables changed (see [`changed_every`]).
 fn changed(a: &Schema) -> Schema {
+    changed_every(a, 10)
+}
+
+/// `a` with one table in `step` changed: a column added and one dropped, a type widened, a
+/// default and a nullability changed, an index added and a rule tightened; plus one table
+/// added and the last one (which nothing references) dropped.
+fn changed_every(a: &Schema, step: usize) -> Schema {
     let mut b = a.clone();
     for (i, table) in b.tables.values_mut().enumerate() {
-        if i % 10 != 3 {
+        if i % step != 3 % step {
             continue;
         }
         let mut slug = column("slug", ColumnType::String(Len::N(80)));
@@ -316,6 +322,19 @@ fn incremental(a: &Schema, b: &Schema) -> Generation {
 }
 
 // --- generation, check, memory -------------------------------------------------------------
+
+/// Diffing `schema(n)` against a copy with one table in `step` changed, and rendering the
+/// migration, in process: no files, no snapshot, no fingerprint.
+fn diff_and_render(n: usize, step: usize, runs: usize) -> Duration {
+    let a = schema(n);
+    let b = changed_every(&a, step);
+    let options = options();
+    time(runs, || {
+        let operations = generator::diff::diff(&a, &b, &options).unwrap();
+        let plan = generator::operation::Plan { operations };
+        generate::render_plan(&plan, "m20260102_000000_change");
+    })
+}
 
 struct GenerationTimes {
     n: usize,
@@ -842,6 +861,11 @@ fn main() {
         profile(n.parse().expect("--profile N"));
         return;
     }
+    if let Some(n) = value("--diff") {
+        let took = diff_and_render(n.parse().expect("--diff N"), 1, 20);
+        println!("diff + render: {}", ms(took));
+        return;
+    }
     if let Some(n) = value("--peak-memory") {
         report_peak_memory(n.parse().expect("--peak-memory N"));
         return;
@@ -927,6 +951,39 @@ fn main() {
                 growth <= 12.0,
             ));
         }
+    }
+
+    eprintln!("diff and render…");
+    let diffs: Vec<(usize, Duration)> = sizes
+        .iter()
+        .map(|&n| (n, diff_and_render(n, 10, runs)))
+        .collect();
+    let (_, diff_big) = *diffs.last().unwrap();
+    figures.push(Figure::judged(
+        format!("diff + render, 10% of the tables changed, N = {big} (in process)"),
+        ms(diff_big),
+        "≤ 50 ms",
+        diff_big <= Duration::from_millis(50),
+    ));
+    let every = diff_and_render(big, 1, runs);
+    figures.push(Figure::judged(
+        format!("diff + render, every table changed, N = {big} (in process)"),
+        ms(every),
+        "≤ 50 ms",
+        every <= Duration::from_millis(50),
+    ));
+    if let Some(&(_, diff_mid)) = diffs.iter().find(|(n, _)| Some(*n) == mid) {
+        let growth = ratio(diff_big, diff_mid);
+        let tables = big as f64 / mid.unwrap() as f64;
+        figures.push(Figure::judged(
+            format!(
+                "diff + render growth, 10% changed, N = {} → {big} ({tables:.0}× the tables)",
+                mid.unwrap()
+            ),
+            format!("{growth:.1}×"),
+            &format!("≤ {:.0}× (linear, with margin)", tables * 1.5),
+            growth <= tables * 1.5,
+        ));
     }
 
     eprintln!("check…");
