@@ -72,8 +72,11 @@ pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Ve
                  GROUP BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.REFERENCED_TABLE_NAME, \
                  r.DELETE_RULE, r.UPDATE_RULE"
             ),
+            // MariaDB checks a JSON column with a CHECK named after the column, which keeps
+            // its first name when the column is renamed; it is shown by its clause alone.
             format!(
-                "SELECT CONCAT(t.TABLE_NAME, ' ', t.CONSTRAINT_NAME, ' CHECK ', c.CHECK_CLAUSE) AS line \
+                "SELECT CONCAT(t.TABLE_NAME, ' ', IF(c.CHECK_CLAUSE LIKE 'json\\_valid(%', \
+                 '(json)', t.CONSTRAINT_NAME), ' CHECK ', c.CHECK_CLAUSE) AS line \
                  FROM information_schema.TABLE_CONSTRAINTS t \
                  JOIN information_schema.CHECK_CONSTRAINTS c \
                  ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME \
