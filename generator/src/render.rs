@@ -1,6 +1,6 @@
 //! Rendering: turns v1 operations into the Rust source of a migration file, and the migration
-//! list into `lib.rs`. Every name and default reaches the source as a literal made by
-//! `proc_macro2::Literal` (escaped by construction, never pasted); migration files are written
+//! list into `lib.rs`. Every name and default reaches the source as a string literal escaped
+//! exactly as `proc_macro2::Literal` escapes one (never pasted); migration files are written
 //! in a fixed layout, `lib.rs` and hand-written templates are built as tokens and laid out by
 //! prettyplease and, when the toolchain has it, rustfmt. No file I/O.
 
@@ -8,7 +8,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use migration_ops::v1;
-use proc_macro2::{Literal, TokenStream};
+use migration_ops::v1::Len;
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// What a migration file says, besides its data.
@@ -212,9 +213,10 @@ pub fn migrator_list(migrations: &[String], generated: &[String]) -> String {
 //
 // Written directly, one item per line, instead of through a formatter: a 1,000-table migration
 // is 2.5 MB once rustfmt has wrapped every builder chain, and rustfmt took 3 of the 3.5 s of
-// generating it. Every string goes through `Literal::string`, so it is escaped exactly as
-// `quote!` would; `lib.rs` marks generated modules `#[rustfmt::skip]`, so that this layout is
-// the one that stays, whichever rustfmt a machine has.
+// generating it. Every string is escaped exactly as `Literal::string` (and so `quote!`) escapes
+// it, by `write_lit`, which a test holds to that; `lib.rs` marks generated modules
+// `#[rustfmt::skip]`, so that this layout is the one that stays, whichever rustfmt a machine
+// has. Items are written into one buffer: at 1,000 changed tables the file is megabytes.
 
 /// `pub const NAME: &[Op] = &[…];` with one operation per entry.
 fn ops_const(name: &str, ops: &[v1::Op]) -> String {
@@ -309,32 +311,58 @@ fn write_op(out: &mut String, op: &v1::Op) {
 /// A table's builder chain at `depth`, without a trailing comma or newline.
 fn write_table(out: &mut String, table: &v1::Table, depth: usize) {
     let pad = INDENT.repeat(depth);
-    out.push_str(&format!("{pad}table({}, &[\n", lit(table.name)));
+    out.push_str(&pad);
+    out.push_str("table(");
+    write_lit(out, table.name);
+    out.push_str(", &[\n");
     for c in table.columns.iter() {
-        out.push_str(&format!("{pad}{INDENT}{},\n", column(c)));
+        out.push_str(&pad);
+        out.push_str(INDENT);
+        write_column(out, c);
+        out.push_str(",\n");
     }
-    out.push_str(&format!("{pad}])"));
+    out.push_str(&pad);
+    out.push_str("])");
     if !table.primary_key.is_empty() {
-        out.push_str(&format!("\n{pad}.primary_key({})", strs(table.primary_key)));
+        out.push('\n');
+        out.push_str(&pad);
+        out.push_str(".primary_key(");
+        write_strs(out, table.primary_key);
+        out.push(')');
     }
-    let mut list = |method: &str, items: Vec<String>| {
+    fn list<T>(
+        out: &mut String,
+        pad: &str,
+        method: &str,
+        items: &[T],
+        write: fn(&mut String, &T),
+    ) {
         if items.is_empty() {
             return;
         }
-        out.push_str(&format!("\n{pad}.{method}(&[\n"));
+        out.push('\n');
+        out.push_str(pad);
+        out.push('.');
+        out.push_str(method);
+        out.push_str("(&[\n");
         for item in items {
-            out.push_str(&format!("{pad}{INDENT}{item},\n"));
+            out.push_str(pad);
+            out.push_str(INDENT);
+            write(out, item);
+            out.push_str(",\n");
         }
-        out.push_str(&format!("{pad}])"));
-    };
-    list("indexes", table.indexes.iter().map(index).collect());
-    list(
-        "foreign_keys",
-        table.foreign_keys.iter().map(foreign_key).collect(),
-    );
-    list("checks", table.checks.iter().map(check).collect());
+        out.push_str(pad);
+        out.push_str("])");
+    }
+    list(out, &pad, "indexes", table.indexes, write_index);
+    list(out, &pad, "foreign_keys", table.foreign_keys, write_foreign_key);
+    list(out, &pad, "checks", table.checks, write_check);
     if let Some(comment) = table.comment {
-        out.push_str(&format!("\n{pad}.comment({})", lit(comment)));
+        out.push('\n');
+        out.push_str(&pad);
+        out.push_str(".comment(");
+        write_lit(out, comment);
+        out.push(')');
     }
 }
 
@@ -389,15 +417,54 @@ fn write_change(out: &mut String, change: &v1::Change, depth: usize) {
 
 /// A Rust string literal, escaped as `quote!` escapes one.
 fn lit(text: &str) -> String {
-    Literal::string(text).to_string()
+    written(text, |out, text| write_lit(out, text))
+}
+
+/// What `write` writes of `value`, as a string (for the rarer items, built with `format!`).
+fn written<T: ?Sized>(value: &T, write: impl Fn(&mut String, &T)) -> String {
+    let mut out = String::new();
+    write(&mut out, value);
+    out
+}
+
+/// Writes `text` as a Rust string literal, exactly as `proc_macro2::Literal::string` writes it
+/// (`"`, `\\`, control and other non-printable characters escaped; `'` not), without building
+/// a token for it.
+fn write_lit(out: &mut String, text: &str) {
+    out.push('"');
+    let plain = |c: char| c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ';
+    if text.chars().all(plain) {
+        out.push_str(text);
+    } else {
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\0' if chars.as_str().starts_with(|next: char| next.is_digit(8)) => {
+                    out.push_str("\\x00")
+                }
+                '\0' => out.push_str("\\0"),
+                '\'' => out.push(c),
+                _ => out.extend(c.escape_debug()),
+            }
+        }
+    }
+    out.push('"');
 }
 
 /// `&["a", "b"]`.
 fn strs(items: &[&str]) -> String {
-    format!(
-        "&[{}]",
-        items.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")
-    )
+    written(items, write_strs)
+}
+
+fn write_strs(out: &mut String, items: &[&str]) {
+    out.push_str("&[");
+    for (at, item) in items.iter().enumerate() {
+        if at > 0 {
+            out.push_str(", ");
+        }
+        write_lit(out, item);
+    }
+    out.push(']');
 }
 
 fn option(value: Option<String>) -> String {
@@ -408,12 +475,21 @@ fn option(value: Option<String>) -> String {
 }
 
 fn check(check: &v1::Check) -> String {
-    let rule = match &check.rule {
-        v1::CheckRule::Length { min, max } => format!(
+    written(check, write_check)
+}
+
+fn write_check(out: &mut String, check: &v1::Check) {
+    out.push_str("check(");
+    write_lit(out, check.name);
+    out.push_str(", ");
+    write_lit(out, check.column);
+    out.push_str(", ");
+    match &check.rule {
+        v1::CheckRule::Length { min, max } => out.push_str(&format!(
             "CheckRule::Length {{ min: {}, max: {} }}",
             option(min.map(|n| n.to_string())),
             option(max.map(|n| n.to_string()))
-        ),
+        )),
         v1::CheckRule::Range { min, max } => {
             let limit = |limit: &Option<v1::Limit>| {
                 option(limit.map(|limit| {
@@ -425,118 +501,156 @@ fn check(check: &v1::Check) -> String {
                     format!("Limit::{end}({})", lit(limit.value))
                 }))
             };
-            format!(
+            out.push_str(&format!(
                 "CheckRule::Range {{ min: {}, max: {} }}",
                 limit(min),
                 limit(max)
-            )
+            ));
         }
-        v1::CheckRule::OneOf(values) => format!(
-            "CheckRule::OneOf(&[{}])",
-            values
-                .iter()
-                .map(default_value)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        v1::CheckRule::NotNull => "CheckRule::NotNull".to_owned(),
-    };
-    format!("check({}, {}, {rule})", lit(check.name), lit(check.column))
+        v1::CheckRule::OneOf(values) => {
+            out.push_str("CheckRule::OneOf(&[");
+            for (at, value) in values.iter().enumerate() {
+                if at > 0 {
+                    out.push_str(", ");
+                }
+                write_default_value(out, value);
+            }
+            out.push_str("])");
+        }
+        v1::CheckRule::NotNull => out.push_str("CheckRule::NotNull"),
+    }
+    out.push(')');
 }
 
 fn index(index: &v1::Index) -> String {
-    let unique = if index.unique { ".unique()" } else { "" };
-    format!(
-        "index({}, {}){unique}",
-        lit(index.name),
-        strs(index.columns)
-    )
+    written(index, write_index)
+}
+
+fn write_index(out: &mut String, index: &v1::Index) {
+    out.push_str("index(");
+    write_lit(out, index.name);
+    out.push_str(", ");
+    write_strs(out, index.columns);
+    out.push(')');
+    if index.unique {
+        out.push_str(".unique()");
+    }
 }
 
 fn foreign_key(fk: &v1::ForeignKey) -> String {
-    let mut text = format!(
-        "foreign_key({}, {}, {}, {})",
-        lit(fk.name),
-        strs(fk.columns),
-        lit(fk.ref_table),
-        strs(fk.ref_columns)
-    );
+    written(fk, write_foreign_key)
+}
+
+fn write_foreign_key(out: &mut String, fk: &v1::ForeignKey) {
+    out.push_str("foreign_key(");
+    write_lit(out, fk.name);
+    out.push_str(", ");
+    write_strs(out, fk.columns);
+    out.push_str(", ");
+    write_lit(out, fk.ref_table);
+    out.push_str(", ");
+    write_strs(out, fk.ref_columns);
+    out.push(')');
     if let Some(a) = fk.on_delete {
-        text.push_str(&format!(".on_delete(Action::{a:?})"));
+        out.push_str(&format!(".on_delete(Action::{a:?})"));
     }
     if let Some(a) = fk.on_update {
-        text.push_str(&format!(".on_update(Action::{a:?})"));
+        out.push_str(&format!(".on_update(Action::{a:?})"));
     }
-    text
 }
 
 fn column(column: &v1::Column) -> String {
-    let mut text = format!("column({}, {})", lit(column.name), column_type(&column.ty));
-    if column.null {
-        text.push_str(".null()");
-    }
-    if column.unique {
-        text.push_str(".unique()");
-    }
-    if column.auto_increment {
-        text.push_str(".auto_increment()");
-    }
-    if let Some(default) = &column.default {
-        text.push_str(&format!(".default({})", default_value(default)));
-    }
-    if let Some(comment) = column.comment {
-        text.push_str(&format!(".comment({})", lit(comment)));
-    }
-    if let Some(extra) = column.extra {
-        text.push_str(&format!(".extra({})", lit(extra)));
-    }
-    text
+    written(column, write_column)
 }
 
-fn column_type(ty: &v1::ColumnType) -> String {
+fn write_column(out: &mut String, column: &v1::Column) {
+    out.push_str("column(");
+    write_lit(out, column.name);
+    out.push_str(", ");
+    write_column_type(out, &column.ty);
+    out.push(')');
+    if column.null {
+        out.push_str(".null()");
+    }
+    if column.unique {
+        out.push_str(".unique()");
+    }
+    if column.auto_increment {
+        out.push_str(".auto_increment()");
+    }
+    if let Some(default) = &column.default {
+        out.push_str(".default(");
+        write_default_value(out, default);
+        out.push(')');
+    }
+    if let Some(comment) = column.comment {
+        out.push_str(".comment(");
+        write_lit(out, comment);
+        out.push(')');
+    }
+    if let Some(extra) = column.extra {
+        out.push_str(".extra(");
+        write_lit(out, extra);
+        out.push(')');
+    }
+}
+
+fn write_column_type(out: &mut String, ty: &v1::ColumnType) {
+    use std::fmt::Write;
     use v1::ColumnType as T;
-    let variant = {
-        let debug = format!("{ty:?}");
-        let end = debug.find(['(', ' ', '{']).unwrap_or(debug.len());
-        debug[..end].to_owned()
-    };
     let len = |len: &v1::Len| match len {
         v1::Len::None => "Len::None".to_owned(),
         v1::Len::N(n) => format!("Len::N({n})"),
         v1::Len::Max => "Len::Max".to_owned(),
     };
     let precision = |p: &Option<(u32, u32)>| option(p.map(|(p, s)| format!("({p}, {s})")));
-    match ty {
-        T::Char(n) | T::Bit(n) | T::Vector(n) => {
-            format!(
-                "ColumnType::{variant}({})",
-                option(n.map(|n| n.to_string()))
-            )
-        }
-        T::String(l) | T::VarBinary(l) => format!("ColumnType::{variant}({})", len(l)),
-        T::Decimal(p) | T::Money(p) => format!("ColumnType::{variant}({})", precision(p)),
-        T::Binary(n) | T::VarBit(n) => format!("ColumnType::{variant}({n})"),
-        T::Custom(name) => format!("ColumnType::Custom({})", lit(name)),
-        T::Enum { name, variants } => format!(
+    let count = |n: &Option<u32>| option(n.map(|n| n.to_string()));
+    let _ = match ty {
+        T::Char(n) => write!(out, "ColumnType::Char({})", count(n)),
+        T::Bit(n) => write!(out, "ColumnType::Bit({})", count(n)),
+        T::Vector(n) => write!(out, "ColumnType::Vector({})", count(n)),
+        T::String(Len::N(n)) => write!(out, "ColumnType::String(Len::N({n}))"),
+        T::String(l) => write!(out, "ColumnType::String({})", len(l)),
+        T::VarBinary(l) => write!(out, "ColumnType::VarBinary({})", len(l)),
+        T::Decimal(p) => write!(out, "ColumnType::Decimal({})", precision(p)),
+        T::Money(p) => write!(out, "ColumnType::Money({})", precision(p)),
+        T::Binary(n) => write!(out, "ColumnType::Binary({n})"),
+        T::VarBit(n) => write!(out, "ColumnType::VarBit({n})"),
+        T::Custom(name) => write!(out, "ColumnType::Custom({})", lit(name)),
+        T::Enum { name, variants } => write!(
+            out,
             "ColumnType::Enum {{ name: {}, variants: {} }}",
             lit(name),
             strs(variants)
         ),
-        _ => format!("ColumnType::{variant}"),
-    }
+        // The rest carry nothing: their `Debug` is their name.
+        _ => write!(out, "ColumnType::{ty:?}"),
+    };
 }
 
 fn default_value(default: &v1::DefaultValue) -> String {
+    written(default, write_default_value)
+}
+
+fn write_default_value(out: &mut String, default: &v1::DefaultValue) {
     use v1::DefaultValue as D;
-    match default {
-        D::Null => "DefaultValue::Null".to_owned(),
-        D::Bool(value) => format!("DefaultValue::Bool({value})"),
-        D::Number(text) => format!("DefaultValue::Number({})", lit(text)),
-        D::String(text) => format!("DefaultValue::String({})", lit(text)),
-        D::CurrentTimestamp => "DefaultValue::CurrentTimestamp".to_owned(),
-        D::CurrentDate => "DefaultValue::CurrentDate".to_owned(),
-        D::CurrentTime => "DefaultValue::CurrentTime".to_owned(),
-        D::Expr(sql) => format!("DefaultValue::Expr({})", lit(sql)),
+    let (variant, text) = match default {
+        D::Null => ("Null", None),
+        D::Bool(true) => ("Bool(true)", None),
+        D::Bool(false) => ("Bool(false)", None),
+        D::Number(text) => ("Number", Some(text)),
+        D::String(text) => ("String", Some(text)),
+        D::CurrentTimestamp => ("CurrentTimestamp", None),
+        D::CurrentDate => ("CurrentDate", None),
+        D::CurrentTime => ("CurrentTime", None),
+        D::Expr(sql) => ("Expr", Some(sql)),
+    };
+    out.push_str("DefaultValue::");
+    out.push_str(variant);
+    if let Some(text) = text {
+        out.push('(');
+        write_lit(out, text);
+        out.push(')');
     }
 }
 
@@ -596,4 +710,40 @@ fn rustfmt(source: &str) -> Option<String> {
     (output.status.success() && !output.stdout.is_empty())
         .then(|| String::from_utf8(output.stdout).ok())
         .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_literals_are_escaped_exactly_as_proc_macro2_escapes_them() {
+        let mut texts: Vec<String> = [
+            "",
+            "plain name",
+            "it's \"quoted\" \\ back",
+            "\0",
+            "\x007",
+            "\08",
+            "tab\there\r\n",
+            "\u{7f}\u{80}\u{a0}\u{ad}\u{200b}\u{202e}\u{2066}\u{feff}",
+            "\u{301}starts with a combining mark",
+            "ünïcödé 日本 🎉 \u{10ffff}",
+        ]
+        .map(str::to_owned)
+        .into();
+        // Every character of the first planes, alone and after a letter.
+        texts.extend(
+            (0..0x3_0000u32)
+                .filter_map(char::from_u32)
+                .flat_map(|c| [c.to_string(), format!("a{c}")]),
+        );
+        for text in &texts {
+            assert_eq!(
+                lit(text),
+                proc_macro2::Literal::string(text).to_string(),
+                "{text:?}"
+            );
+        }
+    }
 }
