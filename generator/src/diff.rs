@@ -58,21 +58,7 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
     for (old, new) in &kept {
         let (before, after) = (&from.tables[*old], &to.tables[*new]);
         let renames = column_renames(new, before, after, options)?;
-        let key_now: Vec<&str> = before
-            .primary_key
-            .iter()
-            .map(|c| {
-                renames
-                    .iter()
-                    .find(|(_, o)| **o == c.as_str())
-                    .map_or(c.as_str(), |(n, _)| *n)
-            })
-            .collect();
-        if !key_now
-            .iter()
-            .copied()
-            .eq(after.primary_key.iter().map(String::as_str))
-        {
+        if key_under_new_names(before, &renames) != after.primary_key {
             rekeyed.insert(*new);
         }
     }
@@ -88,8 +74,8 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
             options,
         )?);
     }
-    for alter in &alters {
-        operations.extend(alter.drop_foreign_keys.clone());
+    for alter in &mut alters {
+        operations.append(&mut alter.drop_foreign_keys);
     }
 
     let kept_old: BTreeSet<&str> = kept.iter().map(|(old, _)| *old).collect();
@@ -124,12 +110,12 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
     let (creates, deferred_foreign_keys) = creation_order(&created);
     operations.extend(creates);
 
-    for alter in &alters {
-        operations.extend(alter.columns_and_indexes.clone());
+    for alter in &mut alters {
+        operations.append(&mut alter.columns_and_indexes);
     }
     operations.extend(deferred_foreign_keys);
-    for alter in &alters {
-        operations.extend(alter.add_foreign_keys.clone());
+    for alter in &mut alters {
+        operations.append(&mut alter.add_foreign_keys);
     }
 
     for (name, values) in &from.enums {
@@ -295,7 +281,7 @@ fn diff_table(
             .find(|(_, o)| **o == old)
             .map_or_else(|| old.to_owned(), |(n, _)| (*n).to_owned())
     };
-    let old_key: Vec<String> = before.primary_key.iter().map(|c| new_column(c)).collect();
+    let old_key = key_under_new_names(before, &renamed_columns);
     let key_changes = rekeyed.contains(name);
 
     // Foreign keys, compared with the old one's target (renamed in step 4) and columns (renamed
@@ -429,20 +415,12 @@ fn diff_table(
             column.name
         )));
     }
-    // With a new key, columns of the old one go after it does.
+    // With a new key, columns of the old one go after it does. (No rename takes the name of
+    // a dropped column: a rename's new name is one the recorded table does not have.)
     let (late_drops, early_drops): (Vec<&Column>, Vec<&Column>) = dropped_columns
         .iter()
         .filter(|c| !c.auto_increment)
         .partition(|c| key_changes && old_key.contains(&c.name));
-    for (new, old) in &renamed_columns {
-        if late_drops.iter().any(|c| c.name == *new) {
-            return Err(Error::Refused(format!(
-                "column `{name}.{old}` is renamed to `{new}`, the name of a column of the old \
-                 primary key that is dropped; make the key change and the rename in two \
-                 migrations"
-            )));
-        }
-    }
     let drop_column = |column: &&Column| Change::DropColumn {
         column: (*column).clone(),
     };
@@ -568,19 +546,22 @@ fn diff_table(
     if !changes.is_empty() {
         let mut next = after.clone();
         next.foreign_keys = kept_fks;
-        let mut before_state = state.clone();
+        let mut before_state = std::mem::take(&mut state);
         before_state.foreign_keys = before_state
             .foreign_keys
             .iter()
             .map(retargeted_fk)
             .collect();
+        // The state goes on only to the foreign keys' step.
+        if !added_fks.is_empty() {
+            state = next.clone();
+        }
         alters.columns_and_indexes.push(Operation::AlterTable {
             name: name.to_owned(),
             before: before_state,
-            after: next.clone(),
+            after: next,
             changes,
         });
-        state = next;
     } else {
         state.foreign_keys = state.foreign_keys.iter().map(retargeted_fk).collect();
     }
@@ -597,6 +578,21 @@ fn diff_table(
         });
     }
     Ok(alters)
+}
+
+/// The primary key of `before`, its columns named as `renames` (new → old) name them now.
+fn key_under_new_names(before: &Table, renames: &BTreeMap<&str, &str>) -> Vec<String> {
+    before
+        .primary_key
+        .iter()
+        .map(|column| {
+            renames
+                .iter()
+                .find(|(_, old)| **old == column.as_str())
+                .map_or(column.as_str(), |(new, _)| *new)
+                .to_owned()
+        })
+        .collect()
 }
 
 /// new column name → old, from `renamed_from` on the entity and `--rename table.old=new`.
@@ -1022,6 +1018,105 @@ mod tests {
         );
         let plan = crate::operation::Plan { operations };
         assert_eq!(plan.suggested_name(), "alter_posts_status_default");
+    }
+
+    /// `tags (post_id, label)`, keyed by both, and `notes`, whose foreign key points at it.
+    fn tags() -> Schema {
+        let mut schema = schema(&[("notes", &["tags"]), ("tags", &[])]);
+        let tags = schema.tables.get_mut("tags").unwrap();
+        tags.columns[0].name = "post_id".to_owned();
+        tags.columns[0].auto_increment = false;
+        let mut label = tags.columns[0].clone();
+        label.name = "label".to_owned();
+        tags.columns.push(label);
+        tags.primary_key = vec!["post_id".to_owned(), "label".to_owned()];
+        let notes = schema.tables.get_mut("notes").unwrap();
+        notes.foreign_keys[0].ref_columns = vec!["post_id".to_owned()];
+        schema
+    }
+
+    fn changes(operations: &[Operation]) -> Vec<&Change> {
+        operations
+            .iter()
+            .flat_map(|op| match op {
+                Operation::AlterTable { changes, .. } => changes.iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_new_auto_increment_key_comes_in_the_key_change_between_foreign_key_steps() {
+        let before = tags();
+        let mut after = tags();
+        let table = after.tables.get_mut("tags").unwrap();
+        let mut id = Column::new("id", ColumnType::BigInteger);
+        id.auto_increment = true;
+        table.columns.insert(0, id.clone());
+        table.primary_key = vec!["id".to_owned()];
+        let operations = diff(&before, &after, &Options::default()).unwrap();
+        assert_eq!(
+            described(&operations),
+            [
+                "- foreign key fk-tags on notes",
+                "~ primary key of tags (post_id, label) -> (id), auto-increment column id added",
+                "+ foreign key fk-tags notes (tags_id) -> tags (post_id)",
+            ]
+        );
+        assert_eq!(
+            changes(&operations)[1],
+            &Change::PrimaryKey {
+                from: vec!["post_id".to_owned(), "label".to_owned()],
+                to: vec!["id".to_owned()],
+                add: Some(id),
+                drop: None,
+            }
+        );
+        let plan = crate::operation::Plan { operations };
+        let down: Vec<Operation> = plan.down().into_iter().map(Option::unwrap).collect();
+        assert_eq!(
+            described(&down)[1],
+            "~ primary key of tags (id) -> (post_id, label), auto-increment column id dropped"
+        );
+    }
+
+    #[test]
+    fn auto_increment_goes_before_a_key_change_and_comes_after_it() {
+        let before = posts();
+        let mut after = posts();
+        let table = after.tables.get_mut("posts").unwrap();
+        table.columns[0].auto_increment = false;
+        table.columns[0].null = true;
+        table.columns[1].auto_increment = true;
+        table.primary_key = vec!["title".to_owned()];
+        let operations = diff(&before, &after, &Options::default()).unwrap();
+        assert_eq!(
+            described(&operations)[0].lines().collect::<Vec<_>>(),
+            [
+                "~ posts.id no longer auto-increment",
+                "~ primary key of posts (id) -> (title)",
+                "~ posts.id NULL",
+                "~ posts.title now auto-increment",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_auto_increment_column_outside_the_key_stops() {
+        let before = tags();
+        let mut after = tags();
+        let mut counter = Column::new("n", ColumnType::Integer);
+        counter.auto_increment = true;
+        let table = after.tables.get_mut("tags").unwrap();
+        table.columns.push(counter);
+        table.primary_key = vec!["post_id".to_owned()];
+        let error = diff(&before, &after, &Options::default()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("`tags.n` is auto-increment but not part of the primary key"),
+            "{error}"
+        );
     }
 
     fn title_length(max: u64) -> crate::model::Check {

@@ -330,13 +330,7 @@ fn write_table(out: &mut String, table: &v1::Table, depth: usize) {
         write_strs(out, table.primary_key);
         out.push(')');
     }
-    fn list<T>(
-        out: &mut String,
-        pad: &str,
-        method: &str,
-        items: &[T],
-        write: fn(&mut String, &T),
-    ) {
+    fn list<T>(out: &mut String, pad: &str, method: &str, items: &[T], write: fn(&mut String, &T)) {
         if items.is_empty() {
             return;
         }
@@ -355,7 +349,13 @@ fn write_table(out: &mut String, table: &v1::Table, depth: usize) {
         out.push_str("])");
     }
     list(out, &pad, "indexes", table.indexes, write_index);
-    list(out, &pad, "foreign_keys", table.foreign_keys, write_foreign_key);
+    list(
+        out,
+        &pad,
+        "foreign_keys",
+        table.foreign_keys,
+        write_foreign_key,
+    );
     list(out, &pad, "checks", table.checks, write_check);
     if let Some(comment) = table.comment {
         out.push('\n');
