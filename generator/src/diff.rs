@@ -15,6 +15,7 @@
 //! 8. drop enum types nothing uses any more.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::error::Error;
 use crate::model::is_numeric_literal;
@@ -293,6 +294,17 @@ fn diff_table(
             .map_or_else(|| fk.ref_table.clone(), |(new, _)| (*new).to_owned()),
         ..fk.clone()
     };
+    // `state` with its foreign keys pointing at renamed tables by their new names.
+    let retargeted = |state: &Arc<Table>| -> Arc<Table> {
+        let foreign_keys: Vec<ForeignKey> = state.foreign_keys.iter().map(retargeted_fk).collect();
+        if foreign_keys == state.foreign_keys {
+            return state.clone();
+        }
+        Arc::new(Table {
+            foreign_keys,
+            ..(**state).clone()
+        })
+    };
     let renamed_fk = |fk: &ForeignKey| ForeignKey {
         columns: fk.columns.iter().map(|c| new_column(c)).collect(),
         ..retargeted_fk(fk)
@@ -326,10 +338,11 @@ fn diff_table(
         columns_and_indexes: Vec::new(),
         add_foreign_keys: Vec::new(),
     };
-    let mut state = before.clone();
+    let mut state = Arc::new(before.clone());
     if !dropped_fks.is_empty() {
-        let mut next = state.clone();
+        let mut next = before.clone();
         next.foreign_keys.retain(|fk| !dropped_fks.contains(&fk));
+        let next = Arc::new(next);
         alters.drop_foreign_keys.push(Operation::AlterTable {
             name: old_name.to_owned(),
             changes: dropped_fks
@@ -432,14 +445,14 @@ fn diff_table(
         let Some(old) = before.column(&old_column(&column.name)) else {
             continue;
         };
+        if old.same_definition(column) {
+            continue;
+        }
         let old = Column {
             name: column.name.clone(),
             renamed_from: column.renamed_from.clone(),
             ..old.clone()
         };
-        if old == *column {
-            continue;
-        }
         // Auto-increment goes before the key changes and comes after (MySQL allows it only on
         // a key column).
         let counts = old.auto_increment && column.auto_increment;
@@ -546,31 +559,23 @@ fn diff_table(
     if !changes.is_empty() {
         let mut next = after.clone();
         next.foreign_keys = kept_fks;
-        let mut before_state = std::mem::take(&mut state);
-        before_state.foreign_keys = before_state
-            .foreign_keys
-            .iter()
-            .map(retargeted_fk)
-            .collect();
-        // The state goes on only to the foreign keys' step.
-        if !added_fks.is_empty() {
-            state = next.clone();
-        }
+        let next = Arc::new(next);
         alters.columns_and_indexes.push(Operation::AlterTable {
             name: name.to_owned(),
-            before: before_state,
-            after: next,
+            before: retargeted(&state),
+            after: next.clone(),
             changes,
         });
+        state = next;
     } else {
-        state.foreign_keys = state.foreign_keys.iter().map(retargeted_fk).collect();
+        state = retargeted(&state);
     }
 
     if !added_fks.is_empty() {
         alters.add_foreign_keys.push(Operation::AlterTable {
             name: name.to_owned(),
             before: state,
-            after: after.clone(),
+            after: Arc::new(after.clone()),
             changes: added_fks
                 .iter()
                 .map(|fk| Change::AddForeignKey((*fk).clone()))
@@ -708,8 +713,8 @@ fn creation_order(created: &BTreeMap<&str, &Table>) -> (Vec<Operation>, Vec<Oper
                 after.foreign_keys.extend(inside.iter().cloned());
                 deferred.push(Operation::AlterTable {
                     name: (*name).to_owned(),
-                    before: table.clone(),
-                    after,
+                    before: Arc::new(table.clone()),
+                    after: Arc::new(after),
                     changes: inside.into_iter().map(Change::AddForeignKey).collect(),
                 });
             }
@@ -761,8 +766,8 @@ fn drop_order(dropped: &BTreeMap<&str, &Table>) -> (Vec<Operation>, Vec<Operatio
             if !inside.is_empty() {
                 key_drops.push(Operation::AlterTable {
                     name: (*name).to_owned(),
-                    before,
-                    after: table.clone(),
+                    before: Arc::new(before),
+                    after: Arc::new(table.clone()),
                     changes: inside.into_iter().map(Change::DropForeignKey).collect(),
                 });
             }

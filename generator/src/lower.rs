@@ -5,6 +5,8 @@
 //! v1 data is `&'static` (so that files are plain constants); the generator is a short-lived
 //! process, so the strings it lowers are leaked rather than borrowed.
 
+use std::cell::Cell;
+
 use migration_ops::v1;
 
 use crate::model::{
@@ -252,8 +254,24 @@ fn lower_action(action: Action) -> v1::Action {
     }
 }
 
+/// `text`, copied into memory that lives as long as the process. Copies go one after another
+/// into leaked 64 kB chunks, so that lowering a large schema costs a few allocations, not one
+/// per name.
 fn leak(text: &str) -> &'static str {
-    Box::leak(text.to_owned().into_boxed_str())
+    const CHUNK: usize = 64 * 1024;
+    thread_local! {
+        static FREE: Cell<&'static mut [u8]> = const { Cell::new(&mut []) };
+    }
+    FREE.with(|free| {
+        let mut space = free.take();
+        if space.len() < text.len() {
+            space = Box::leak(vec![0; CHUNK.max(text.len())].into_boxed_slice());
+        }
+        let (copy, rest) = space.split_at_mut(text.len());
+        copy.copy_from_slice(text.as_bytes());
+        free.set(rest);
+        std::str::from_utf8(copy).expect("a copy of a str is UTF-8")
+    })
 }
 
 fn leak_strs(texts: &[String]) -> &'static [&'static str] {

@@ -225,6 +225,28 @@ impl Column {
             renamed_from: None,
         }
     }
+
+    /// Whether `other` defines the column the same way, whatever either is named.
+    pub fn same_definition(&self, other: &Column) -> bool {
+        let Column {
+            name: _,
+            ty,
+            null,
+            default,
+            unique,
+            auto_increment,
+            comment,
+            extra,
+            renamed_from: _,
+        } = self;
+        *ty == other.ty
+            && *null == other.null
+            && *default == other.default
+            && *unique == other.unique
+            && *auto_increment == other.auto_increment
+            && *comment == other.comment
+            && *extra == other.extra
+    }
 }
 
 /// `-12`, `3.5`, `1e-7`: what sea-query prints for numbers. Not `NaN` or `inf`.

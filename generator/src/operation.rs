@@ -2,6 +2,8 @@
 //! so it can be reversed, described and named on its own, and the [`Plan`] that orders them.
 //! Pure data; no I/O.
 
+use std::sync::Arc;
+
 use crate::model::{Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Table};
 
 /// One schema change. Drops and alters carry the full old definition, so that `reverse` needs
@@ -44,10 +46,11 @@ pub enum Operation {
         columns: Vec<EnumUse>,
     },
     /// Changes to table `name`, which they take from `before` to `after`.
+    /// The two states are shared, not copied, by the reverse operation and later steps.
     AlterTable {
         name: String,
-        before: Table,
-        after: Table,
+        before: Arc<Table>,
+        after: Arc<Table>,
         changes: Vec<Change>,
     },
 }
@@ -105,9 +108,15 @@ impl Operation {
     /// The operation that undoes this one. `None` when there is none: adding an enum value
     /// (PostgreSQL cannot take one back), or dropping a column that no value can refill.
     pub fn reverse(&self) -> Option<Operation> {
-        Some(match self.clone() {
-            Operation::CreateEnum { name, values } => Operation::DropEnum { name, values },
-            Operation::DropEnum { name, values } => Operation::CreateEnum { name, values },
+        Some(match self {
+            Operation::CreateEnum { name, values } => Operation::DropEnum {
+                name: name.clone(),
+                values: values.clone(),
+            },
+            Operation::DropEnum { name, values } => Operation::CreateEnum {
+                name: name.clone(),
+                values: values.clone(),
+            },
             Operation::AddEnumValue { .. } => return None,
             Operation::RecreateEnum {
                 name,
@@ -115,14 +124,23 @@ impl Operation {
                 to,
                 columns,
             } => Operation::RecreateEnum {
-                name,
-                from: to,
-                to: from,
-                columns,
+                name: name.clone(),
+                from: to.clone(),
+                to: from.clone(),
+                columns: columns.clone(),
             },
-            Operation::CreateTable { name, table } => Operation::DropTable { name, table },
-            Operation::DropTable { name, table } => Operation::CreateTable { name, table },
-            Operation::RenameTable { from, to } => Operation::RenameTable { from: to, to: from },
+            Operation::CreateTable { name, table } => Operation::DropTable {
+                name: name.clone(),
+                table: table.clone(),
+            },
+            Operation::DropTable { name, table } => Operation::CreateTable {
+                name: name.clone(),
+                table: table.clone(),
+            },
+            Operation::RenameTable { from, to } => Operation::RenameTable {
+                from: to.clone(),
+                to: from.clone(),
+            },
             Operation::AlterTable {
                 name,
                 before,
@@ -142,9 +160,9 @@ impl Operation {
                     return None;
                 }
                 Operation::AlterTable {
-                    name,
-                    before: after,
-                    after: before,
+                    name: name.clone(),
+                    before: after.clone(),
+                    after: before.clone(),
                     changes: changes
                         .iter()
                         .rev()

@@ -37,25 +37,32 @@ pub enum Down {
 /// bidirectional-override characters (which rustc refuses in comments) written as escapes;
 /// the names they came from are in the data below, exactly.
 fn comment_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let bidi = matches!(
-                c,
-                '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-            );
-            if c.is_control() || bidi {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        );
+        if c.is_control() || bidi {
+            safe.extend(c.escape_unicode());
+        } else {
+            safe.push(c);
+        }
+    }
+    safe
 }
 
 /// The Rust source of one migration file: a fixed preamble, then the data. Not passed through
 /// rustfmt (see the data writer below); `lib.rs` marks the module `#[rustfmt::skip]`.
 pub fn migration_file(file: &MigrationFile) -> String {
-    let mut out = String::new();
+    // About 3 kB per table operation, so that a large file is not copied as it grows.
+    let ops = file.up.len()
+        + if let Down::Ops(ops) = file.down {
+            ops.len()
+        } else {
+            0
+        };
+    let mut out = String::with_capacity(4096 + 3072 * ops);
     let mut doc = |line: &str| {
         out.push_str("//!");
         if !line.is_empty() {
@@ -116,10 +123,10 @@ impl MigrationTrait for Migration {{
 "#,
         name = lit(file.name),
     ));
-    out.push_str(&ops_const("UP", file.up));
+    write_ops_const(&mut out, "UP", file.up);
     if let Down::Ops(ops) = file.down {
         out.push('\n');
-        out.push_str(&ops_const("DOWN", ops));
+        write_ops_const(&mut out, "DOWN", ops);
     }
     out
 }
@@ -178,7 +185,7 @@ pub fn migrator_list(migrations: &[String], generated: &[String]) -> String {
         .map(|name| format_ident!("{name}"))
         .collect();
     let checked_names = generated.iter();
-    // Generated files keep the generator's layout (see `ops_const`); hand-written ones are
+    // Generated files keep the generator's layout (see `write_ops_const`); hand-written ones are
     // formatted like any other code.
     let skip = migrations
         .iter()
@@ -219,16 +226,18 @@ pub fn migrator_list(migrations: &[String], generated: &[String]) -> String {
 // has. Items are written into one buffer: at 1,000 changed tables the file is megabytes.
 
 /// `pub const NAME: &[Op] = &[…];` with one operation per entry.
-fn ops_const(name: &str, ops: &[v1::Op]) -> String {
+fn write_ops_const(out: &mut String, name: &str, ops: &[v1::Op]) {
+    out.push_str("pub const ");
+    out.push_str(name);
     if ops.is_empty() {
-        return format!("pub const {name}: &[Op] = &[];\n");
+        out.push_str(": &[Op] = &[];\n");
+        return;
     }
-    let mut out = format!("pub const {name}: &[Op] = &[\n");
+    out.push_str(": &[Op] = &[\n");
     for op in ops {
-        write_op(&mut out, op);
+        write_op(out, op);
     }
     out.push_str("];\n");
-    out
 }
 
 const INDENT: &str = "    ";
@@ -417,7 +426,7 @@ fn write_change(out: &mut String, change: &v1::Change, depth: usize) {
 
 /// A Rust string literal, escaped as `quote!` escapes one.
 fn lit(text: &str) -> String {
-    written(text, |out, text| write_lit(out, text))
+    written(text, write_lit)
 }
 
 /// What `write` writes of `value`, as a string (for the rarer items, built with `format!`).

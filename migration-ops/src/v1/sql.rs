@@ -415,7 +415,7 @@ fn key_precheck(table: &str, rows: &str, key: &[&str], backend: DbBackend) -> Pr
 
 /// The new key of `change`, when it is one whose rows can break it: a key with a new
 /// auto-increment column is unique, and that column is not there yet to count over.
-fn new_key<'a>(change: &'a Change) -> Option<&'a [&'static str]> {
+fn new_key(change: &Change) -> Option<&[&'static str]> {
     match change {
         Change::PrimaryKey { to, add, .. } if add.is_none_or(|added| !to.contains(&added.name)) => {
             Some(to)

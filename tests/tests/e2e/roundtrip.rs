@@ -826,14 +826,17 @@ async fn drop_all(connection: &DatabaseConnection, prefixes: &[&str]) {
     }
 }
 
-/// For each table of `from` that `to` keeps, its name in each, and the columns whose values
-/// a migration keeps (name in `from`, name in `to`): every column both have, less those that
-/// become NOT NULL (a backfill fills their NULLs).
-fn surviving_columns(
-    from: &Schema,
-    to: &Schema,
-    options: &Options,
-) -> Vec<(String, String, Vec<(String, String)>)> {
+/// A table of A that B keeps: its name in each, and the columns whose values a migration keeps
+/// (name in A, name in B).
+struct KeptTable {
+    old: String,
+    new: String,
+    columns: Vec<(String, String)>,
+}
+
+/// Every table of `from` that `to` keeps, with the columns both have, less those that become
+/// NOT NULL (a backfill fills their NULLs).
+fn surviving_columns(from: &Schema, to: &Schema, options: &Options) -> Vec<KeptTable> {
     let mut surviving = Vec::new();
     for (new_table, after) in &to.tables {
         let old_table = options
@@ -859,7 +862,11 @@ fn surviving_columns(
                 (!was.null || c.null).then(|| (old, c.name.clone()))
             })
             .collect();
-        surviving.push((old_table.clone(), new_table.clone(), columns));
+        surviving.push(KeptTable {
+            old: old_table.clone(),
+            new: new_table.clone(),
+            columns,
+        });
     }
     surviving
 }
@@ -896,14 +903,14 @@ async fn rows(connection: &DatabaseConnection, table: &str, columns: &[&str]) ->
         .collect()
 }
 
-/// The surviving rows of every kept table, read under the names of `side` (0: before, 1: after).
+/// The kept values of every kept table, read under its names in B when `after`, in A if not.
 async fn kept_rows(
     connection: &DatabaseConnection,
-    surviving: &[(String, String, Vec<(String, String)>)],
+    surviving: &[KeptTable],
     after: bool,
 ) -> Vec<String> {
     let mut all = Vec::new();
-    for (old, new, columns) in surviving {
+    for KeptTable { old, new, columns } in surviving {
         let (table, names): (&str, Vec<&str>) = if after {
             (new, columns.iter().map(|(_, n)| n.as_str()).collect())
         } else {
