@@ -4,8 +4,10 @@
 //!
 //! Frozen: once a migration is generated against `v1`, what the SQL that its data produces does
 //! must never change. Extend by adding variants whose meaning is new; never alter what an
-//! existing one does. (One change of spelling only: MySQL string literals holding a quote or a
-//! backslash are written so that every `sql_mode` reads them as the default mode always did.)
+//! existing one does. (Two corrections only: MySQL string literals holding a quote or a
+//! backslash are written so that every `sql_mode` reads them as the default mode always did;
+//! and on PostgreSQL a type change of a column whose `extra` is a COLLATE clause keeps that
+//! collation, which it used to reset to the default.)
 
 mod sql;
 

@@ -878,11 +878,11 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             quote(backend, table),
             quote(backend, name)
         )],
-        // Only MySQL keeps table comments in SeaORM's schema (sea-query writes them for MySQL
-        // alone), so only MySQL changes them: a migrated database stays what a fresh one is.
         Change::PrimaryKey { to, add, drop, .. } => {
             primary_key_sql(alter_table.table.name, to, add.as_ref(), *drop, backend)
         }
+        // Only MySQL keeps table comments in SeaORM's schema (sea-query writes them for MySQL
+        // alone), so only MySQL changes them: a migrated database stays what a fresh one is.
         Change::TableComment(comment) => match backend {
             // MySQL reads "no comment" as the empty one.
             DbBackend::MySql => vec![format!(
