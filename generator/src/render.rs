@@ -466,12 +466,17 @@ fn strs(items: &[&str]) -> String {
 }
 
 fn write_strs(out: &mut String, items: &[&str]) {
+    write_list(out, items, |out, item| write_lit(out, item));
+}
+
+/// `&[a, b]`, each item written by `write`.
+fn write_list<T>(out: &mut String, items: &[T], write: impl Fn(&mut String, &T)) {
     out.push_str("&[");
     for (at, item) in items.iter().enumerate() {
         if at > 0 {
             out.push_str(", ");
         }
-        write_lit(out, item);
+        write(out, item);
     }
     out.push(']');
 }
@@ -517,14 +522,9 @@ fn write_check(out: &mut String, check: &v1::Check) {
             ));
         }
         v1::CheckRule::OneOf(values) => {
-            out.push_str("CheckRule::OneOf(&[");
-            for (at, value) in values.iter().enumerate() {
-                if at > 0 {
-                    out.push_str(", ");
-                }
-                write_default_value(out, value);
-            }
-            out.push_str("])");
+            out.push_str("CheckRule::OneOf(");
+            write_list(out, values, write_default_value);
+            out.push(')');
         }
         v1::CheckRule::NotNull => out.push_str("CheckRule::NotNull"),
     }
