@@ -878,9 +878,19 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             quote(backend, table),
             quote(backend, name)
         )],
-        Change::PrimaryKey { to, add, drop, .. } => {
-            primary_key_sql(alter_table.table.name, to, add.as_ref(), *drop, backend)
-        }
+        Change::PrimaryKey {
+            from,
+            to,
+            add,
+            drop,
+        } => primary_key_sql(
+            alter_table.table.name,
+            !from.is_empty(),
+            to,
+            add.as_ref(),
+            *drop,
+            backend,
+        ),
         // Only MySQL keeps table comments in SeaORM's schema (sea-query writes them for MySQL
         // alone), so only MySQL changes them: a migrated database stays what a fresh one is.
         Change::TableComment(comment) => match backend {
@@ -895,9 +905,11 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
     }
 }
 
-/// The statements of [`Change::PrimaryKey`] on PostgreSQL and MySQL.
+/// The statements of [`Change::PrimaryKey`] on PostgreSQL and MySQL (`keyed`: the table has
+/// a key to drop).
 fn primary_key_sql(
     table: &str,
+    keyed: bool,
     to: &[&str],
     add: Option<&Column>,
     drop: Option<&str>,
@@ -945,13 +957,11 @@ fn primary_key_sql(
         }
         // One statement: MySQL allows an auto-increment column only as a key, at every step.
         _ => {
-            let clauses: Vec<String> = [drop_column, add_column]
+            let drop_key = keyed.then(|| "DROP PRIMARY KEY".to_owned());
+            let clauses: Vec<String> = [drop_column, add_column, drop_key]
                 .into_iter()
                 .flatten()
-                .chain([
-                    "DROP PRIMARY KEY".to_owned(),
-                    format!("ADD PRIMARY KEY ({columns})"),
-                ])
+                .chain([format!("ADD PRIMARY KEY ({columns})")])
                 .collect();
             vec![format!("ALTER TABLE {table_q} {}", clauses.join(", "))]
         }
