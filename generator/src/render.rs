@@ -378,50 +378,97 @@ fn write_table(out: &mut String, table: &v1::Table, depth: usize) {
 fn write_change(out: &mut String, change: &v1::Change, depth: usize) {
     use v1::Change as C;
     let pad = INDENT.repeat(depth);
-    let text = match change {
+    out.push_str(&pad);
+    // `Change::Variant(…)` around one item.
+    let wrapped = |out: &mut String, variant: &str, write: &dyn Fn(&mut String)| {
+        out.push_str("Change::");
+        out.push_str(variant);
+        out.push('(');
+        write(out);
+        out.push(')');
+    };
+    // A multi-line field of a struct variant: `\n{pad}    name: …,`.
+    let field = |out: &mut String, name: &str, write: &dyn Fn(&mut String)| {
+        out.push('\n');
+        out.push_str(&pad);
+        out.push_str(INDENT);
+        out.push_str(name);
+        out.push_str(": ");
+        write(out);
+        out.push(',');
+    };
+    match change {
         C::AddColumn {
             column: c,
             backfill,
-        } => format!(
-            "Change::AddColumn {{ column: {}, backfill: {} }}",
-            column(c),
-            option(backfill.as_ref().map(default_value))
-        ),
-        C::DropColumn(name) => format!("Change::DropColumn({})", lit(name)),
-        C::RenameColumn { from, to } => format!(
-            "Change::RenameColumn {{ from: {}, to: {} }}",
-            lit(from),
-            lit(to)
-        ),
-        C::AlterColumn { from, to, backfill } => format!(
-            "Change::AlterColumn {{\n{pad}{INDENT}from: {},\n{pad}{INDENT}to: {},\n\
-             {pad}{INDENT}backfill: {},\n{pad}}}",
-            column(from),
-            column(to),
-            option(backfill.as_ref().map(default_value))
-        ),
-        C::CreateIndex(i) => format!("Change::CreateIndex({})", index(i)),
-        C::DropIndex(i) => format!("Change::DropIndex({})", index(i)),
-        C::AddForeignKey(fk) => format!("Change::AddForeignKey({})", foreign_key(fk)),
-        C::DropForeignKey(name) => format!("Change::DropForeignKey({})", lit(name)),
-        C::AddCheck(c) => format!("Change::AddCheck({})", check(c)),
-        C::DropCheck(name) => format!("Change::DropCheck({})", lit(name)),
-        C::TableComment(text) => format!("Change::TableComment({})", option(text.map(lit))),
+        } => {
+            out.push_str("Change::AddColumn { column: ");
+            write_column(out, c);
+            out.push_str(", backfill: ");
+            write_option(out, backfill.as_ref(), write_default_value);
+            out.push_str(" }");
+        }
+        C::DropColumn(name) => wrapped(out, "DropColumn", &|out| write_lit(out, name)),
+        C::RenameColumn { from, to } => {
+            out.push_str("Change::RenameColumn { from: ");
+            write_lit(out, from);
+            out.push_str(", to: ");
+            write_lit(out, to);
+            out.push_str(" }");
+        }
+        C::AlterColumn { from, to, backfill } => {
+            out.push_str("Change::AlterColumn {");
+            field(out, "from", &|out| write_column(out, from));
+            field(out, "to", &|out| write_column(out, to));
+            field(out, "backfill", &|out| {
+                write_option(out, backfill.as_ref(), write_default_value)
+            });
+            out.push('\n');
+            out.push_str(&pad);
+            out.push('}');
+        }
+        C::CreateIndex(i) => wrapped(out, "CreateIndex", &|out| write_index(out, i)),
+        C::DropIndex(i) => wrapped(out, "DropIndex", &|out| write_index(out, i)),
+        C::AddForeignKey(fk) => wrapped(out, "AddForeignKey", &|out| write_foreign_key(out, fk)),
+        C::DropForeignKey(name) => wrapped(out, "DropForeignKey", &|out| write_lit(out, name)),
+        C::AddCheck(c) => wrapped(out, "AddCheck", &|out| write_check(out, c)),
+        C::DropCheck(name) => wrapped(out, "DropCheck", &|out| write_lit(out, name)),
+        C::TableComment(text) => wrapped(out, "TableComment", &|out| {
+            write_option(out, text.as_ref(), |out, text| write_lit(out, text))
+        }),
         C::PrimaryKey {
             from,
             to,
             add,
             drop,
-        } => format!(
-            "Change::PrimaryKey {{\n{pad}{INDENT}from: {},\n{pad}{INDENT}to: {},\n\
-             {pad}{INDENT}add: {},\n{pad}{INDENT}drop: {},\n{pad}}}",
-            strs(from),
-            strs(to),
-            option(add.as_ref().map(column)),
-            option(drop.map(lit))
-        ),
-    };
-    out.push_str(&format!("{pad}{text},\n"));
+        } => {
+            out.push_str("Change::PrimaryKey {");
+            field(out, "from", &|out| write_strs(out, from));
+            field(out, "to", &|out| write_strs(out, to));
+            field(out, "add", &|out| {
+                write_option(out, add.as_ref(), write_column)
+            });
+            field(out, "drop", &|out| {
+                write_option(out, drop.as_ref(), |out, name| write_lit(out, name))
+            });
+            out.push('\n');
+            out.push_str(&pad);
+            out.push('}');
+        }
+    }
+    out.push_str(",\n");
+}
+
+/// `Some(…)` or `None`.
+fn write_option<T>(out: &mut String, value: Option<&T>, write: impl Fn(&mut String, &T)) {
+    match value {
+        Some(value) => {
+            out.push_str("Some(");
+            write(out, value);
+            out.push(')');
+        }
+        None => out.push_str("None"),
+    }
 }
 
 /// A Rust string literal, escaped as `quote!` escapes one.
@@ -488,10 +535,6 @@ fn option(value: Option<String>) -> String {
     }
 }
 
-fn check(check: &v1::Check) -> String {
-    written(check, write_check)
-}
-
 fn write_check(out: &mut String, check: &v1::Check) {
     out.push_str("check(");
     write_lit(out, check.name);
@@ -531,10 +574,6 @@ fn write_check(out: &mut String, check: &v1::Check) {
     out.push(')');
 }
 
-fn index(index: &v1::Index) -> String {
-    written(index, write_index)
-}
-
 fn write_index(out: &mut String, index: &v1::Index) {
     out.push_str("index(");
     write_lit(out, index.name);
@@ -544,10 +583,6 @@ fn write_index(out: &mut String, index: &v1::Index) {
     if index.unique {
         out.push_str(".unique()");
     }
-}
-
-fn foreign_key(fk: &v1::ForeignKey) -> String {
-    written(fk, write_foreign_key)
 }
 
 fn write_foreign_key(out: &mut String, fk: &v1::ForeignKey) {
@@ -566,10 +601,6 @@ fn write_foreign_key(out: &mut String, fk: &v1::ForeignKey) {
     if let Some(a) = fk.on_update {
         out.push_str(&format!(".on_update(Action::{a:?})"));
     }
-}
-
-fn column(column: &v1::Column) -> String {
-    written(column, write_column)
 }
 
 fn write_column(out: &mut String, column: &v1::Column) {
