@@ -108,7 +108,7 @@ pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Ve
     };
     let mut lines = Vec::new();
     if backend == DbBackend::Sqlite {
-        // SQLite keeps CHECK constraints only in the table's SQL text.
+        // SQLite keeps CHECK constraints and AUTOINCREMENT only in the table's SQL text.
         let rows = connection
             .query_all_raw(Statement::from_string(
                 backend,
@@ -123,6 +123,9 @@ pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Ve
                 (row.try_get("", "name")?, row.try_get("", "sql")?);
             for check in sqlite_checks(&sql) {
                 lines.push(format!("{table} {check}").replace(prefix, "X_"));
+            }
+            if sql.contains(" AUTOINCREMENT") {
+                lines.push(format!("{table} AUTOINCREMENT").replace(prefix, "X_"));
             }
         }
     }
