@@ -700,45 +700,26 @@ fn backfill(
 /// The new tables' `CreateTable`s, referenced tables first, and the foreign keys that must wait
 /// until the tables exist: those that close a cycle between new tables, added afterwards.
 fn creation_order(created: &BTreeMap<&str, &Table>) -> (Vec<Operation>, Vec<Operation>) {
-    let (mut ordered, stuck) = order(created);
-    let mut deferred = Vec::new();
-    let mut definitions: BTreeMap<&str, Table> = created
-        .iter()
-        .map(|(name, table)| (*name, (*table).clone()))
-        .collect();
-    if !stuck.is_empty() {
-        // Create the tables of the cycle without the keys between them, then add those keys.
-        for name in &stuck {
-            let table = definitions
-                .get_mut(name)
-                .expect("a stuck table is a created table");
-            let (inside, outside): (Vec<ForeignKey>, Vec<ForeignKey>) = table
-                .foreign_keys
-                .drain(..)
-                .partition(|fk| fk.ref_table != *name && stuck.contains(&fk.ref_table.as_str()));
-            table.foreign_keys = outside;
-            if !inside.is_empty() {
-                let mut after = table.clone();
-                after.foreign_keys.extend(inside.iter().cloned());
-                deferred.push(Operation::AlterTable {
-                    name: (*name).to_owned(),
-                    before: Arc::new(table.clone()),
-                    after: Arc::new(after),
-                    changes: inside.into_iter().map(Change::AddForeignKey).collect(),
-                });
+    let CycleFreeOrder {
+        names: ordered,
+        mut definitions,
+        cut,
+    } = order_breaking_cycles(created);
+    // The tables of a cycle are created without the keys between them, which come after.
+    let deferred = cut
+        .into_iter()
+        .map(|(name, keys)| {
+            let before = definitions[name].clone();
+            let mut after = before.clone();
+            after.foreign_keys.extend(keys.iter().cloned());
+            Operation::AlterTable {
+                name: name.to_owned(),
+                before: Arc::new(before),
+                after: Arc::new(after),
+                changes: keys.into_iter().map(Change::AddForeignKey).collect(),
             }
-        }
-        let rest: BTreeMap<&str, &Table> = stuck
-            .iter()
-            .map(|name| (*name, &definitions[name]))
-            .collect();
-        let (rest_ordered, still_stuck) = order(&rest);
-        debug_assert!(
-            still_stuck.is_empty(),
-            "no keys are left between the stuck tables"
-        );
-        ordered.extend(rest_ordered);
-    }
+        })
+        .collect();
     let creates = ordered
         .into_iter()
         .map(|name| Operation::CreateTable {
@@ -755,43 +736,20 @@ fn creation_order(created: &BTreeMap<&str, &Table>) -> (Vec<Operation>, Vec<Oper
 /// cycle, the keys between them are dropped first (so that `down` creates the tables without
 /// them and adds them back once all exist, as creating a cycle does).
 fn drop_order(dropped: &BTreeMap<&str, &Table>) -> (Vec<Operation>, Vec<Operation>) {
-    let (mut ordered, stuck) = order(dropped);
-    let mut key_drops = Vec::new();
-    let mut definitions: BTreeMap<&str, Table> = dropped
-        .iter()
-        .map(|(name, table)| (*name, (*table).clone()))
+    let CycleFreeOrder {
+        names: ordered,
+        mut definitions,
+        cut,
+    } = order_breaking_cycles(dropped);
+    let key_drops = cut
+        .into_iter()
+        .map(|(name, keys)| Operation::AlterTable {
+            name: name.to_owned(),
+            before: Arc::new((*dropped[name]).clone()),
+            after: Arc::new(definitions[name].clone()),
+            changes: keys.into_iter().map(Change::DropForeignKey).collect(),
+        })
         .collect();
-    if !stuck.is_empty() {
-        for name in &stuck {
-            let table = definitions
-                .get_mut(name)
-                .expect("a stuck table is a dropped table");
-            let before = table.clone();
-            let (inside, outside): (Vec<ForeignKey>, Vec<ForeignKey>) = table
-                .foreign_keys
-                .drain(..)
-                .partition(|fk| fk.ref_table != *name && stuck.contains(&fk.ref_table.as_str()));
-            table.foreign_keys = outside;
-            if !inside.is_empty() {
-                key_drops.push(Operation::AlterTable {
-                    name: (*name).to_owned(),
-                    before: Arc::new(before),
-                    after: Arc::new(table.clone()),
-                    changes: inside.into_iter().map(Change::DropForeignKey).collect(),
-                });
-            }
-        }
-        let rest: BTreeMap<&str, &Table> = stuck
-            .iter()
-            .map(|name| (*name, &definitions[name]))
-            .collect();
-        let (rest_ordered, still_stuck) = order(&rest);
-        debug_assert!(
-            still_stuck.is_empty(),
-            "no keys are left between the stuck tables"
-        );
-        ordered.extend(rest_ordered);
-    }
     let drops = ordered
         .into_iter()
         .rev()
@@ -803,6 +761,62 @@ fn drop_order(dropped: &BTreeMap<&str, &Table>) -> (Vec<Operation>, Vec<Operatio
         })
         .collect();
     (key_drops, drops)
+}
+
+/// Tables in an order that creates referenced tables first, with the foreign keys cut out of
+/// them to get there.
+struct CycleFreeOrder<'a> {
+    names: Vec<&'a str>,
+    /// Every table, less the keys cut.
+    definitions: BTreeMap<&'a str, Table>,
+    /// The keys between the tables of a cycle, per table, in the order the tables were stuck.
+    cut: Vec<(&'a str, Vec<ForeignKey>)>,
+}
+
+/// `tables` in Kahn's order; where their foreign keys form a cycle, the keys between the
+/// tables of the cycle are cut out and those tables ordered without them.
+fn order_breaking_cycles<'a>(tables: &BTreeMap<&'a str, &Table>) -> CycleFreeOrder<'a> {
+    let (mut ordered, stuck) = order(tables);
+    let mut definitions: BTreeMap<&str, Table> = tables
+        .iter()
+        .map(|(name, table)| (*name, (*table).clone()))
+        .collect();
+    let mut cut = Vec::new();
+    if stuck.is_empty() {
+        return CycleFreeOrder {
+            names: ordered,
+            definitions,
+            cut,
+        };
+    }
+    for name in &stuck {
+        let table = definitions
+            .get_mut(name)
+            .expect("a stuck table is one of the tables");
+        let (inside, outside): (Vec<ForeignKey>, Vec<ForeignKey>) = table
+            .foreign_keys
+            .drain(..)
+            .partition(|fk| fk.ref_table != *name && stuck.contains(&fk.ref_table.as_str()));
+        table.foreign_keys = outside;
+        if !inside.is_empty() {
+            cut.push((*name, inside));
+        }
+    }
+    let rest: BTreeMap<&str, &Table> = stuck
+        .iter()
+        .map(|name| (*name, &definitions[name]))
+        .collect();
+    let (rest_ordered, still_stuck) = order(&rest);
+    debug_assert!(
+        still_stuck.is_empty(),
+        "no keys are left between the stuck tables"
+    );
+    ordered.extend(rest_ordered);
+    CycleFreeOrder {
+        names: ordered,
+        definitions,
+        cut,
+    }
 }
 
 /// Kahn's order of `tables`, and the tables left over because their keys form a cycle.
