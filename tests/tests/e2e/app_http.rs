@@ -156,21 +156,6 @@ async fn every_endpoint_answers_as_documented(backend: Backend) {
     db.drop_database().await;
 }
 
-#[tokio::test]
-async fn every_endpoint_answers_as_documented_on_sqlite() {
-    every_endpoint_answers_as_documented(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_endpoint_answers_as_documented_on_postgres() {
-    every_endpoint_answers_as_documented(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn every_endpoint_answers_as_documented_on_mariadb() {
-    every_endpoint_answers_as_documented(Backend::MySql).await;
-}
-
 /// What the database itself refuses (here a duplicate key and a NULL title, written past the
 /// service's own checks) answers 409 or 422, never 500.
 async fn a_write_the_database_refuses_is_a_client_error(backend: Backend) {
@@ -213,17 +198,7 @@ async fn a_write_the_database_refuses_is_a_client_error(backend: Backend) {
     db.drop_database().await;
 }
 
-#[tokio::test]
-async fn a_write_the_database_refuses_is_a_client_error_on_sqlite() {
-    a_write_the_database_refuses_is_a_client_error(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn a_write_the_database_refuses_is_a_client_error_on_postgres() {
-    a_write_the_database_refuses_is_a_client_error(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn a_write_the_database_refuses_is_a_client_error_on_mariadb() {
-    a_write_the_database_refuses_is_a_client_error(Backend::MySql).await;
-}
+on_each_backend!(
+    every_endpoint_answers_as_documented,
+    a_write_the_database_refuses_is_a_client_error,
+);

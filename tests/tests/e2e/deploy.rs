@@ -225,21 +225,6 @@ async fn an_edited_migration_stops_the_next_run(backend: Backend) {
     db.drop_database().await;
 }
 
-#[tokio::test]
-async fn an_edited_migration_stops_the_next_run_on_sqlite() {
-    an_edited_migration_stops_the_next_run(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn an_edited_migration_stops_the_next_run_on_postgres() {
-    an_edited_migration_stops_the_next_run(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn an_edited_migration_stops_the_next_run_on_mariadb() {
-    an_edited_migration_stops_the_next_run(Backend::MySql).await;
-}
-
 /// A session that holds the lock makes the runner wait, then give up naming it; once that
 /// session is gone (as when its process is killed), the next run goes ahead at once.
 async fn a_held_lock_times_out_naming_its_holder(backend: Backend) {
@@ -355,3 +340,5 @@ async fn a_killed_lock_holder_does_not_block_the_next_run_on_postgres() {
 async fn a_killed_lock_holder_does_not_block_the_next_run_on_mariadb() {
     a_killed_lock_holder_does_not_block_the_next_run(Backend::MySql).await;
 }
+
+on_each_backend!(an_edited_migration_stops_the_next_run,);

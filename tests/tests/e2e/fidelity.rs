@@ -456,21 +456,6 @@ async fn corpus_migration_runs_up_and_down(backend: Backend) {
     db.drop_database().await;
 }
 
-#[tokio::test]
-async fn corpus_migration_runs_up_and_down_on_sqlite() {
-    corpus_migration_runs_up_and_down(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn corpus_migration_runs_up_and_down_on_postgres() {
-    corpus_migration_runs_up_and_down(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn corpus_migration_runs_up_and_down_on_mariadb() {
-    corpus_migration_runs_up_and_down(Backend::MySql).await;
-}
-
 #[test]
 fn reading_a_rendered_migration_back_gives_exactly_its_data() {
     for generation in [corpus_generation(), corpus_changes_generation()] {
@@ -484,3 +469,5 @@ fn reading_a_rendered_migration_back_gives_exactly_its_data() {
         assert_eq!(data.down.as_ref(), Some(down), "{}", generation.name);
     }
 }
+
+on_each_backend!(corpus_migration_runs_up_and_down,);

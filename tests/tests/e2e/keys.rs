@@ -234,26 +234,6 @@ async fn an_extra_clause_postgres_cannot_alter_stops_with_a_clear_error() {
     db.drop_database().await;
 }
 
-macro_rules! on_each_backend {
-    ($($name:ident),* $(,)?) => {
-        $(mod $name {
-            use super::*;
-            #[tokio::test]
-            async fn on_sqlite() {
-                super::$name(Backend::Sqlite).await;
-            }
-            #[tokio::test]
-            async fn on_postgres() {
-                super::$name(Backend::Postgres).await;
-            }
-            #[tokio::test]
-            async fn on_mariadb() {
-                super::$name(Backend::MySql).await;
-            }
-        })*
-    };
-}
-
 on_each_backend!(
     auto_increment_turned_back_on_numbers_new_rows_past_existing_ones,
     an_auto_increment_key_in_place_of_a_composite_one_numbers_the_rows,

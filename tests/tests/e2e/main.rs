@@ -3,6 +3,28 @@
 //! PostgreSQL and MariaDB tests run when `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` are set (`.ci/run`
 //! sets both); SQLite tests always run. See `tests/src/db.rs`.
 
+/// `on_each_backend!(f, g)`: for each `async fn f(backend: Backend)` of the module, a module `f`
+/// with the tests `on_sqlite`, `on_postgres` and `on_mariadb`.
+macro_rules! on_each_backend {
+    ($($name:ident),* $(,)?) => {
+        $(mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn on_sqlite() {
+                super::$name(Backend::Sqlite).await;
+            }
+            #[tokio::test]
+            async fn on_postgres() {
+                super::$name(Backend::Postgres).await;
+            }
+            #[tokio::test]
+            async fn on_mariadb() {
+                super::$name(Backend::MySql).await;
+            }
+        })*
+    };
+}
+
 mod app_http;
 mod changes;
 mod deploy;

@@ -65,17 +65,4 @@ async fn the_database_enforces_the_post_entity(backend: Backend) {
     db.drop_database().await;
 }
 
-#[tokio::test]
-async fn the_database_enforces_the_post_entity_on_sqlite() {
-    the_database_enforces_the_post_entity(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn the_database_enforces_the_post_entity_on_postgres() {
-    the_database_enforces_the_post_entity(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn the_database_enforces_the_post_entity_on_mariadb() {
-    the_database_enforces_the_post_entity(Backend::MySql).await;
-}
+on_each_backend!(the_database_enforces_the_post_entity,);

@@ -1009,7 +1009,7 @@ fn line_diff(expected: &[String], actual: &[String]) -> String {
     out
 }
 
-async fn round_trip(backend: Backend) {
+async fn random_schema_changes_round_trip(backend: Backend) {
     let Some(db) = TestDb::fresh(backend, "roundtrip").await else {
         return;
     };
@@ -1073,21 +1073,6 @@ async fn round_trip(backend: Backend) {
         }
     }
     db.drop_database().await;
-}
-
-#[tokio::test]
-async fn random_schema_changes_round_trip_on_sqlite() {
-    round_trip(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn random_schema_changes_round_trip_on_postgres() {
-    round_trip(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn random_schema_changes_round_trip_on_mariadb() {
-    round_trip(Backend::MySql).await;
 }
 
 /// A value added to a native enum: `ALTER TYPE … ADD VALUE … BEFORE` on PostgreSQL, a new
@@ -1170,21 +1155,6 @@ async fn an_added_enum_value_can_be_stored(backend: Backend) {
         assert_eq!(labels, ["happy", "calm", "sad"]);
     }
     db.drop_database().await;
-}
-
-#[tokio::test]
-async fn an_added_enum_value_can_be_stored_on_sqlite() {
-    an_added_enum_value_can_be_stored(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn an_added_enum_value_can_be_stored_on_postgres() {
-    an_added_enum_value_can_be_stored(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn an_added_enum_value_can_be_stored_on_mariadb() {
-    an_added_enum_value_can_be_stored(Backend::MySql).await;
 }
 
 /// Two new tables that reference each other: created without the keys between them, which are
@@ -1301,21 +1271,6 @@ async fn tables_in_a_foreign_key_cycle_are_created_and_dropped(backend: Backend)
     db.drop_database().await;
 }
 
-#[tokio::test]
-async fn tables_in_a_foreign_key_cycle_are_created_and_dropped_on_sqlite() {
-    tables_in_a_foreign_key_cycle_are_created_and_dropped(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn tables_in_a_foreign_key_cycle_are_created_and_dropped_on_postgres() {
-    tables_in_a_foreign_key_cycle_are_created_and_dropped(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn tables_in_a_foreign_key_cycle_are_created_and_dropped_on_mariadb() {
-    tables_in_a_foreign_key_cycle_are_created_and_dropped(Backend::MySql).await;
-}
-
 /// The comment of table `name`, as the database keeps it.
 async fn table_comment(connection: &DatabaseConnection, name: &str) -> Option<String> {
     let sql = match connection.get_database_backend() {
@@ -1384,21 +1339,6 @@ async fn a_table_comment_is_set_changed_and_removed(backend: Backend) {
         state = next;
     }
     db.drop_database().await;
-}
-
-#[tokio::test]
-async fn a_table_comment_is_set_changed_and_removed_on_sqlite() {
-    a_table_comment_is_set_changed_and_removed(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn a_table_comment_is_set_changed_and_removed_on_postgres() {
-    a_table_comment_is_set_changed_and_removed(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn a_table_comment_is_set_changed_and_removed_on_mariadb() {
-    a_table_comment_is_set_changed_and_removed(Backend::MySql).await;
 }
 
 /// A native enum losing a value and reordering the rest: refused without
@@ -1524,17 +1464,10 @@ async fn an_enum_losing_and_reordering_values_is_rebuilt_safely(backend: Backend
     db.drop_database().await;
 }
 
-#[tokio::test]
-async fn an_enum_losing_and_reordering_values_is_rebuilt_safely_on_sqlite() {
-    an_enum_losing_and_reordering_values_is_rebuilt_safely(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn an_enum_losing_and_reordering_values_is_rebuilt_safely_on_postgres() {
-    an_enum_losing_and_reordering_values_is_rebuilt_safely(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn an_enum_losing_and_reordering_values_is_rebuilt_safely_on_mariadb() {
-    an_enum_losing_and_reordering_values_is_rebuilt_safely(Backend::MySql).await;
-}
+on_each_backend!(
+    random_schema_changes_round_trip,
+    an_added_enum_value_can_be_stored,
+    tables_in_a_foreign_key_cycle_are_created_and_dropped,
+    a_table_comment_is_set_changed_and_removed,
+    an_enum_losing_and_reordering_values_is_rebuilt_safely,
+);

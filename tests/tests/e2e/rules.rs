@@ -127,21 +127,6 @@ async fn every_rule_is_enforced_by_the_app_and_by_the_database(backend: Backend)
     db.drop_database().await;
 }
 
-#[tokio::test]
-async fn every_rule_is_enforced_by_the_app_and_by_the_database_on_sqlite() {
-    every_rule_is_enforced_by_the_app_and_by_the_database(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_rule_is_enforced_by_the_app_and_by_the_database_on_postgres() {
-    every_rule_is_enforced_by_the_app_and_by_the_database(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn every_rule_is_enforced_by_the_app_and_by_the_database_on_mariadb() {
-    every_rule_is_enforced_by_the_app_and_by_the_database(Backend::MySql).await;
-}
-
 const NOTES: v1::Table = table(
     "notes",
     &[
@@ -206,17 +191,7 @@ async fn adding_a_rule_that_rows_break_stops_with_their_count(backend: Backend) 
     db.drop_database().await;
 }
 
-#[tokio::test]
-async fn adding_a_rule_that_rows_break_stops_with_their_count_on_sqlite() {
-    adding_a_rule_that_rows_break_stops_with_their_count(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn adding_a_rule_that_rows_break_stops_with_their_count_on_postgres() {
-    adding_a_rule_that_rows_break_stops_with_their_count(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn adding_a_rule_that_rows_break_stops_with_their_count_on_mariadb() {
-    adding_a_rule_that_rows_break_stops_with_their_count(Backend::MySql).await;
-}
+on_each_backend!(
+    every_rule_is_enforced_by_the_app_and_by_the_database,
+    adding_a_rule_that_rows_break_stops_with_their_count,
+);

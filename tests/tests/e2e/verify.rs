@@ -104,21 +104,6 @@ async fn verify_reports_no_drift_and_then_every_manual_change(backend: Backend) 
     }
 }
 
-#[tokio::test]
-async fn verify_reports_no_drift_and_then_every_manual_change_on_sqlite() {
-    verify_reports_no_drift_and_then_every_manual_change(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn verify_reports_no_drift_and_then_every_manual_change_on_postgres() {
-    verify_reports_no_drift_and_then_every_manual_change(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn verify_reports_no_drift_and_then_every_manual_change_on_mariadb() {
-    verify_reports_no_drift_and_then_every_manual_change(Backend::MySql).await;
-}
-
 /// `status` after the runner applied the shipped migrations: applied, then pending on a fresh
 /// database, and an edited migration is named.
 async fn status_lists_applied_pending_and_edited_migrations(backend: Backend) {
@@ -165,3 +150,5 @@ async fn status_lists_applied_pending_and_edited_migrations_on_postgres() {
 async fn status_lists_applied_pending_and_edited_migrations_on_mariadb() {
     status_lists_applied_pending_and_edited_migrations(Backend::MySql).await;
 }
+
+on_each_backend!(verify_reports_no_drift_and_then_every_manual_change,);
