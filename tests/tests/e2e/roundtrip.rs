@@ -723,10 +723,7 @@ async fn fill(connection: &DatabaseConnection, schema: &Schema) -> Result<(), St
                             .any(|fk| fk.columns.contains(&c.name))
                 })
                 .collect();
-            let quote = |n: &str| match connection.get_database_backend() {
-                DbBackend::MySql => format!("`{n}`"),
-                _ => format!("\"{n}\""),
-            };
+            let quote = |n: &str| quote(connection.get_database_backend(), n);
             let sql = if columns.is_empty() {
                 match connection.get_database_backend() {
                     DbBackend::MySql => format!("INSERT INTO {} () VALUES ()", quote(name)),
@@ -871,12 +868,21 @@ fn surviving_columns(from: &Schema, to: &Schema, options: &Options) -> Vec<KeptT
     surviving
 }
 
+/// `name` between the backend's identifier quotes (the test schemas' names hold no quote).
+fn quote(backend: DbBackend, name: &str) -> String {
+    match backend {
+        DbBackend::MySql => format!("`{name}`"),
+        _ => format!("\"{name}\""),
+    }
+}
+
 /// The rows of `table`'s `columns`, as text, in `id` order.
 async fn rows(connection: &DatabaseConnection, table: &str, columns: &[&str]) -> Vec<String> {
     let backend = connection.get_database_backend();
-    let (quote, text): (fn(&str) -> String, &str) = match backend {
-        DbBackend::MySql => (|n| format!("`{n}`"), "CHAR"),
-        _ => (|n| format!("\"{n}\""), "TEXT"),
+    let quote = |n: &str| quote(backend, n);
+    let text = match backend {
+        DbBackend::MySql => "CHAR",
+        _ => "TEXT",
     };
     let select = columns
         .iter()
