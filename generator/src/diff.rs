@@ -56,23 +56,28 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
     // and added again after, since a key cannot change under one (PostgreSQL's depend on it,
     // MySQL's may use its index).
     let mut rekeyed = BTreeSet::new();
+    let mut column_renames_of = Vec::with_capacity(kept.len());
     for (old, new) in &kept {
         let (before, after) = (&from.tables[*old], &to.tables[*new]);
         let renames = column_renames(new, before, after, options)?;
         if key_under_new_names(before, &renames) != after.primary_key {
             rekeyed.insert(*new);
         }
+        column_renames_of.push(renames);
     }
     let mut alters = Vec::new();
-    for (old, new) in &kept {
+    for ((old, new), renamed_columns) in kept.iter().zip(&column_renames_of) {
         alters.push(diff_table(
             old,
             &from.tables[*old],
             new,
             &to.tables[*new],
-            &renamed_tables,
-            &rekeyed,
-            options,
+            renamed_columns,
+            &Across {
+                renamed_tables: &renamed_tables,
+                rekeyed: &rekeyed,
+                options,
+            },
         )?);
     }
     for alter in &mut alters {
@@ -262,16 +267,27 @@ struct TableAlters {
     add_foreign_keys: Vec<Operation>,
 }
 
+/// What one table's changes depend on beyond the table: tables renamed (new → old), tables
+/// whose primary key changes, the user's decisions.
+struct Across<'a> {
+    renamed_tables: &'a BTreeMap<&'a str, &'a str>,
+    rekeyed: &'a BTreeSet<&'a str>,
+    options: &'a Options,
+}
+
 fn diff_table(
     old_name: &str,
     before: &Table,
     name: &str,
     after: &Table,
-    renamed_tables: &BTreeMap<&str, &str>,
-    rekeyed: &BTreeSet<&str>,
-    options: &Options,
+    renamed_columns: &BTreeMap<&str, &str>,
+    across: &Across,
 ) -> Result<TableAlters, Error> {
-    let renamed_columns = column_renames(name, before, after, options)?;
+    let Across {
+        renamed_tables,
+        rekeyed,
+        options,
+    } = across;
     let old_column = |new: &str| -> String {
         renamed_columns
             .get(new)
@@ -283,7 +299,7 @@ fn diff_table(
             .find(|(_, o)| **o == old)
             .map_or_else(|| old.to_owned(), |(n, _)| (*n).to_owned())
     };
-    let old_key = key_under_new_names(before, &renamed_columns);
+    let old_key = key_under_new_names(before, renamed_columns);
     let key_changes = rekeyed.contains(name);
     // Most tables of a large schema did not change: nothing to compare further.
     let keys_stay = |fk: &ForeignKey| {
@@ -512,7 +528,7 @@ fn diff_table(
     }
     changes.extend(early_counters);
     changes.extend(early_drops.iter().map(drop_column));
-    for (new, old) in &renamed_columns {
+    for (new, old) in renamed_columns {
         changes.push(Change::RenameColumn {
             from: (*old).to_owned(),
             to: (*new).to_owned(),
