@@ -38,7 +38,7 @@ async fn main() -> ExitCode {
     if !args.no_migrate {
         let options = RunnerOptions {
             lock_timeout: std::time::Duration::from_secs(args.lock_timeout),
-            checksums: migration::checksums(),
+            generated: migration::generated(),
         };
         match runner::up::<migration::Migrator>(&args.database_url, &options).await {
             Ok(report) => {

@@ -483,23 +483,33 @@ pub async fn status_states(
             .await
             .map_err(database_error)?;
         let backend = db.get_database_backend();
-        let rows = |sql: &str| {
-            let statement = Statement::from_string(backend, sql.to_owned());
+        // `SELECT {columns} FROM {table}`, ordered by version.
+        let rows = |columns: &str, table: &'static str| {
+            let statement = Statement::from_string(
+                backend,
+                format!("SELECT {columns} FROM {table} ORDER BY version"),
+            );
             let db = &db;
             async move {
-                // A table that does not exist yet means nothing recorded.
-                Ok::<_, Error>(db.query_all_raw(statement).await.unwrap_or_default())
+                // A table that does not exist yet means nothing recorded; any other error is one.
+                if !migration_ops::runner::has_table(db, table)
+                    .await
+                    .map_err(database_error)?
+                {
+                    return Ok(Vec::new());
+                }
+                db.query_all_raw(statement).await.map_err(database_error)
             }
         };
         let mut applied = Vec::new();
-        for row in rows("SELECT version FROM seaql_migrations ORDER BY version").await? {
+        for row in rows("version", "seaql_migrations").await? {
             applied.push(
                 row.try_get::<String>("", "version")
                     .map_err(database_error)?,
             );
         }
         let mut checksums = Vec::new();
-        for row in rows("SELECT version, checksum FROM seaql_migrations_checksums").await? {
+        for row in rows("version, checksum", "seaql_migrations_checksums").await? {
             checksums.push((
                 row.try_get::<String>("", "version")
                     .map_err(database_error)?,
@@ -522,7 +532,7 @@ pub async fn status_states(
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let now = crate::reader::read(&text)
             .map_err(|message| Error::Layout { path, message })?
-            .map(|data| migration_ops::v1::checksum(&data.up));
+            .map(|data| migration_ops::v1::checksum(&data.up, data.down.as_deref()));
         let state = match (recorded, now) {
             (Some(recorded), Some(now)) if *recorded == now => MigrationState::Applied,
             (Some(_), Some(_)) => MigrationState::Edited,

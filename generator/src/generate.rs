@@ -70,6 +70,10 @@ pub fn prepare(
     migrations.push(name.clone());
     let mut generated = recorded.generated.clone();
     generated.push(name.clone());
+    let mut irreversible = recorded.irreversible.clone();
+    if matches!(down, render::Down::Irreversible(_)) {
+        irreversible.push(name.clone());
+    }
     let snapshot = Snapshot {
         format: snapshot::FORMAT,
         migration: name.clone(),
@@ -79,7 +83,7 @@ pub fn prepare(
     // beside rendering `lib.rs` and the snapshot.
     let (sum, lib, snapshot_text) = std::thread::scope(|scope| {
         let sum = scope.spawn(|| integrity_with(recorded, &name, &source));
-        let lib = render::migrator_list(&migrations, &generated);
+        let lib = render::migrator_list(&migrations, &generated, &irreversible);
         let snapshot_text = snapshot::print(&snapshot);
         (
             sum.join().expect("fingerprinting does not panic"),
@@ -172,7 +176,7 @@ pub fn prepare_hand_written(
         (dir.migration_path(&name), source),
         (
             dir.lib_path(),
-            render::migrator_list(&migrations, &recorded.generated),
+            render::migrator_list(&migrations, &recorded.generated, &recorded.irreversible),
         ),
         (dir.integrity_path(), sum),
     ];

@@ -25,6 +25,8 @@ pub struct Recorded {
     pub migrations: Vec<String>,
     /// Those of `migrations` that the generator wrote (the others are hand-written).
     pub generated: Vec<String>,
+    /// Those of `generated` that cannot be undone (they have no `DOWN`).
+    pub irreversible: Vec<String>,
     pub snapshot: Option<Snapshot>,
     /// Each migration's fingerprint, in order, for the integrity file.
     pub integrity: Vec<integrity::Entry>,
@@ -78,14 +80,18 @@ impl MigrationDir {
     fn fingerprints(
         &self,
         migrations: &[String],
-    ) -> Result<(Vec<integrity::Entry>, Vec<String>), Error> {
+    ) -> Result<(Vec<integrity::Entry>, Vec<String>, Vec<String>), Error> {
         let mut generated = Vec::new();
+        let mut irreversible = Vec::new();
         let mut entries = Vec::new();
         for name in migrations {
             let path = self.migration_path(name);
             let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
             if text.contains(GENERATED_MARKER) {
                 generated.push(name.clone());
+                if !text.contains("\npub const DOWN:") {
+                    irreversible.push(name.clone());
+                }
             }
             let fingerprint = integrity::fingerprint(&text).map_err(|message| Error::Layout {
                 path: path.clone(),
@@ -96,7 +102,7 @@ impl MigrationDir {
                 fingerprint,
             });
         }
-        Ok((entries, generated))
+        Ok((entries, generated, irreversible))
     }
 
     pub fn read(&self) -> Result<Recorded, Error> {
@@ -105,7 +111,7 @@ impl MigrationDir {
         // the two take most of the time of a `check` on a large project.
         let path = self.snapshot_path();
         let snapshot_text = self.read_existing(&path)?;
-        let (entries, generated, snapshot) = std::thread::scope(|scope| {
+        let (entries, generated, irreversible, snapshot) = std::thread::scope(|scope| {
             let snapshot = scope.spawn(|| match &snapshot_text {
                 Some(text) => snapshot::parse(text, &path).map(Some),
                 None => Ok(None),
@@ -114,7 +120,9 @@ impl MigrationDir {
             let snapshot = snapshot
                 .join()
                 .expect("parsing the snapshot does not panic");
-            fingerprints.map(|(entries, generated)| (entries, generated, snapshot))
+            fingerprints.map(|(entries, generated, irreversible)| {
+                (entries, generated, irreversible, snapshot)
+            })
         })?;
         let snapshot = snapshot?;
         let integrity_path = self.integrity_path();
@@ -128,6 +136,7 @@ impl MigrationDir {
         Ok(Recorded {
             migrations,
             generated,
+            irreversible,
             snapshot,
             integrity: entries,
             integrity_file,

@@ -174,8 +174,13 @@ pub fn hand_written_file(name: &str) -> String {
 }
 
 /// The Rust source of `lib.rs`: one module per migration, the `Migrator` list in order, and
-/// the checksum of each generated migration's data for the runner.
-pub fn migrator_list(migrations: &[String], generated: &[String]) -> String {
+/// the data of each generated migration for the runner's checksums (`irreversible` ones have
+/// no `DOWN`).
+pub fn migrator_list(
+    migrations: &[String],
+    generated: &[String],
+    irreversible: &[String],
+) -> String {
     let modules: Vec<_> = migrations
         .iter()
         .map(|name| format_ident!("{name}"))
@@ -185,6 +190,13 @@ pub fn migrator_list(migrations: &[String], generated: &[String]) -> String {
         .map(|name| format_ident!("{name}"))
         .collect();
     let checked_names = generated.iter();
+    let downs = generated.iter().zip(&checked).map(|(name, module)| {
+        if irreversible.contains(name) {
+            quote!(None)
+        } else {
+            quote!(Some(#module::DOWN))
+        }
+    });
     // Generated files keep the generator's layout (see `write_ops_const`); hand-written ones are
     // formatted like any other code.
     let skip = migrations
@@ -207,10 +219,10 @@ pub fn migrator_list(migrations: &[String], generated: &[String]) -> String {
             }
         }
 
-        /// The checksum of each generated migration's schema data, which the runner records
-        /// when it applies one and compares on every later run.
-        pub fn checksums() -> Vec<(&'static str, String)> {
-            vec![#((#checked_names, migration_ops::v1::checksum(#checked::UP))),*]
+        /// The data of each generated migration, whose checksum the runner records when it
+        /// applies one and compares on every later run.
+        pub fn generated() -> Vec<migration_ops::v1::Generated> {
+            vec![#(migration_ops::v1::Generated::new(#checked_names, #checked::UP, #downs)),*]
         }
     };
     format_source(tokens)

@@ -15,11 +15,12 @@ impl MigratorTrait for Migrator {
     }
 }
 
-/// The checksum of each generated migration's schema data, which the runner records
-/// when it applies one and compares on every later run.
-pub fn checksums() -> Vec<(&'static str, String)> {
-    vec![(
+/// The data of each generated migration, whose checksum the runner records when it
+/// applies one and compares on every later run.
+pub fn generated() -> Vec<migration_ops::v1::Generated> {
+    vec![migration_ops::v1::Generated::new(
         "m20261127_180000_create_posts",
-        migration_ops::v1::checksum(m20261127_180000_create_posts::UP),
+        m20261127_180000_create_posts::UP,
+        Some(m20261127_180000_create_posts::DOWN),
     )]
 }

@@ -1,116 +1,155 @@
-//! `cargo run -p migration -- [up|down|status|fresh|refresh|reset]`: sea-orm-migration's CLI
-//! over this project's migrations, with `up` (also the default) going through the safe runner:
-//! one lock across processes, checksums of applied migrations, failures recorded on MySQL.
+//! `cargo run -p migration -- [up|down|status|fresh|refresh|reset]`: this project's migrations,
+//! every verb run through the safe runner (`migration_ops::runner`): one lock across
+//! processes, one transaction per migration with its bookkeeping (PostgreSQL, SQLite), a
+//! statement journal that lets an interrupted run resume (MySQL/MariaDB), checksums of applied
+//! migrations.
 //!
-//! The database is `DATABASE_URL` (or `-u URL`, or a `.env` file); without any of them, a local
+//! The database is `-u URL`, or `DATABASE_URL` (also from a `.env` file); without either, a local
 //! SQLite file, so a fresh checkout works with no set-up. `fresh`, `refresh` and `reset` drop
 //! data: they run only with `MIGRATION_ALLOW_DESTROY=1` in the environment.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use migration_ops::runner::{self, RunnerOptions};
-use sea_orm_migration::prelude::*;
+use clap::{Parser, Subcommand};
+use migration_ops::runner::{self, Command, RunnerOptions};
 
 /// The database used when none is given: `app.sqlite3` in the current folder, the same file
 /// the app uses by default.
 const DEFAULT_DATABASE_URL: &str = "sqlite://app.sqlite3?mode=rwc";
 
+/// Applies and rolls back this project's migrations, safely: one run at a time across
+/// processes, each migration whole or not at all (PostgreSQL, SQLite) or resumed where it
+/// stopped (MySQL/MariaDB).
+#[derive(Parser)]
+#[command(
+    version,
+    after_help = "Exit status: 0 done; 1 a migration failed, or `status` found an edited or \
+                  unknown migration; 2 bad usage."
+)]
+struct Cli {
+    /// The database (postgres://, mysql:// or sqlite:). Default: DATABASE_URL, then
+    /// `sqlite://app.sqlite3?mode=rwc`.
+    #[arg(short = 'u', long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+
+    /// How long to wait for another process's run to finish, in seconds.
+    #[arg(
+        long,
+        env = "MIGRATION_LOCK_TIMEOUT",
+        default_value_t = 60,
+        global = true
+    )]
+    lock_timeout: u64,
+
+    #[command(subcommand)]
+    command: Option<Verb>,
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum Verb {
+    /// Apply pending migrations (the default).
+    Up {
+        /// Apply only the first N pending migrations.
+        #[arg(short, long)]
+        num: Option<u32>,
+    },
+    /// Roll back the newest applied migration (or the last N).
+    Down {
+        /// How many to roll back.
+        #[arg(short, long, default_value_t = 1)]
+        num: u32,
+    },
+    /// Show which migrations are applied, pending or edited since.
+    Status,
+    /// Drop every table, then apply every migration (needs MIGRATION_ALLOW_DESTROY=1).
+    Fresh,
+    /// Roll back every migration, then apply every migration (needs MIGRATION_ALLOW_DESTROY=1).
+    Refresh,
+    /// Roll back every migration (needs MIGRATION_ALLOW_DESTROY=1).
+    Reset,
+}
+
 fn main() -> ExitCode {
     dotenvy::dotenv().ok();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let url_flag = flag_value(&args, &["-u", "--database-url"]);
-    if std::env::var_os("DATABASE_URL").is_none() && url_flag.is_none() {
-        // SAFETY: nothing else runs yet; the async runtime, and with it every other thread,
-        // starts below.
-        unsafe { std::env::set_var("DATABASE_URL", DEFAULT_DATABASE_URL) };
+    let cli = Cli::parse();
+    let url = cli
+        .database_url
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+    let (name, command) = match cli.command.unwrap_or(Verb::Up { num: None }) {
+        Verb::Up { num } => ("up", Command::Up(num)),
+        Verb::Down { num } => ("down", Command::Down(Some(num))),
+        Verb::Status => ("status", Command::Status),
+        Verb::Fresh => ("fresh", Command::Fresh),
+        Verb::Refresh => ("refresh", Command::Refresh),
+        Verb::Reset => ("reset", Command::Reset),
+    };
+    let allow_destroy = std::env::var(runner::ALLOW_DESTROY).ok();
+    if let Err(refusal) = runner::guard_destructive(name, allow_destroy.as_deref()) {
+        eprintln!("error: {refusal}");
+        return ExitCode::from(2);
     }
-    let url = url_flag.unwrap_or_else(|| std::env::var("DATABASE_URL").unwrap_or_default());
-    let command = subcommand(&args);
+    let options = RunnerOptions {
+        lock_timeout: Duration::from_secs(cli.lock_timeout),
+        generated: migration::generated(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a Tokio runtime starts");
-
-    let allow_destroy = std::env::var(runner::ALLOW_DESTROY).ok();
-    if let Err(refusal) =
-        runner::guard_destructive(command.unwrap_or("up"), allow_destroy.as_deref())
-    {
-        eprintln!("error: {refusal}");
-        return ExitCode::from(2);
-    }
-    if matches!(command, None | Some("up")) && !args.iter().any(|a| a == "-h" || a == "--help") {
-        if flag_value(&args, &["-n", "--num"]).is_some() {
-            eprintln!(
-                "error: `up -n` is not supported by the safe runner; `up` applies all pending migrations"
-            );
-            return ExitCode::from(2);
-        }
-        let lock_timeout = std::env::var("MIGRATION_LOCK_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .map_or(Duration::from_secs(60), Duration::from_secs);
-        let options = RunnerOptions {
-            lock_timeout,
-            checksums: migration::checksums(),
-        };
-        return match runtime.block_on(runner::up::<migration::Migrator>(&url, &options)) {
-            Ok(report) => {
-                if report.applied.is_empty() {
-                    println!("No pending migrations ({} applied)", report.already_applied);
-                }
-                for name in &report.applied {
-                    println!("Applied {name}");
-                }
+    match runtime.block_on(runner::run::<migration::Migrator>(&url, command, &options)) {
+        Ok(report) => {
+            print_report(&report, command);
+            let troubled = report
+                .status
+                .iter()
+                .any(|(_, state)| matches!(state, runner::State::Edited | runner::State::Unknown));
+            if troubled {
+                ExitCode::from(1)
+            } else {
                 ExitCode::SUCCESS
             }
-            Err(error) => {
-                eprintln!("error: {error}");
-                ExitCode::from(1)
-            }
-        };
-    }
-    runtime.block_on(cli::run_cli(migration::Migrator));
-    ExitCode::SUCCESS
-}
-
-/// The value after any of `names` (`-u URL` or `--database-url=URL`).
-fn flag_value(args: &[String], names: &[&str]) -> Option<String> {
-    args.iter().enumerate().find_map(|(at, arg)| {
-        names.iter().find_map(|name| {
-            if arg == name {
-                args.get(at + 1).cloned()
-            } else {
-                arg.strip_prefix(&format!("{name}=")).map(str::to_owned)
-            }
-        })
-    })
-}
-
-/// The first argument that is neither a flag nor a flag's value.
-fn subcommand(args: &[String]) -> Option<&str> {
-    let mut skip = false;
-    for arg in args {
-        if skip {
-            skip = false;
-            continue;
         }
-        if [
-            "-u",
-            "--database-url",
-            "-s",
-            "--database-schema",
-            "-n",
-            "--num",
-        ]
-        .contains(&arg.as_str())
-        {
-            skip = true;
-            continue;
-        }
-        if !arg.starts_with('-') {
-            return Some(arg);
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(1)
         }
     }
-    None
+}
+
+fn print_report(report: &runner::Report, command: Command) {
+    if let Some((name, direction)) = &report.resumed {
+        println!("Finished {name} ({direction}), which an earlier run left midway");
+    }
+    for name in &report.rolled_back {
+        println!("Rolled back {name}");
+    }
+    for name in &report.applied {
+        println!("Applied {name}");
+    }
+    match command {
+        Command::Status => {
+            for (name, state) in &report.status {
+                println!("{name}  {state}");
+            }
+            if let Some(progress) = &report.interrupted {
+                println!(
+                    "{}  interrupted during `{}` after statement {}{}; the next run resumes it",
+                    progress.version,
+                    progress.direction,
+                    progress.done,
+                    progress
+                        .error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        Command::Up(_) if report.applied.is_empty() => {
+            println!("No pending migrations ({} applied)", report.already_applied);
+        }
+        Command::Down(_) if report.rolled_back.is_empty() => println!("No applied migrations"),
+        _ => {}
+    }
 }

@@ -5,4 +5,5 @@ pub mod bad;
 pub mod corpus;
 pub mod db;
 pub mod deploy;
+pub mod history;
 pub mod rng;

@@ -9,14 +9,21 @@
 //! and on PostgreSQL a type change of a column whose `extra` is a COLLATE clause keeps that
 //! collation, which it used to reset to the default.)
 
+mod generated;
 mod sql;
 
+pub use generated::Generated;
 pub use sql::{apply, describe_check, rebuilds_on_sqlite, string_literal, to_sql};
 
-/// A checksum of what `ops` do, for the runner's record of applied migrations: FNV-1a (64 bit)
-/// over their `Debug` text, which is fixed because v1 is. Detects edits, not attacks.
-pub fn checksum(ops: &[Op]) -> String {
-    let hash = crate::fnv1a64(&format!("{ops:?}"));
+/// TEMPORARY until the canonical encoding lands: the legacy checksum of `up`.
+pub fn checksum(up: &[Op], _down: Option<&[Op]>) -> String {
+    legacy_checksum(up)
+}
+
+/// The checksum runners recorded before SHA-256: FNV-1a (64 bit) over the `Debug` text of `up`,
+/// kept only to verify and upgrade those records.
+pub fn legacy_checksum(up: &[Op]) -> String {
+    let hash = crate::fnv1a64(&format!("{up:?}"));
     format!("v1-fnv1a64:{hash:016x}")
 }
 

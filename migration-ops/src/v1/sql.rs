@@ -13,6 +13,7 @@ use sea_orm_migration::sea_query::{
 };
 
 use super::*;
+use crate::runner::journal;
 
 /// The SQL statements that `ops` run on `backend`, in order (without the row counts that
 /// [`apply`] runs before adding a constraint).
@@ -127,8 +128,8 @@ pub async fn apply(manager: &SchemaManager<'_>, ops: &[Op]) -> Result<(), DbErr>
         if rebuilds && sqlite_foreign_keys_on(connection).await? {
             return Err(DbErr::Migration(
                 "this migration rebuilds a table on SQLite, which needs foreign keys off, and \
-                 SQLite cannot turn them off inside a transaction: run it with the project's \
-                 runner (`cargo run -p migration -- up`), which turns them off first"
+                 SQLite cannot turn them off inside a transaction: run it through the project's \
+                 runner (`cargo run -p migration -- up` or `down`), which turns them off first"
                     .to_owned(),
             ));
         }
@@ -136,11 +137,31 @@ pub async fn apply(manager: &SchemaManager<'_>, ops: &[Op]) -> Result<(), DbErr>
     let steps = steps(ops, backend);
     let count = steps.len();
     for (at, step) in steps.iter().enumerate() {
+        // On MySQL under the runner, the journal says which statements an interrupted run
+        // completed already, and records this run's progress (see `runner::journal`).
+        let next = journal::next();
+        let (number, uncertain) = match next {
+            journal::Next::Skip => continue,
+            journal::Next::Run => (None, false),
+            journal::Next::Journaled { number, uncertain } => (Some(number), uncertain),
+        };
+        if let Some(number) = number {
+            journal::started(connection, number).await?;
+        }
         match step {
             Step::Run(sql) => {
-                connection.execute_unprepared(sql).await.map_err(|error| {
-                    statement_error(error, &format!("statement {} of {count}: {sql}", at + 1))
-                })?;
+                let outcome = connection.execute_unprepared(sql).await;
+                match outcome {
+                    Ok(_) => {}
+                    // Stopped during this statement before: it took effect then.
+                    Err(error) if uncertain && journal::already_applied(&error) => {}
+                    Err(error) => {
+                        return Err(statement_error(
+                            error,
+                            &format!("statement {} of {count}: {sql}", at + 1),
+                        ));
+                    }
+                }
             }
             Step::Count(precheck) => {
                 let row = connection
@@ -148,12 +169,17 @@ pub async fn apply(manager: &SchemaManager<'_>, ops: &[Op]) -> Result<(), DbErr>
                     .await
                     .map_err(|error| statement_error(error, &precheck.sql))?;
                 let offending = row
-                    .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+                    .map(|row| row.try_get_by_index::<i64>(0))
+                    .transpose()
+                    .map_err(|error| statement_error(error, &precheck.sql))?
                     .unwrap_or(0);
                 if offending > 0 {
                     return Err(precheck.failure(offending));
                 }
             }
+        }
+        if let Some(number) = number {
+            journal::done(connection, number).await?;
         }
     }
     if rebuilds {
@@ -169,7 +195,7 @@ async fn sqlite_foreign_keys_on(connection: &DatabaseExecutor<'_>) -> Result<boo
             "PRAGMA foreign_keys",
         ))
         .await?;
-    Ok(row.and_then(|row| row.try_get_by_index::<i32>(0).ok()) == Some(1))
+    Ok(row.map(|row| row.try_get_by_index::<i32>(0)).transpose()? == Some(1))
 }
 
 /// Fails when a row's foreign key points at nothing (possible after a rebuild with keys off).

@@ -590,7 +590,7 @@ fn incremental_rebuild(n: usize, runs: usize) -> Result<Duration, String> {
     let first = initial(&a);
     let second = incremental(&a, &b);
     let migrations = vec![first.name.clone(), second.name.clone()];
-    let lib = render::migrator_list(&migrations, &migrations);
+    let lib = render::migrator_list(&migrations, &migrations, &[]);
     let files: Vec<(String, String)> = vec![
         ("lib.rs".to_owned(), lib),
         (format!("{}.rs", first.name), first.files[0].1.clone()),

@@ -9,7 +9,7 @@ async fn main() -> std::process::ExitCode {
         .nth(1)
         .expect("usage: migrate_concurrently DATABASE_URL");
     let options = RunnerOptions {
-        checksums: migration::checksums(),
+        generated: migration::generated(),
         ..RunnerOptions::default()
     };
     match runner::up::<tests::deploy::CountingMigrator>(&url, &options).await {

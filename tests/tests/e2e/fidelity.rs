@@ -470,4 +470,28 @@ fn reading_a_rendered_migration_back_gives_exactly_its_data() {
     }
 }
 
-on_each_backend!(corpus_migration_runs_up_and_down,);
+/// The corpus migration and its follow-up walk up, down, up, down, down, up through the runner.
+async fn corpus_migrations_go_up_and_down_and_up_again(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend, "corpus_walk").await else {
+        return;
+    };
+    let history = [
+        tests::history::DataMigration::new(
+            "m20260101_000000_corpus",
+            corpus_migration::UP.to_vec(),
+            Some(corpus_migration::DOWN.to_vec()),
+        ),
+        tests::history::DataMigration::new(
+            "m20260102_000000_corpus_changes",
+            corpus_changes_migration::UP.to_vec(),
+            Some(corpus_changes_migration::DOWN.to_vec()),
+        ),
+    ];
+    crate::history::walk_up_and_down(&db, &history, "corpus").await;
+    db.drop_database().await;
+}
+
+on_each_backend!(
+    corpus_migration_runs_up_and_down,
+    corpus_migrations_go_up_and_down_and_up_again,
+);

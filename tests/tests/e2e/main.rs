@@ -30,6 +30,7 @@ mod changes;
 mod deploy;
 mod fidelity;
 mod generate;
+mod history;
 mod hostile;
 mod keys;
 mod literals;

@@ -118,7 +118,7 @@ async fn status_lists_applied_pending_and_edited_migrations(backend: Backend) {
     assert_eq!((report, edited), (format!("pending  {first}\n"), false));
 
     let options = RunnerOptions {
-        checksums: migration::checksums(),
+        generated: migration::generated(),
         ..RunnerOptions::default()
     };
     runner::up::<migration::Migrator>(&db.url, &options)
