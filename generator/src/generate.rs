@@ -192,10 +192,7 @@ pub fn prepare_hand_written(
 /// The integrity file with migration `name` (of `source`) appended to the recorded history.
 fn integrity_with(recorded: &Recorded, name: &str, source: &str) -> Result<String, Error> {
     let mut entries = recorded.integrity.clone();
-    entries.push(integrity::Entry {
-        name: name.to_owned(),
-        fingerprint: integrity::fingerprint(source).map_err(Error::Refused)?,
-    });
+    entries.push(integrity::Entry::new(name, source).map_err(Error::Refused)?);
     Ok(integrity::print(&entries))
 }
 

@@ -4,8 +4,10 @@
 //! branches that each add a migration conflict on it in git instead of interleaving silently.
 //!
 //! A migration is hashed by what it does, not how it is written: its Rust tokens, with comments
-//! and doc comments left out, so rustfmt, comments and CRLF line endings change nothing. Pure:
-//! text in, text out.
+//! and doc comments left out, so rustfmt, comments and CRLF line endings change nothing. The
+//! hash is SHA-256; a file written before that, with 16-digit FNV-1a hashes, is still accepted
+//! when its chain matches, and the next write (generating, `hash`) replaces it. Pure: text in,
+//! text out.
 
 /// The file name, inside the migration crate's folder.
 pub const FILE_NAME: &str = "migrations.sum";
@@ -13,23 +15,38 @@ pub const FILE_NAME: &str = "migrations.sum";
 const HEADER: &str = "# The integrity of the migration history, written by the generator: do not edit.\n\
 # A merge conflict here means two branches each added a migration: merge, then generate again.\n";
 
-/// One migration: its name and the hash of its tokens.
+/// One migration: its name and the hashes of its tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub name: String,
+    /// SHA-256 of the tokens, in hex.
     pub fingerprint: String,
+    /// FNV-1a of the tokens, for comparing with a file of the earlier format.
+    pub legacy: String,
 }
 
-/// The fingerprint of a migration's source: FNV-1a (64 bit) over its tokens, without comments
-/// and without the trailing commas rustfmt adds or removes.
-pub fn fingerprint(source: &str) -> Result<String, String> {
+impl Entry {
+    /// The entry of migration `name` whose source is `source`.
+    pub fn new(name: &str, source: &str) -> Result<Entry, String> {
+        let tokens = token_text(source)?;
+        Ok(Entry {
+            name: name.to_owned(),
+            fingerprint: migration_ops::sha256_hex(tokens.as_bytes()),
+            legacy: format!("{:016x}", migration_ops::fnv1a64(&tokens)),
+        })
+    }
+}
+
+/// A migration's source as the text its fingerprints hash: its tokens, without comments and
+/// without the trailing commas rustfmt adds or removes.
+fn token_text(source: &str) -> Result<String, String> {
     // Lexing is enough (comments are not tokens) and much cheaper than parsing.
     let tokens: proc_macro2::TokenStream = source
         .parse()
         .map_err(|e| format!("not valid Rust tokens: {e:?}"))?;
     let mut text = String::new();
     write_tokens(tokens, &mut text);
-    Ok(fnv(&text))
+    Ok(text)
 }
 
 /// Tokens as text, one space apart, leaving out doc comments (`#[doc = …]`, `#![doc = …]`)
@@ -82,16 +99,37 @@ fn write_tokens(tokens: proc_macro2::TokenStream, out: &mut String) {
     }
 }
 
-fn fnv(text: &str) -> String {
-    format!("{:016x}", migration_ops::fnv1a64(text))
-}
-
 /// The text of the integrity file for `entries`, oldest first.
 pub fn print(entries: &[Entry]) -> String {
+    print_with(
+        entries,
+        |entry| &entry.fingerprint,
+        |text| migration_ops::sha256_hex(text.as_bytes()),
+    )
+}
+
+/// The file as the earlier format (FNV-1a) wrote it, to accept one that is still intact.
+fn print_legacy(entries: &[Entry]) -> String {
+    print_with(
+        entries,
+        |entry| &entry.legacy,
+        |text| format!("{:016x}", migration_ops::fnv1a64(text)),
+    )
+}
+
+fn print_with(
+    entries: &[Entry],
+    fingerprint: impl Fn(&Entry) -> &String,
+    hash: impl Fn(&str) -> String,
+) -> String {
     let mut chained = String::new();
     let mut lines = Vec::new();
     for entry in entries {
-        chained = fnv(&format!("{chained}\n{}\n{}", entry.name, entry.fingerprint));
+        chained = hash(&format!(
+            "{chained}\n{}\n{}",
+            entry.name,
+            fingerprint(entry)
+        ));
         lines.push(format!("{} {chained}\n", entry.name));
     }
     let total = if chained.is_empty() {
@@ -100,6 +138,13 @@ pub fn print(entries: &[Entry]) -> String {
         chained
     };
     format!("{HEADER}total {total}\n{}", lines.concat())
+}
+
+/// Whether `text` is an integrity file of the earlier, FNV-1a format.
+pub fn is_legacy(text: &str) -> bool {
+    text.lines()
+        .find_map(|line| line.strip_prefix("total "))
+        .is_some_and(|total| total.len() == 16)
 }
 
 /// Checks that `text` has the integrity file's shape: the header, a `total` line, then one
@@ -112,7 +157,9 @@ pub fn parse_check(text: &str) -> Result<(), String> {
     }
     for line in lines {
         let valid = line.split_once(' ').is_some_and(|(name, hash)| {
-            !name.is_empty() && hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+            !name.is_empty()
+                && (hash.len() == 64 || hash.len() == 16)
+                && hash.bytes().all(|b| b.is_ascii_hexdigit())
         });
         if !valid {
             return Err(format!("line {line:?} is not `migration hash`"));
@@ -124,7 +171,11 @@ pub fn parse_check(text: &str) -> Result<(), String> {
 /// What differs between the recorded integrity file and the migrations as they are now, in
 /// one line per finding; empty when they agree.
 pub fn compare(recorded: &str, entries: &[Entry]) -> Vec<String> {
-    let expected = print(entries);
+    let expected = if is_legacy(recorded) {
+        print_legacy(entries)
+    } else {
+        print(entries)
+    };
     if recorded.replace("\r\n", "\n") == expected {
         return Vec::new();
     }
@@ -175,10 +226,7 @@ mod tests {
     fn entries(pairs: &[(&str, &str)]) -> Vec<Entry> {
         pairs
             .iter()
-            .map(|(name, source)| Entry {
-                name: (*name).to_owned(),
-                fingerprint: fingerprint(source).unwrap(),
-            })
+            .map(|(name, source)| Entry::new(name, source).unwrap())
             .collect()
     }
 
@@ -188,6 +236,7 @@ mod tests {
             "pub const UP: &[u8] = &[\n    1,\n    2,\n];\n\n// a note\nfn f() -> u8 {\n    1\n}\n";
         let crlf = SOURCE.replace('\n', "\r\n");
         let documented = SOURCE.replace("fn f", "/// Docs.\nfn f");
+        let fingerprint = |source: &str| Entry::new("m", source).unwrap();
         for variant in [reformatted, crlf.as_str(), documented.as_str()] {
             assert_eq!(fingerprint(variant), fingerprint(SOURCE), "{variant:?}");
         }
@@ -232,5 +281,24 @@ mod tests {
             compare(&recorded, &inserted),
             ["migration m1b is not in migrations.sum"]
         );
+    }
+
+    #[test]
+    fn a_file_of_the_earlier_fnv_format_is_accepted_while_intact_and_printed_anew() {
+        let history = entries(&[("m1", SOURCE), ("m2", "fn g() {}")]);
+        let legacy = print_legacy(&history);
+        assert!(is_legacy(&legacy) && !is_legacy(&print(&history)));
+        assert_eq!(parse_check(&legacy), Ok(()));
+        assert!(compare(&legacy, &history).is_empty());
+        let edited = entries(&[("m1", SOURCE), ("m2", "fn g() { 1; }")]);
+        assert_eq!(compare(&legacy, &edited), ["migration m2 was edited"]);
+        // What the shipped history recorded in that format, pinned.
+        let shipped = include_str!("../../migration/src/m20261127_180000_create_posts.rs");
+        let shipped = entries(&[("m20261127_180000_create_posts", shipped)]);
+        assert_eq!(
+            print_legacy(&shipped).lines().nth(2),
+            Some("total d0c6b08ac9acbe68")
+        );
+        assert!(print(&shipped).lines().nth(2).unwrap().len() == "total ".len() + 64);
     }
 }

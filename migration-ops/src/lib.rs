@@ -14,9 +14,19 @@
 pub mod runner;
 pub mod v1;
 
-/// FNV-1a (64 bit) of `text`: a small, stable, dependency-free hash for detecting edits (not
-/// attacks). Stable by definition, unlike `std`'s `DefaultHasher`, so recorded values stay
-/// comparable across builds and Rust versions.
+/// SHA-256 of `bytes`, in lowercase hex: what checksums and `migrations.sum` record.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(64);
+    for byte in sha2::Sha256::digest(bytes) {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
+}
+
+/// FNV-1a (64 bit) of `text`: the hash of checksums and `migrations.sum` before SHA-256, kept
+/// only to verify records of that format once, before they are rewritten.
 pub fn fnv1a64(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in text.bytes() {

@@ -9,15 +9,24 @@
 //! and on PostgreSQL a type change of a column whose `extra` is a COLLATE clause keeps that
 //! collation, which it used to reset to the default.)
 
+mod canonical;
 mod generated;
 mod sql;
 
 pub use generated::Generated;
 pub use sql::{apply, describe_check, rebuilds_on_sqlite, string_literal, to_sql};
 
-/// TEMPORARY until the canonical encoding lands: the legacy checksum of `up`.
-pub fn checksum(up: &[Op], _down: Option<&[Op]>) -> String {
-    legacy_checksum(up)
+/// The checksum the runner records for a migration doing `up` and undone by `down` (`None`
+/// when it cannot be): `v1-sha256:` and the SHA-256, in lowercase hex, of their canonical
+/// encoding (see the `canonical` module), which no Rust release or added v1 field changes.
+pub fn checksum(up: &[Op], down: Option<&[Op]>) -> String {
+    let bytes = canonical::encode(&canonical::Migration { up, down });
+    format!("v1-sha256:{}", crate::sha256_hex(&bytes))
+}
+
+/// The canonical encoding of a migration, as [`checksum`] hashes it, for reading and tests.
+pub fn canonical_text(up: &[Op], down: Option<&[Op]>) -> String {
+    String::from_utf8_lossy(&canonical::encode(&canonical::Migration { up, down })).into_owned()
 }
 
 /// The checksum runners recorded before SHA-256: FNV-1a (64 bit) over the `Debug` text of `up`,

@@ -371,8 +371,8 @@ fn generation_times(n: usize, runs: usize) -> GenerationTimes {
 }
 
 /// `check` with nothing to do on an `n`-table project written to a temporary folder: read the
-/// migrations and snapshot, verify the integrity file and the folder's consistency, diff the
-/// schema against itself. Loading the entities is left out: a synthetic schema has none.
+/// migrations and snapshot, verify the integrity file and the folder's consistency, replay the
+/// migrations and compare them with the snapshot, diff the schema against itself. Loading the entities is left out: a synthetic schema has none.
 fn check_with_nothing_to_do(n: usize, runs: usize) -> Duration {
     let folder = std::env::temp_dir().join(format!("bench_check_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
@@ -384,6 +384,10 @@ fn check_with_nothing_to_do(n: usize, runs: usize) -> Duration {
         let recorded = dir.read().unwrap();
         assert!(recorded.tampering().is_empty());
         dir.check_consistency(&recorded).unwrap();
+        assert_eq!(
+            generator::cli::snapshot_difference(&dir, &recorded).unwrap(),
+            None
+        );
         let snapshot = recorded.snapshot.unwrap();
         assert!(
             generator::diff::diff(&snapshot.schema, &schema, &Options::default())
@@ -817,7 +821,7 @@ fn profile(n: usize) {
     row(
         "fingerprint (lexing the file)",
         time(runs, || {
-            generator::integrity::fingerprint(&source).unwrap();
+            generator::integrity::Entry::new("m", &source).unwrap();
         }),
     );
     let snapshot = Snapshot {
@@ -842,6 +846,21 @@ fn profile(n: usize) {
         "diff of the schema against itself",
         time(runs, || {
             generator::diff::diff(&a, &a, &options).unwrap();
+        }),
+    );
+    row(
+        "reading UP back (replay, parsing the file)",
+        time(runs, || {
+            generator::reader::read(&source).unwrap();
+        }),
+    );
+    let read_back = generator::reader::read(&source).unwrap().unwrap().up;
+    row(
+        "replaying UP and comparing with the snapshot",
+        time(runs, || {
+            let mut replayed = generator::replay::Replayed::default();
+            replayed.apply("m", &read_back).unwrap();
+            assert_eq!(generator::replay::first_difference(&a, &replayed), None);
         }),
     );
     println!(

@@ -469,3 +469,140 @@ async fn every_golden_change_goes_up_and_down_and_up_again(backend: Backend) {
 }
 
 on_each_backend!(every_golden_change_goes_up_and_down_and_up_again,);
+
+/// The checksum of every golden migration, pinned: a change of the canonical encoding or of
+/// SHA-256's use would make every database refuse its applied migrations as edited.
+#[test]
+fn every_golden_migrations_checksum_is_pinned() {
+    let pinned = [
+        (
+            "create_table",
+            "v1-sha256:c1bc833e7f1cdfddb4a45270f8828be5a074f8a7366ce0c18a6bb61fff464782",
+        ),
+        (
+            "drop_table",
+            "v1-sha256:035a1267b06f6a72a8f220a5b3e4f4bc82c8300280857b12d0a2b7a6869451e0",
+        ),
+        (
+            "rename_table",
+            "v1-sha256:cac422dce5dce6a2ea5d6ac0667e7a41e596d11ccd8b26a7cefdbfc350f39fd2",
+        ),
+        (
+            "add_column",
+            "v1-sha256:b0b1e43977c754d44f4519859dd73565e867fad507ea1c1d7ca1d1f2083f6659",
+        ),
+        (
+            "add_column_with_backfill",
+            "v1-sha256:b6ff79d3e476b1c9b924c30b85f4403324d3bfeeab43797551d7ee24869b1d6a",
+        ),
+        (
+            "drop_column",
+            "v1-sha256:b32d267e3f4996181859d6f60b18c2e957f580c58ec58c4a51c4338bd2c8ae83",
+        ),
+        (
+            "rename_column",
+            "v1-sha256:7a7b7af5b81bcd9e45cef1e6455f4c461359a4c8a5c1fbd88f5c3e698e73e9d6",
+        ),
+        (
+            "widen_column_type",
+            "v1-sha256:dcfa9ca858790c759d6b85ef62beb0e1f523f7425972936b0e8c00bb65b42d14",
+        ),
+        (
+            "narrow_column_type",
+            "v1-sha256:a5d5a5e2a076d4b46989fbbe385cbd32d9892f641e2d98aa017f100935f7fbb0",
+        ),
+        (
+            "make_column_nullable",
+            "v1-sha256:15af548d2693a7a2ba3576089a4ac1b6632b305b1515bcca2ba7168a25e3a9d2",
+        ),
+        (
+            "make_column_not_null_with_backfill",
+            "v1-sha256:e489470a5b79560ffe999c48437d6560a587e185ab77419c93266e51665731e3",
+        ),
+        (
+            "change_column_default",
+            "v1-sha256:699d5b497e6d18d689461104ceb9b477ed4be6ff06e1880fc962f98f57923eb8",
+        ),
+        (
+            "make_column_unique",
+            "v1-sha256:e1666d4815bb58fe90159fd985bbaf7f9ce75a4bdd6feb8e4694dd6231338ca7",
+        ),
+        (
+            "create_index",
+            "v1-sha256:54ce137831e677e040d69fa02bf452f2cd8f984984dbceaed55f859e4fec82b1",
+        ),
+        (
+            "drop_index",
+            "v1-sha256:1158b69966b4dad618f94ed51b6f7f96e9c980347dff676f0bb28835113d7513",
+        ),
+        (
+            "add_foreign_key",
+            "v1-sha256:c9b636812786668666e4b51dab84c98c19d61aaf4fe32f1da5fc4e9b353a7d6e",
+        ),
+        (
+            "drop_foreign_key",
+            "v1-sha256:8e9ae83cf7da1d960fd2c88f1cd319c5f7d6c0c591b083448d88427f2318e3ac",
+        ),
+        (
+            "change_foreign_key_action",
+            "v1-sha256:1650c5281d5422b55a79022f2d6a55858c956dd379926a45e8ddd6f6c4c1a359",
+        ),
+        (
+            "add_enum_value",
+            "v1-sha256:719a801d98eee45998db677352eb9f6e9242e143d6d97a3b7485d2fe5f974ce1",
+        ),
+        (
+            "remove_and_reorder_enum_values",
+            "v1-sha256:4e80830e3a725d6a78bd30b47662aecb7d11f78f3582e5b47db474f0e260b553",
+        ),
+        (
+            "add_check",
+            "v1-sha256:0307954a844af2bb809786c2984958583ad88244964b1ec27687383363537282",
+        ),
+        (
+            "change_check",
+            "v1-sha256:5a0be7dbffde9cb9109f3fcbfc023b9511b3a40ab1a6e07349454c7e8de4be51",
+        ),
+        (
+            "change_table_comment",
+            "v1-sha256:f8aa5854398e10d65dc6468b43275b4f09860473b3bedf7aec9377522c24b4e0",
+        ),
+        (
+            "drop_check",
+            "v1-sha256:6554837580721be7e2336dac5393b3017f54d2ee3eb0f176391981c236a6b709",
+        ),
+        (
+            "widen_primary_key",
+            "v1-sha256:8ffc57d838fda48b3b629aa8076c663c9cd24398d9f583fe28f78b20b4bbb776",
+        ),
+        (
+            "replace_primary_key_with_auto_increment_column",
+            "v1-sha256:3294ba9d33cb59c22b6f152e17b700bc1004c1adb2c0f7875e42d305b2b8854d",
+        ),
+        (
+            "stop_auto_increment",
+            "v1-sha256:a52af5c16fd51edb847305b1106af1496a533e75f3086f67dc029a69bffa7be3",
+        ),
+        (
+            "change_column_extra",
+            "v1-sha256:d27dcd1f0b1edbc2cd752d3c400e567139e9491b490734bf7ed493d11bb73bff",
+        ),
+    ];
+    let now: Vec<(&str, String)> = goldens()
+        .into_iter()
+        .map(|(name, up, down)| (name, v1::checksum(up, down)))
+        .collect();
+    let pinned: Vec<(&str, String)> = pinned.iter().map(|(n, c)| (*n, (*c).to_owned())).collect();
+    assert_eq!(now, pinned);
+    let shipped: Vec<(&str, String)> = migration::generated()
+        .iter()
+        .map(|g| (g.name, g.checksum()))
+        .collect();
+    assert_eq!(
+        shipped,
+        [(
+            "m20261127_180000_create_posts",
+            "v1-sha256:4b5a8e4694cc132a7f1b7c4ee90b4ed3fad588c0a1026bc4353ee44ceeee87af".to_owned()
+        )]
+    );
+}

@@ -366,3 +366,52 @@ async fn a_killed_lock_holder_does_not_block_the_next_run_on_mariadb() {
 }
 
 on_each_backend!(an_edited_migration_stops_the_next_run,);
+
+/// A checksum recorded by the runner before SHA-256 (FNV-1a over `Debug` text) is verified
+/// once and rewritten in the new format; a wrong one of that format still stops the run.
+async fn a_checksum_of_the_earlier_format_is_verified_and_upgraded(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend, "legacy_checksum").await else {
+        return;
+    };
+    let options = RunnerOptions {
+        generated: migration::generated(),
+        ..RunnerOptions::default()
+    };
+    let shipped = options.generated[0];
+    // The value that runner recorded for the shipped migration, pinned.
+    let legacy = "v1-fnv1a64:1aa4b3c92a29b3ca";
+    assert_eq!(shipped.legacy_checksum(), legacy);
+    runner::up::<migration::Migrator>(&db.url, &options)
+        .await
+        .unwrap();
+    let set = |value: &str| format!("UPDATE seaql_migrations_checksums SET checksum = '{value}'");
+    let connection = &db.connection;
+    connection.execute_unprepared(&set(legacy)).await.unwrap();
+    runner::up::<migration::Migrator>(&db.url, &options)
+        .await
+        .unwrap();
+    let recorded = connection
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend.db_backend(),
+            "SELECT checksum FROM seaql_migrations_checksums",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<String>(0)
+        .unwrap();
+    assert_eq!(recorded, shipped.checksum());
+    assert!(recorded.starts_with("v1-sha256:") && recorded.len() == "v1-sha256:".len() + 64);
+
+    connection
+        .execute_unprepared(&set("v1-fnv1a64:0000000000000000"))
+        .await
+        .unwrap();
+    let error = runner::up::<migration::Migrator>(&db.url, &options)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RunError::Edited { .. }), "{error}");
+    db.drop_database().await;
+}
+
+on_each_backend!(a_checksum_of_the_earlier_format_is_verified_and_upgraded,);

@@ -495,3 +495,22 @@ on_each_backend!(
     corpus_migration_runs_up_and_down,
     corpus_migrations_go_up_and_down_and_up_again,
 );
+
+/// The corpus migrations' checksums, pinned (see `changes.rs` for the rest of the goldens).
+#[test]
+fn the_corpus_migrations_checksums_are_pinned() {
+    let now = [
+        migration_ops::v1::checksum(corpus_migration::UP, Some(corpus_migration::DOWN)),
+        migration_ops::v1::checksum(
+            corpus_changes_migration::UP,
+            Some(corpus_changes_migration::DOWN),
+        ),
+    ];
+    assert_eq!(
+        now,
+        [
+            "v1-sha256:6918095cd6a395dec8653cd32987c2e7a0750899e9a84d2249ec699e9d4ba8f7",
+            "v1-sha256:4f4569adb1dec4c089bf06048d41ef33172ec20bf3d0b4fd7e48d5157bcf8045",
+        ]
+    );
+}
