@@ -133,7 +133,12 @@ pub enum RunError {
     Unknown { migration: String },
     /// A hand-written migration was interrupted on MySQL, or a journal left by a runner before
     /// resuming existed: part of it may be applied, and only a person can tell which.
-    FailedEarlier { migration: String, error: String },
+    FailedEarlier {
+        migration: String,
+        error: String,
+        /// The table holding its row.
+        journal: &'static str,
+    },
     /// A migration failed now; `done` lists those applied or rolled back before it in this run.
     Migration {
         migration: String,
@@ -170,18 +175,17 @@ impl std::fmt::Display for RunError {
                  deploy a build that includes it (or, if it was deleted on purpose, delete its \
                  row from seaql_migrations)"
             ),
-            RunError::FailedEarlier { migration, error } => write!(
+            RunError::FailedEarlier {
+                migration,
+                error,
+                journal,
+            } => write!(
                 f,
                 "migration {migration} stopped midway earlier ({error}), and MySQL kept the \
                  statements it had run; it is hand-written, so the runner cannot tell which. \
                  Recover by hand: undo what it applied (or finish it and insert its row into \
                  seaql_migrations), then delete its journal row: \
-                 DELETE FROM {} WHERE version = '{migration}'",
-                if error.starts_with(LEGACY_PREFIX) {
-                    LEGACY_JOURNAL
-                } else {
-                    journal::TABLE
-                }
+                 DELETE FROM {journal} WHERE version = '{migration}'"
             ),
             RunError::Migration {
                 migration,
@@ -235,7 +239,6 @@ const MIGRATIONS_TABLE: &str = "seaql_migrations";
 const CHECKSUM_TABLE: &str = "seaql_migrations_checksums";
 /// The failure table of runners before the journal: its rows still stop a run.
 const LEGACY_JOURNAL: &str = "seaql_migrations_failures";
-const LEGACY_PREFIX: &str = "recorded by an earlier runner: ";
 
 /// Applies every pending migration of `M` to the database at `url`, safely (see the module
 /// doc). Returns what it applied.
@@ -714,6 +717,7 @@ impl Session<'_> {
             return Err(RunError::FailedEarlier {
                 migration: progress.version.clone(),
                 error: stopped(),
+                journal: journal::TABLE,
             });
         };
         if generated.checksum() != progress.checksum {
@@ -755,7 +759,8 @@ impl Session<'_> {
             None => Ok(()),
             Some(row) => Err(RunError::FailedEarlier {
                 migration: row.try_get("", "version")?,
-                error: format!("{LEGACY_PREFIX}{}", row.try_get::<String>("", "error")?),
+                error: row.try_get("", "error")?,
+                journal: LEGACY_JOURNAL,
             }),
         }
     }
