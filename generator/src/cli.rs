@@ -1,6 +1,7 @@
 //! The command line: parses arguments, runs one command, and maps the outcome to an exit code
-//! (0 done or nothing to do, 1 `check` found missing migrations, 2 error). Human messages go to
-//! stderr; stdout carries only the paths written, so scripts can use them.
+//! (0 done or nothing to do, 1 `check` found a missing migration, an edited history or a
+//! snapshot the migrations do not produce, 2 error). Human messages go to stderr; stdout carries
+//! only the paths written, so scripts can use them.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,7 +20,9 @@ use crate::source::{self, Loader};
 /// With no command, generates: reads the entities, compares them with the schema recorded in
 /// `migration/schema.json` by the last generated migration, and when they differ writes one
 /// new migration `migration/src/mYYYYMMDD_HHMMSS_<name>.rs`, rewrites the Migrator list in
-/// `migration/src/lib.rs`, and records the new state in `migration/schema.json`.
+/// `migration/src/lib.rs`, and records the new state in `migration/schema.json` and
+/// `migration/migrations.sum`, as one unit: a run that stops midway is finished by the next
+/// run of any command.
 #[derive(Debug, Parser)]
 #[command(name = "generator", version)]
 pub struct Cli {
@@ -52,7 +55,9 @@ pub enum Command {
     /// Exit 1 when the entities have changes that no migration holds yet; write nothing.
     ///
     /// For CI: `cargo run -p generator -- check`. Exit 0: entities, snapshot and migrations
-    /// agree. Exit 1: a migration is missing; the changes are listed. Exit 2: an error.
+    /// agree. Exit 1: a migration is missing (the changes are listed), the history does not
+    /// match `migrations.sum`, or `schema.json` is not what replaying the migrations' `UP`
+    /// data from an empty schema produces (the first difference is named). Exit 2: an error.
     Check,
     /// Show what generating would write, as a summary and a unified diff; write nothing.
     ///
@@ -112,7 +117,8 @@ pub enum Command {
 #[derive(Debug, Default, clap::Args)]
 pub struct GenerateArgs {
     /// Write changes that can lose data: dropping a table, column or enum type, or narrowing
-    /// a column's type. The migration file then says so at the top.
+    /// a column's type. The migration file then says so at the top. It never decides a
+    /// possible rename: see --rename and --no-rename.
     #[arg(long, global = true)]
     pub allow_destructive: bool,
 
@@ -126,6 +132,13 @@ pub struct GenerateArgs {
     /// `#[sea_orm(renamed_from = "old")]` on a field does the same for a column.
     #[arg(long, global = true, value_name = "OLD=NEW")]
     pub rename: Vec<String>,
+
+    /// Declare that a column (or table) went away for good although one that looks like it
+    /// appeared, which the generator would otherwise stop on as a possible rename:
+    /// `--no-rename table.old_column` (table as the entities now name it) or
+    /// `--no-rename old_table`. Dropping it still needs --allow-destructive. Repeatable.
+    #[arg(long, global = true, value_name = "TABLE[.COLUMN]")]
+    pub no_rename: Vec<String>,
 
     /// Fill existing rows of a column that becomes NOT NULL: `--backfill table.column=VALUE`.
     /// The column is added nullable, filled, then made NOT NULL. Repeatable.
@@ -162,6 +175,23 @@ impl GenerateArgs {
                 }
                 None => {
                     options.table_renames.insert(old.to_owned(), new.to_owned());
+                }
+            }
+        }
+        for dropped in &self.no_rename {
+            match dropped.split_once('.') {
+                _ if dropped.is_empty() || dropped.contains('=') => {
+                    return Err(Error::Usage(format!(
+                        "--no-rename {dropped}: expected TABLE or TABLE.COLUMN"
+                    )));
+                }
+                Some((table, column)) => {
+                    options
+                        .no_rename_columns
+                        .insert((table.to_owned(), column.to_owned()));
+                }
+                None => {
+                    options.no_rename_tables.insert(dropped.clone());
                 }
             }
         }
@@ -215,10 +245,15 @@ pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
 pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
     let dir = MigrationDir::new(cli.migration_dir.unwrap_or_else(workspace_migration_dir));
     // Commands that write hold the folder from their first read to their last write.
-    let _lock = match cli.command {
+    let lock = match cli.command {
         None | Some(Command::Generate | Command::New { .. } | Command::Hash) => Some(dir.lock()?),
         _ => None,
     };
+    // A generation that a crash or an error interrupted is completed (or, if it had not got
+    // that far, its leftovers removed) before anything reads the folder.
+    if let Some(done) = dir.recover(lock.is_some())? {
+        eprintln!("{}: {done}", dir.root().display());
+    }
     match cli.command {
         Some(Command::Check) => return check(&dir, visit_all, &cli.generate, cli.format),
         Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate, cli.format),
@@ -530,12 +565,22 @@ pub async fn status_states(
         let recorded = checksums.iter().find(|(n, _)| n == name).map(|(_, c)| c);
         let path = dir.migration_path(name);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let now = crate::reader::read(&text)
-            .map_err(|message| Error::Layout { path, message })?
-            .map(|data| migration_ops::v1::checksum(&data.up, data.down.as_deref()));
-        let state = match (recorded, now) {
-            (Some(recorded), Some(now)) if *recorded == now => MigrationState::Applied,
-            (Some(_), Some(_)) => MigrationState::Edited,
+        let data = crate::reader::read(&text).map_err(|message| Error::Layout { path, message })?;
+        let state = match (recorded, data) {
+            (Some(recorded), Some(data)) => {
+                // A record of the earlier FNV format is compared in that format; the runner
+                // upgrades it on its next run.
+                let now = if recorded.starts_with("v1-fnv1a64:") {
+                    migration_ops::v1::legacy_checksum(&data.up)
+                } else {
+                    migration_ops::v1::checksum(&data.up, data.down.as_deref())
+                };
+                if *recorded == now {
+                    MigrationState::Applied
+                } else {
+                    MigrationState::Edited
+                }
+            }
             _ => MigrationState::Unchecked,
         };
         states.push((name.clone(), state));
@@ -676,6 +721,85 @@ fn new(dir: &MigrationDir, name: &str, args: &GenerateArgs) -> Result<ExitCode, 
     Ok(ExitCode::SUCCESS)
 }
 
+/// The `UP` operations of each migration, oldest first (`None` for a hand-written one, which
+/// has no `UP`), as read from the files: what replaying the history needs.
+#[derive(Debug, Default)]
+pub struct History {
+    pub migrations: Vec<(String, Option<Vec<migration_ops::v1::Op>>)>,
+}
+
+/// Reads the `UP` data of the migrations named `migrations` from their files.
+pub fn read_history(dir: &MigrationDir, migrations: &[String]) -> Result<History, Error> {
+    let mut history = History::default();
+    for name in migrations {
+        let path = dir.migration_path(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let up =
+            crate::reader::read_up(&text).map_err(|message| Error::Layout { path, message })?;
+        history.migrations.push((name.clone(), up));
+    }
+    Ok(history)
+}
+
+/// The folder's records (as [`MigrationDir::read`]) and the history's `UP` data, read beside
+/// them on a thread of its own. The history's error, if any, is returned apart, to be reported
+/// only once the records are found sound: an edited file is tampering before it is unreadable.
+pub fn read_with_history(
+    dir: &MigrationDir,
+) -> Result<(crate::layout::Recorded, Result<History, Error>), Error> {
+    let (recorded, history) = std::thread::scope(|scope| {
+        let history = scope.spawn(|| read_history(dir, &dir.migrations()?));
+        let recorded = dir.read();
+        (
+            recorded,
+            history.join().expect("reading the history does not panic"),
+        )
+    });
+    let recorded = recorded?;
+    // The folder changed between the two listings: read the history as `recorded` lists it.
+    let listed = |history: &History| {
+        history
+            .migrations
+            .iter()
+            .map(|(name, _)| name)
+            .eq(recorded.migrations.iter())
+    };
+    let history = match history {
+        Ok(history) if !listed(&history) => read_history(dir, &recorded.migrations),
+        other => other,
+    };
+    Ok((recorded, history))
+}
+
+/// Replays `history` from an empty schema and compares the result with the snapshot in
+/// `recorded`: `None` when they agree, else one line naming the first difference (or the
+/// operation that cannot be replayed). Hand-written migrations are skipped.
+pub fn snapshot_difference(
+    history: &History,
+    recorded: &crate::layout::Recorded,
+) -> Option<String> {
+    let mut replayed = crate::replay::Replayed::default();
+    for (name, up) in &history.migrations {
+        let Some(up) = up else {
+            continue;
+        };
+        if let Err(problem) = replayed.apply(name, up) {
+            return Some(format!(
+                "the migrations do not replay from an empty schema: {problem}; restore them from \
+                 version control"
+            ));
+        }
+    }
+    let empty = crate::model::Schema::default();
+    let schema = recorded.snapshot.as_ref().map_or(&empty, |s| &s.schema);
+    crate::replay::first_difference(schema, &replayed).map(|difference| {
+        format!(
+            "{} does not match the migrations: {difference}; restore it from version control",
+            crate::snapshot::FILE_NAME
+        )
+    })
+}
+
 fn check(
     dir: &MigrationDir,
     visit_all: fn(&mut Loader),
@@ -695,7 +819,7 @@ fn check(
             }
         }
     };
-    let recorded = dir.read()?;
+    let (recorded, history) = read_with_history(dir)?;
     let findings = recorded.tampering();
     if !findings.is_empty() {
         report(
@@ -709,6 +833,14 @@ fn check(
         return Ok(ExitCode::from(1));
     }
     dir.check_consistency(&recorded)?;
+    if let Some(problem) = snapshot_difference(&history?, &recorded) {
+        report(
+            "snapshot_mismatch",
+            &[problem],
+            "The recorded schema is not what the migrations produce:",
+        );
+        return Ok(ExitCode::from(1));
+    }
     let entities = source::load_entities(visit_all)?;
     note_application_only(&entities.application_only);
     let current = entities.schema;

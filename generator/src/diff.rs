@@ -34,6 +34,12 @@ pub struct Options {
     pub column_renames: BTreeMap<(String, String), String>,
     /// Values for existing rows, (table, column) → value (`--backfill table.column=value`).
     pub backfills: BTreeMap<(String, String), String>,
+    /// Tables that really were dropped, though a new one looks like them (`--no-rename old`).
+    pub no_rename_tables: BTreeSet<String>,
+    /// Columns that really were dropped, though a new one of the same type appeared, as
+    /// (table, old column) (`--no-rename table.column`; the table named as the entities name
+    /// it now).
+    pub no_rename_columns: BTreeSet<(String, String)>,
 }
 
 /// The operations that turn `from` into `to`, in a valid order.
@@ -65,6 +71,7 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
         }
         column_renames_of.push(renames);
     }
+    check_no_renames(from, to, &kept, &column_renames_of, options)?;
     let mut alters = Vec::new();
     for ((old, new), renamed_columns) in kept.iter().zip(&column_renames_of) {
         alters.push(diff_table(
@@ -181,21 +188,64 @@ fn table_renames<'a>(
     Ok(renames)
 }
 
-/// A dropped table and a created one with the same columns look like a rename: stop and ask.
+/// Checks each `--no-rename` against the schemas: it must name a table (or a column of a kept
+/// table) that went away, and one that no rename declares.
+fn check_no_renames(
+    from: &Schema,
+    to: &Schema,
+    kept: &[(&str, &str)],
+    column_renames_of: &[BTreeMap<&str, &str>],
+    options: &Options,
+) -> Result<(), Error> {
+    for old in &options.no_rename_tables {
+        if !from.tables.contains_key(old) || kept.iter().any(|(o, _)| o == old) {
+            return Err(Error::Usage(format!(
+                "--no-rename {old}: the recorded schema has no table `{old}` that went away"
+            )));
+        }
+    }
+    for (table, old) in &options.no_rename_columns {
+        let Some(at) = kept.iter().position(|(_, new)| new == table) else {
+            return Err(Error::Usage(format!(
+                "--no-rename {table}.{old}: `{table}` is not a table of both the recorded \
+                 schema and the entities"
+            )));
+        };
+        let (before, after) = (&from.tables[kept[at].0], &to.tables[kept[at].1]);
+        let renames = &column_renames_of[at];
+        if let Some((new, _)) = renames.iter().find(|(_, o)| **o == old.as_str()) {
+            return Err(Error::Usage(format!(
+                "--no-rename {table}.{old}: `{old}` is declared renamed to `{new}` (by \
+                 renamed_from or --rename)"
+            )));
+        }
+        if before.column(old).is_none() || after.column(old).is_some() {
+            return Err(Error::Usage(format!(
+                "--no-rename {table}.{old}: the recorded table `{table}` has no column `{old}` \
+                 that went away"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A dropped table and a created one with the same columns look like a rename: stop and ask,
+/// even with `--allow-destructive`, which allows losing data, not guessing.
 fn refuse_guessed_table_renames(
     dropped: &BTreeMap<&str, &Table>,
     created: &BTreeMap<&str, &Table>,
     options: &Options,
 ) -> Result<(), Error> {
-    if options.allow_destructive {
-        return Ok(());
-    }
     for (old, old_table) in dropped {
+        if options.no_rename_tables.contains(*old) {
+            continue;
+        }
         for (new, new_table) in created {
             if old_table.columns == new_table.columns {
                 return Err(Error::Refused(format!(
-                    "table `{old}` is gone and `{new}` is new with the same columns; if it was \
-                     renamed, pass --rename {old}={new}; if not, pass --allow-destructive"
+                    "table `{old}` is gone and `{new}` is new with the same columns: it may be a \
+                     rename; if it was renamed, pass --rename {old}={new}; if `{old}` really was \
+                     dropped, pass --no-rename {old} (and --allow-destructive)"
                 )));
             }
         }
@@ -411,18 +461,24 @@ fn diff_table(
         .iter()
         .filter(|c| before.column(&old_column(&c.name)).is_none())
         .collect();
-    if !options.allow_destructive {
-        for dropped in &dropped_columns {
-            if let Some(added) = added_columns.iter().find(|a| a.ty == dropped.ty) {
-                return Err(Error::Refused(format!(
-                    "column `{name}.{old}` is gone and `{name}.{new}` is new with the same type; \
-                     if it was renamed, pass --rename {name}.{old}={new} (or add \
-                     #[sea_orm(renamed_from = \"{old}\")] to the field); if not, pass \
-                     --allow-destructive",
-                    old = dropped.name,
-                    new = added.name
-                )));
-            }
+    // A possible rename stops even with --allow-destructive, which allows losing data, not
+    // guessing: one unrelated drop in the same run must not turn a rename into a drop.
+    for dropped in &dropped_columns {
+        if options
+            .no_rename_columns
+            .contains(&(name.to_owned(), dropped.name.clone()))
+        {
+            continue;
+        }
+        if let Some(added) = added_columns.iter().find(|a| a.ty == dropped.ty) {
+            return Err(Error::Refused(format!(
+                "column `{name}.{old}` is gone and `{name}.{new}` is new with the same type: it \
+                 may be a rename; if it was renamed, add #[sea_orm(renamed_from = \"{old}\")] \
+                 to the field or pass --rename {name}.{old}={new}; if `{old}` really was \
+                 dropped, pass --no-rename {name}.{old} (and --allow-destructive)",
+                old = dropped.name,
+                new = added.name
+            )));
         }
     }
     // An auto-increment column comes and goes only with the primary key it numbers (SeaORM
@@ -1244,7 +1300,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("--rename posts.title=headline"), "{error}");
-        assert!(error.contains("renamed_from"), "{error}");
+        assert!(
+            error.contains("#[sea_orm(renamed_from = \"title\")]"),
+            "{error}"
+        );
+        assert!(error.contains("--no-rename posts.title"), "{error}");
 
         let options = Options {
             column_renames: [(
@@ -1259,6 +1319,128 @@ mod tests {
             described(&operations),
             ["~ column posts.title renamed to headline"]
         );
+    }
+
+    fn allow_destructive() -> Options {
+        Options {
+            allow_destructive: true,
+            ..Options::default()
+        }
+    }
+
+    /// `posts` whose `title` became a nullable `headline` (a possible rename), and an
+    /// unrelated table `archive` that went away.
+    fn possible_rename_and_a_dropped_table() -> (Schema, Schema) {
+        let mut before = posts();
+        let archive = schema(&[("archive", &[])])
+            .tables
+            .remove("archive")
+            .unwrap();
+        before.tables.insert("archive".to_owned(), archive);
+        let mut after = posts();
+        let title = column_mut(&mut after, "posts", "title");
+        title.name = "headline".to_owned();
+        title.null = true;
+        (before, after)
+    }
+
+    #[test]
+    fn a_possible_column_rename_stops_even_with_allow_destructive_and_an_unrelated_drop() {
+        let (before, after) = possible_rename_and_a_dropped_table();
+        let error = diff(&before, &after, &allow_destructive()).unwrap_err();
+        assert!(matches!(error, Error::Refused(_)), "{error}");
+        let error = error.to_string();
+        for flag in [
+            "#[sea_orm(renamed_from = \"title\")]",
+            "--rename posts.title=headline",
+            "--no-rename posts.title",
+        ] {
+            assert!(error.contains(flag), "{flag} is not named: {error}");
+        }
+    }
+
+    #[test]
+    fn no_rename_drops_the_column_and_adds_the_new_one() {
+        let (before, after) = possible_rename_and_a_dropped_table();
+        let options = Options {
+            no_rename_columns: [("posts".to_owned(), "title".to_owned())].into(),
+            ..allow_destructive()
+        };
+        let operations = diff(&before, &after, &options).unwrap();
+        assert_eq!(
+            described(&operations),
+            [
+                "- table archive",
+                "- column posts.title\n+ column posts.headline"
+            ]
+        );
+        // Dropping still needs --allow-destructive.
+        let error = diff(
+            &before,
+            &after,
+            &Options {
+                allow_destructive: false,
+                ..options
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("--allow-destructive"), "{error}");
+        assert!(error.contains("- column posts.title"), "{error}");
+    }
+
+    #[test]
+    fn a_possible_table_rename_stops_even_with_allow_destructive_until_no_rename() {
+        let before = schema(&[("post", &[]), ("user", &[])]);
+        let after = schema(&[("post", &[]), ("person", &[])]);
+        let error = diff(&before, &after, &allow_destructive())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("--rename user=person") && error.contains("--no-rename user"),
+            "{error}"
+        );
+        let options = Options {
+            no_rename_tables: ["user".to_owned()].into(),
+            ..allow_destructive()
+        };
+        assert_eq!(
+            described(&diff(&before, &after, &options).unwrap()),
+            ["- table user", "+ table person (id)"]
+        );
+    }
+
+    #[test]
+    fn a_no_rename_naming_nothing_that_went_away_is_a_usage_error() {
+        let (before, after) = possible_rename_and_a_dropped_table();
+        for (tables, columns, named) in [
+            (vec!["posts"], vec![], "--no-rename posts:"),
+            (vec!["nothing"], vec![], "--no-rename nothing:"),
+            (
+                vec![],
+                vec![("posts", "status")],
+                "--no-rename posts.status:",
+            ),
+            (
+                vec![],
+                vec![("posts", "nothing")],
+                "--no-rename posts.nothing:",
+            ),
+            (vec![], vec![("archive", "id")], "--no-rename archive.id:"),
+        ] {
+            let options = Options {
+                no_rename_tables: tables.iter().map(|t| (*t).to_owned()).collect(),
+                no_rename_columns: columns
+                    .iter()
+                    .map(|(t, c)| ((*t).to_owned(), (*c).to_owned()))
+                    .collect(),
+                ..allow_destructive()
+            };
+            let error = diff(&before, &after, &options).unwrap_err();
+            assert!(matches!(error, Error::Usage(_)), "{error}");
+            assert!(error.to_string().starts_with(named), "{error}");
+            assert_eq!(error.to_string().lines().count(), 1, "{error}");
+        }
     }
 
     #[test]

@@ -49,6 +49,14 @@ impl Recorded {
     }
 }
 
+/// What reading each migration file yields for [`Recorded`].
+#[derive(Debug, Default)]
+struct Fingerprints {
+    entries: Vec<integrity::Entry>,
+    generated: Vec<String>,
+    irreversible: Vec<String>,
+}
+
 impl MigrationDir {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         MigrationDir { root: root.into() }
@@ -78,34 +86,29 @@ impl MigrationDir {
         self.src().join("lib.rs")
     }
 
-    /// Reads the migrations, the snapshot and the integrity file. See
-    /// [`MigrationDir::check_consistency`] and [`Recorded::tampering`] for what can be wrong.
     /// Each migration's fingerprint, in order, and which of them the generator wrote.
-    fn fingerprints(
-        &self,
-        migrations: &[String],
-    ) -> Result<(Vec<integrity::Entry>, Vec<String>, Vec<String>), Error> {
-        let mut generated = Vec::new();
-        let mut irreversible = Vec::new();
-        let mut entries = Vec::new();
+    fn fingerprints(&self, migrations: &[String]) -> Result<Fingerprints, Error> {
+        let mut found = Fingerprints::default();
         for name in migrations {
             let path = self.migration_path(name);
             let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
             if text.contains(GENERATED_MARKER) {
-                generated.push(name.clone());
+                found.generated.push(name.clone());
                 if !text.contains("\npub const DOWN:") {
-                    irreversible.push(name.clone());
+                    found.irreversible.push(name.clone());
                 }
             }
             let entry = integrity::Entry::new(name, &text).map_err(|message| Error::Layout {
                 path: path.clone(),
                 message,
             })?;
-            entries.push(entry);
+            found.entries.push(entry);
         }
-        Ok((entries, generated, irreversible))
+        Ok(found)
     }
 
+    /// Reads the migrations, the snapshot and the integrity file. See
+    /// [`MigrationDir::check_consistency`] and [`Recorded::tampering`] for what can be wrong.
     pub fn read(&self) -> Result<Recorded, Error> {
         let migrations = self.migrations()?;
         // The snapshot is parsed on a second thread while the migrations are fingerprinted:
@@ -121,9 +124,7 @@ impl MigrationDir {
             let snapshot = snapshot
                 .join()
                 .expect("parsing the snapshot does not panic");
-            fingerprints.map(|(entries, generated, irreversible)| {
-                (entries, generated, irreversible, snapshot)
-            })
+            fingerprints.map(|found| (found.entries, found.generated, found.irreversible, snapshot))
         })?;
         let snapshot = snapshot?;
         let integrity_path = self.integrity_path();

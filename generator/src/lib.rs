@@ -5,7 +5,9 @@
 //! The pipeline, one module per stage:
 //! `source` (load entities, with `constraints` from their rules) → `model` → `diff` (against `snapshot`) → `operation` (ordered
 //! changes) → `lower` (v1 migration data) → `render` (Rust source) → `layout` (write files).
-//! Only `source` and `layout` do I/O; the rest are pure functions of their inputs.
+//! `check` also replays the history (`reader` → `replay`) to prove the snapshot is what the
+//! migrations produce. Only `source`, `layout` and the command line do I/O; the rest are pure
+//! functions of their inputs.
 //!
 //! The library takes the entities as a `visit_all` function, so the same code serves the
 //! workspace's own `entity` crate (see `main.rs`) and the test suite's entity corpus.
@@ -24,6 +26,7 @@ pub mod model;
 pub mod operation;
 pub mod reader;
 pub mod render;
+pub mod replay;
 pub mod snapshot;
 pub mod source;
 

@@ -177,7 +177,7 @@ fn lower_column(column: &Column) -> v1::Column {
     }
 }
 
-fn lower_type(ty: &ColumnType) -> v1::ColumnType {
+pub(crate) fn lower_type(ty: &ColumnType) -> v1::ColumnType {
     use v1::ColumnType as V;
     match ty {
         ColumnType::Char(len) => V::Char(*len),
@@ -244,7 +244,7 @@ fn lower_default(default: &DefaultValue) -> v1::DefaultValue {
     }
 }
 
-fn lower_action(action: Action) -> v1::Action {
+pub(crate) fn lower_action(action: Action) -> v1::Action {
     match action {
         Action::Restrict => v1::Action::Restrict,
         Action::Cascade => v1::Action::Cascade,
@@ -257,7 +257,7 @@ fn lower_action(action: Action) -> v1::Action {
 /// `text`, copied into memory that lives as long as the process. Copies go one after another
 /// into leaked 64 kB chunks, so that lowering a large schema costs a few allocations, not one
 /// per name.
-fn leak(text: &str) -> &'static str {
+pub(crate) fn leak(text: &str) -> &'static str {
     const CHUNK: usize = 64 * 1024;
     thread_local! {
         static FREE: Cell<&'static mut [u8]> = const { Cell::new(&mut []) };

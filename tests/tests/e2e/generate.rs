@@ -477,3 +477,222 @@ fn a_second_generator_run_waits_for_the_first_and_gives_up_clearly_writing_nothi
     assert_ne!(tree(&dir), before);
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_no_rename_naming_nothing_that_went_away_is_an_error_and_nothing_is_written() {
+    let dir = copy_of_migration_dir("no_rename_nothing");
+    let before = tree(&dir);
+    for flag in ["posts.nothing", "posts.title", "no_such_table"] {
+        let error = run(&dir, &["--no-rename", flag, "--allow-destructive"]).unwrap_err();
+        assert!(matches!(error, Error::Usage(_)), "{error}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("--no-rename {flag}:")) && message.lines().count() == 1,
+            "{message}"
+        );
+    }
+    assert_eq!(tree(&dir), before);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// `schema.json` of `dir`, edited as JSON.
+fn edit_snapshot(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = dir.join("schema.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut json);
+    let mut text = serde_json::to_string_pretty(&json).unwrap();
+    text.push('\n');
+    fs::write(path, text).unwrap();
+}
+
+#[test]
+fn check_names_what_a_hand_edited_schema_json_has_that_the_migrations_do_not_produce() {
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let edits: [(&str, Edit, &str); 3] = [
+        (
+            "default",
+            Box::new(|json| {
+                let status = &mut json["schema"]["tables"]["posts"]["columns"][3];
+                assert_eq!(status["name"], "status");
+                status["default"] = serde_json::json!({ "string": "pending" });
+            }),
+            "schema.json does not match the migrations: table `posts`, column `status`: \
+             schema.json has default \"pending\", the migrations produce default \"draft\"; \
+             restore it from version control",
+        ),
+        (
+            "table_removed",
+            Box::new(|json| {
+                json["schema"]["tables"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("posts");
+            }),
+            "table `posts`: the migrations create it, schema.json does not have it",
+        ),
+        (
+            "index_added",
+            Box::new(|json| {
+                json["schema"]["tables"]["posts"]["indexes"] =
+                    serde_json::json!([{ "name": "idx-posts-title", "columns": ["title"] }]);
+            }),
+            "table `posts`, index `idx-posts-title`: schema.json has it (on (title)), the \
+             migrations do not produce it",
+        ),
+    ];
+    for (name, edit, expected) in edits {
+        let dir = copy_of_migration_dir(&format!("edited_snapshot_{name}"));
+        edit_snapshot(&dir, edit);
+        let before = tree(&dir);
+        assert_eq!(
+            run(&dir, &["check"]).unwrap(),
+            std::process::ExitCode::from(1),
+            "{name}"
+        );
+        let (code, out) = run_binary(&dir, &["check", "--format", "json"]);
+        assert_eq!(code, 1, "{name}: {out}");
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["status"], "snapshot_mismatch", "{name}: {json}");
+        let detail = json["details"][0].as_str().unwrap();
+        assert!(detail.contains(expected), "{name}: {detail}");
+        assert_eq!(tree(&dir), before, "{name}: check wrote something");
+        fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[test]
+fn check_passes_on_the_shipped_folder_and_after_two_generations() {
+    let dir = copy_of_migration_dir("replayed");
+    assert_eq!(
+        run(&dir, &["check"]).unwrap(),
+        std::process::ExitCode::SUCCESS
+    );
+    // Two generations: the corpus's tables added, then dropped again.
+    fn with_corpus(v: &mut generator::source::Loader) {
+        entity::visit_all(v);
+        tests::corpus::visit_all(v);
+    }
+    let argv = |extra: &[&'static str]| {
+        let mut argv = vec!["generator", "--migration-dir", dir.to_str().unwrap()];
+        argv.extend(extra);
+        Cli::try_parse_from(argv).unwrap()
+    };
+    let ok = std::process::ExitCode::SUCCESS;
+    cli::run(argv(&["--timestamp", "29990101_000000"]), with_corpus).unwrap();
+    assert_eq!(cli::run(argv(&["check"]), with_corpus).unwrap(), ok);
+    cli::run(
+        argv(&["--timestamp", "29990101_000001", "--allow-destructive"]),
+        entity::visit_all,
+    )
+    .unwrap();
+    let migrations = generator::layout::MigrationDir::new(&dir)
+        .migrations()
+        .unwrap();
+    assert_eq!(
+        migrations.len(),
+        shipped_migrations().len() + 2,
+        "{migrations:?}"
+    );
+    assert_eq!(cli::run(argv(&["check"]), entity::visit_all).unwrap(), ok);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Runs the generator binary with `env` set; returns its exit code and standard error.
+fn run_binary_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_generator_cli"))
+        .arg("--migration-dir")
+        .arg(dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// Every file under `dir`, by its path inside `dir`, with its contents.
+fn relative_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    tree(dir)
+        .into_iter()
+        .map(|(path, contents)| (path.strip_prefix(dir).unwrap().to_owned(), contents))
+        .collect()
+}
+
+#[test]
+fn a_generation_stopped_after_any_number_of_renames_is_finished_by_the_next_run() {
+    let timestamp = ["--timestamp", "20261127_180000"];
+    let reference = copy_without_the_first_migration("uninterrupted");
+    assert_eq!(run_binary_with(&reference, &timestamp, &[]).0, 0);
+    let whole = relative_tree(&reference);
+    fs::remove_dir_all(reference).unwrap();
+    // The migration, lib.rs, migrations.sum and schema.json: 4 renames.
+    for stop in 0..=4 {
+        let dir = copy_without_the_first_migration(&format!("interrupted_{stop}"));
+        let (code, stderr) = run_binary_with(
+            &dir,
+            &timestamp,
+            &[(generator::layout::FAIL_AFTER_RENAMES, &stop.to_string())],
+        );
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains("the next generator run (any command) finishes it"),
+            "{stderr}"
+        );
+        assert!(dir.join(generator::layout::JOURNAL).exists());
+        let (code, stderr) = run_binary_with(&dir, &["check"], &[]);
+        assert_eq!(code, 0, "stopped after {stop} renames: {stderr}");
+        assert!(
+            stderr.contains(
+                "finished an interrupted generation: m20261127_180000_create_posts is now \
+                 complete"
+            ),
+            "{stderr}"
+        );
+        assert_eq!(relative_tree(&dir), whole, "stopped after {stop} renames");
+        fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[test]
+fn a_garbled_generation_journal_is_rolled_back_and_its_temporary_files_removed() {
+    let dir = copy_of_migration_dir("garbled_journal");
+    let before = tree(&dir);
+    fs::write(dir.join(generator::layout::JOURNAL), "\u{0}garbage\n").unwrap();
+    fs::write(dir.join("src/lib.rs.generator-tmp"), "half a lib").unwrap();
+    fs::write(dir.join("schema.json.generator-tmp"), "{").unwrap();
+    let (code, stderr) = run_binary_with(&dir, &["check"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("removed the leftovers of an interrupted generation"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&dir), before);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_journal_that_cannot_be_finished_is_named_instead_of_advice_about_tampering() {
+    let dir = copy_without_the_first_migration("unfinishable");
+    let timestamp = ["--timestamp", "20261127_180000"];
+    let stop = [(generator::layout::FAIL_AFTER_RENAMES, "0")];
+    assert_eq!(run_binary_with(&dir, &timestamp, &stop).0, 2);
+    // Something now stands where the migration goes, so its rename fails.
+    let blocker = dir.join("src/m20261127_180000_create_posts.rs");
+    fs::create_dir_all(blocker.join("inside")).unwrap();
+    let (code, stderr) = run_binary_with(&dir, &["check"], &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("an interrupted generation could not be resolved")
+            && stderr.contains(generator::layout::JOURNAL)
+            && !stderr.contains("hash")
+            && !stderr.contains("restore the snapshot"),
+        "{stderr}"
+    );
+    fs::remove_dir_all(&blocker).unwrap();
+    let (code, stderr) = run_binary_with(&dir, &["check"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    fs::remove_dir_all(dir).unwrap();
+}
