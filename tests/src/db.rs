@@ -2,8 +2,10 @@
 //!
 //! SQLite always runs (a file in the temp folder). PostgreSQL and MariaDB run when
 //! `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` point at a server (any existing database on it; the
-//! test creates and drops its own). Unset, the test says it was skipped; set but unreachable,
-//! the test fails: CI sets both, so a database that is down fails the build.
+//! test creates and drops its own). Unset when the tests are built, their tests are marked
+//! ignored with the reason (`tests/build.rs` sets the cfg `no_postgres` / `no_mariadb`); unset
+//! when one runs anyway (`--include-ignored`) or set but unreachable, the test fails: CI sets
+//! both, so a database that is down fails the build.
 
 use generator::introspect::{quote_database, replace_database};
 use migration_ops::v1;
@@ -48,9 +50,9 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// Creates an empty database named after `test`, or returns `None` (and says so) when the
-    /// backend's server is not configured.
-    pub async fn fresh(backend: Backend, test: &str) -> Option<TestDb> {
+    /// Creates an empty database named after `test`. Panics when the backend's server is not
+    /// configured: a test that cannot run must be ignored (see `tests/build.rs`), not pass.
+    pub async fn fresh(backend: Backend, test: &str) -> TestDb {
         let name = format!("t_{}_{}", test, std::process::id());
         assert!(name.len() <= 63, "test database name {name} is too long");
         let Some(variable) = backend.server_url_variable() else {
@@ -58,17 +60,19 @@ impl TestDb {
             let _ = std::fs::remove_file(&path);
             let url = format!("sqlite://{}?mode=rwc", path.display());
             let connection = Database::connect(&url).await.expect("SQLite opens");
-            return Some(TestDb {
+            return TestDb {
                 backend,
                 url,
                 connection,
                 name,
                 server: None,
-            });
+            };
         };
         let Ok(server_url) = std::env::var(variable) else {
-            eprintln!("skipped: {variable} is not set, so {test} does not run on {backend:?}");
-            return None;
+            panic!(
+                "{variable} is not set, so {test} cannot run on {backend:?} (built without \
+                 {variable}, this test is ignored; see README)"
+            );
         };
         let server = Database::connect(&server_url)
             .await
@@ -86,13 +90,13 @@ impl TestDb {
         let connection = Database::connect(&url)
             .await
             .expect("the test database opens");
-        Some(TestDb {
+        TestDb {
             backend,
             url,
             connection,
             name,
             server: Some(server),
-        })
+        }
     }
 
     /// Drops the database. Call at the end of a passing test; a failing one leaves it for

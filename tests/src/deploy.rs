@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use migration_ops::v1::{self, ColumnType, Op, column, table};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager, async_trait};
 
 /// The shipped migrations, then `m29990101_000000_count_runs`, which inserts one row into
@@ -67,10 +67,26 @@ pub const FAULT_OPS: &[Op] = &[
     ),
 ];
 
-/// How many of `FAULT_OPS`' statements the failing migration runs before it fails.
-pub static FAIL_AFTER: AtomicUsize = AtomicUsize::new(0);
+/// How many of `FAULT_OPS`' statements the failing migration runs before it fails, one setting
+/// per backend (PostgreSQL, MySQL, SQLite), so each backend's test runs in parallel with the
+/// others: set with [`set_fail_after`].
+static FAIL_AFTER: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
 
-/// One migration that runs the first [`FAIL_AFTER`] statements of [`FAULT_OPS`], then fails.
+fn fail_after_on(backend: DbBackend) -> &'static AtomicUsize {
+    &FAIL_AFTER[match backend {
+        DbBackend::Postgres => 0,
+        DbBackend::MySql => 1,
+        _ => 2,
+    }]
+}
+
+/// Makes [`FailingMigrator`] run the first `statements` of [`FAULT_OPS`] on `backend`, then
+/// fail. One test per backend at a time may use it.
+pub fn set_fail_after(backend: DbBackend, statements: usize) {
+    fail_after_on(backend).store(statements, Ordering::SeqCst);
+}
+
+/// One migration that runs the first [`set_fail_after`] statements of [`FAULT_OPS`], then fails.
 pub struct FailingMigrator;
 
 impl MigratorTrait for FailingMigrator {
@@ -93,7 +109,10 @@ impl MigrationTrait for FailsHalfway {
         let backend = manager.get_database_backend();
         let statements = v1::to_sql(FAULT_OPS, backend);
         let db = manager.get_connection();
-        for sql in statements.iter().take(FAIL_AFTER.load(Ordering::SeqCst)) {
+        for sql in statements
+            .iter()
+            .take(fail_after_on(backend).load(Ordering::SeqCst))
+        {
             db.execute_unprepared(sql).await?;
         }
         db.execute_unprepared("INSERT INTO no_such_table VALUES (1)")

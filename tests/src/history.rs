@@ -83,9 +83,10 @@ pub fn options(migrations: &[DataMigration]) -> RunnerOptions {
     }
 }
 
-/// Two migrations over `tables` tables, for killing a run midway: the first creates each table
-/// (`CREATE TABLE` and `CREATE INDEX`: two statements a table), the second adds a column and an
-/// index to each (two statements a table on PostgreSQL and MySQL).
+/// Migrations over `tables` tables, for killing a run midway: the first ones create each table
+/// (`CREATE TABLE` and `CREATE INDEX`: two statements a table), [`PART`] tables a migration;
+/// the next ones add a column and an index to each (two statements a table on PostgreSQL and
+/// MySQL), [`PART`] tables a migration.
 pub fn large_history(tables: usize) -> Vec<DataMigration> {
     let name = |t: usize| -> &'static str { Box::leak(format!("big_{t:04}").into_boxed_str()) };
     let leak_str = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
@@ -132,10 +133,27 @@ pub fn large_history(tables: usize) -> Vec<DataMigration> {
         ]));
         unalter.push(v1::alter_table(created, undo));
     }
-    drop.reverse();
-    unalter.reverse();
-    vec![
-        DataMigration::new("m20300101_000000_create_big", create, Some(drop)),
-        DataMigration::new("m20300101_000001_alter_big", alter, Some(unalter)),
-    ]
+    // Each migration's DOWN undoes its own tables, last first.
+    let part = |ups: &[Op], downs: &[Op], at: usize, what: &str| {
+        let down: Vec<Op> = downs.iter().rev().cloned().collect();
+        DataMigration::new(
+            &format!("m20300101_{at:06}_{what}_big"),
+            ups.to_vec(),
+            Some(down),
+        )
+    };
+    let mut migrations = Vec::new();
+    for (at, (ups, downs)) in create.chunks(PART).zip(drop.chunks(PART)).enumerate() {
+        migrations.push(part(ups, downs, at, "create"));
+    }
+    let first_alter = migrations.len();
+    for (at, (ups, downs)) in alter.chunks(PART).zip(unalter.chunks(PART)).enumerate() {
+        migrations.push(part(ups, downs, first_alter + at, "alter"));
+    }
+    migrations
 }
+
+/// How many tables one migration of [`large_history`] covers: enough migrations that a kill
+/// at a random moment often lands between two of them, and enough statements in each that it
+/// often lands inside one.
+const PART: usize = 20;

@@ -4,14 +4,13 @@
 //! `CONCURRENCY_ROUNDS` sets the rounds of 16 concurrent processes per backend (default 20).
 
 use std::process::Stdio;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use migration_ops::runner::{self, RunError, RunnerOptions};
 use migration_ops::v1;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tests::db::{Backend, TestDb};
-use tests::deploy::{CountingMigrator, FAIL_AFTER, FAULT_OPS, FailingMigrator};
+use tests::deploy::{CountingMigrator, FAULT_OPS, FailingMigrator, set_fail_after};
 
 async fn count(connection: &DatabaseConnection, sql: &str) -> i64 {
     let row = connection
@@ -62,9 +61,7 @@ async fn sixteen_processes_apply_each_migration_exactly_once(backend: Backend) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(20);
     for round in 0..rounds {
-        let Some(db) = TestDb::fresh(backend, &format!("concurrent{round}")).await else {
-            return;
-        };
+        let db = TestDb::fresh(backend, &format!("concurrent{round}")).await;
         let children: Vec<_> = (0..16)
             .map(|_| {
                 tokio::process::Command::new(env!("CARGO_BIN_EXE_migrate_concurrently"))
@@ -115,11 +112,13 @@ async fn sixteen_processes_apply_each_migration_exactly_once_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
 async fn sixteen_processes_apply_each_migration_exactly_once_on_postgres() {
     sixteen_processes_apply_each_migration_exactly_once(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_mariadb, ignore = "TEST_MYSQL_URL is not set (see README)")]
 async fn sixteen_processes_apply_each_migration_exactly_once_on_mariadb() {
     sixteen_processes_apply_each_migration_exactly_once(Backend::MySql).await;
 }
@@ -137,73 +136,66 @@ async fn tables_named_fault(connection: &DatabaseConnection) -> i64 {
     count(connection, sql).await
 }
 
-/// One test for all backends: the failure point is a process-wide setting.
-#[tokio::test]
-async fn a_failure_at_any_statement_leaves_nothing_or_is_recorded_on_mariadb() {
-    for backend in Backend::ALL {
-        let statements = v1::to_sql(FAULT_OPS, backend.db_backend()).len();
-        for fail_after in 0..=statements {
-            let Some(db) = TestDb::fresh(backend, &format!("fault{fail_after}")).await else {
-                continue;
-            };
-            FAIL_AFTER.store(fail_after, Ordering::SeqCst);
-            let outcome = runner::up::<FailingMigrator>(&db.url, &RunnerOptions::default()).await;
-            assert!(
-                matches!(outcome, Err(RunError::Migration { .. })),
-                "{backend:?}, failing after {fail_after}: {outcome:?}"
-            );
-            let connection = &db.connection;
-            let recorded = count(connection, "SELECT count(*) FROM seaql_migrations").await;
-            assert_eq!(
-                recorded, 0,
-                "{backend:?}: a failed migration was recorded as applied"
-            );
-            match backend {
-                Backend::MySql if fail_after == 0 => {
-                    // Nothing committed: the next run tries the migration again.
-                    let again =
-                        runner::up::<FailingMigrator>(&db.url, &RunnerOptions::default()).await;
-                    assert!(
-                        matches!(again, Err(RunError::Migration { .. })),
-                        "{again:?}"
-                    );
-                }
-                Backend::MySql => {
-                    // DDL committed as it ran, and this hand-written migration cannot be
-                    // resumed: the runner says so and refuses to go on.
-                    let again =
-                        runner::up::<FailingMigrator>(&db.url, &RunnerOptions::default()).await;
-                    let error = again.unwrap_err();
-                    assert!(matches!(error, RunError::FailedEarlier { .. }), "{error}");
-                    let message = error.to_string();
-                    assert!(
-                        message.contains("m29990101_000001_fails_halfway"),
-                        "{message}"
-                    );
-                    assert!(
-                        message.contains("DELETE FROM seaql_migrations_progress"),
-                        "{message}"
-                    );
-                }
-                _ => assert_eq!(
-                    tables_named_fault(connection).await,
-                    0,
-                    "{backend:?}, failing after {fail_after}: the rollback left tables"
-                ),
+/// [`set_fail_after`] sets the failure point of a backend: this test is its only user.
+async fn a_failure_at_any_statement_leaves_nothing_or_is_recorded(backend: Backend) {
+    let statements = v1::to_sql(FAULT_OPS, backend.db_backend()).len();
+    for fail_after in 0..=statements {
+        let db = TestDb::fresh(backend, &format!("fault{fail_after}")).await;
+        set_fail_after(backend.db_backend(), fail_after);
+        let outcome = runner::up::<FailingMigrator>(&db.url, &RunnerOptions::default()).await;
+        assert!(
+            matches!(outcome, Err(RunError::Migration { .. })),
+            "{backend:?}, failing after {fail_after}: {outcome:?}"
+        );
+        let connection = &db.connection;
+        let recorded = count(connection, "SELECT count(*) FROM seaql_migrations").await;
+        assert_eq!(
+            recorded, 0,
+            "{backend:?}: a failed migration was recorded as applied"
+        );
+        match backend {
+            Backend::MySql if fail_after == 0 => {
+                // Nothing committed: the next run tries the migration again.
+                let again = runner::up::<FailingMigrator>(&db.url, &RunnerOptions::default()).await;
+                assert!(
+                    matches!(again, Err(RunError::Migration { .. })),
+                    "{again:?}"
+                );
             }
-            assert!(
-                lock_is_free(&db).await,
-                "{backend:?}: the lock outlived a failure"
-            );
-            db.drop_database().await;
+            Backend::MySql => {
+                // DDL committed as it ran, and this hand-written migration cannot be
+                // resumed: the runner says so and refuses to go on.
+                let again = runner::up::<FailingMigrator>(&db.url, &RunnerOptions::default()).await;
+                let error = again.unwrap_err();
+                assert!(matches!(error, RunError::FailedEarlier { .. }), "{error}");
+                let message = error.to_string();
+                assert!(
+                    message.contains("m29990101_000001_fails_halfway"),
+                    "{message}"
+                );
+                assert!(
+                    message.contains("DELETE FROM seaql_migrations_progress"),
+                    "{message}"
+                );
+            }
+            _ => assert_eq!(
+                tables_named_fault(connection).await,
+                0,
+                "{backend:?}, failing after {fail_after}: the rollback left tables"
+            ),
         }
+        assert!(
+            lock_is_free(&db).await,
+            "{backend:?}: the lock outlived a failure"
+        );
+        db.drop_database().await;
     }
 }
 
+on_each_backend!(a_failure_at_any_statement_leaves_nothing_or_is_recorded,);
+
 async fn an_edited_migration_stops_the_next_run(backend: Backend) {
-    let Some(db) = TestDb::fresh(backend, "edited").await else {
-        return;
-    };
+    let db = TestDb::fresh(backend, "edited").await;
     let options = RunnerOptions {
         generated: migration::generated(),
         ..RunnerOptions::default()
@@ -252,9 +244,7 @@ async fn an_edited_migration_stops_the_next_run(backend: Backend) {
 /// A session that holds the lock makes the runner wait, then give up naming it; once that
 /// session is gone (as when its process is killed), the next run goes ahead at once.
 async fn a_held_lock_times_out_naming_its_holder(backend: Backend) {
-    let Some(db) = TestDb::fresh(backend, "held_lock").await else {
-        return;
-    };
+    let db = TestDb::fresh(backend, "held_lock").await;
     let holder = sea_orm::Database::connect(&db.url).await.unwrap();
     let take = match backend {
         Backend::Postgres => {
@@ -297,11 +287,13 @@ async fn a_held_lock_times_out_naming_its_holder(backend: Backend) {
 }
 
 #[tokio::test]
+#[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
 async fn a_held_lock_times_out_naming_its_holder_on_postgres() {
     a_held_lock_times_out_naming_its_holder(Backend::Postgres).await;
 }
 
 #[tokio::test]
+#[cfg_attr(no_mariadb, ignore = "TEST_MYSQL_URL is not set (see README)")]
 async fn a_held_lock_times_out_naming_its_holder_on_mariadb() {
     a_held_lock_times_out_naming_its_holder(Backend::MySql).await;
 }
@@ -309,9 +301,7 @@ async fn a_held_lock_times_out_naming_its_holder_on_mariadb() {
 /// A process killed with SIGKILL while it holds the lock (in the middle of a slow migration)
 /// does not block the next run: the database ends its session, or the OS its file lock.
 async fn a_killed_lock_holder_does_not_block_the_next_run(backend: Backend) {
-    let Some(db) = TestDb::fresh(backend, "killed").await else {
-        return;
-    };
+    let db = TestDb::fresh(backend, "killed").await;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_migrate_concurrently"))
         .arg(&db.url)
         .env("SLOW_MIGRATION_MS", "60000")
@@ -328,9 +318,10 @@ async fn a_killed_lock_holder_does_not_block_the_next_run(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     child.kill().await.unwrap();
+    // As the killed run was, so that on MySQL it can resume a generated migration it left midway.
     let options = RunnerOptions {
         lock_timeout: Duration::from_secs(10),
-        ..RunnerOptions::default()
+        generated: migration::generated(),
     };
     let start = Instant::now();
     let report = runner::up::<CountingMigrator>(&db.url, &options)
@@ -356,11 +347,13 @@ async fn a_killed_lock_holder_does_not_block_the_next_run_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
 async fn a_killed_lock_holder_does_not_block_the_next_run_on_postgres() {
     a_killed_lock_holder_does_not_block_the_next_run(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_mariadb, ignore = "TEST_MYSQL_URL is not set (see README)")]
 async fn a_killed_lock_holder_does_not_block_the_next_run_on_mariadb() {
     a_killed_lock_holder_does_not_block_the_next_run(Backend::MySql).await;
 }
@@ -370,9 +363,7 @@ on_each_backend!(an_edited_migration_stops_the_next_run,);
 /// A checksum recorded by the runner before SHA-256 (FNV-1a over `Debug` text) is verified
 /// once and rewritten in the new format; a wrong one of that format still stops the run.
 async fn a_checksum_of_the_earlier_format_is_verified_and_upgraded(backend: Backend) {
-    let Some(db) = TestDb::fresh(backend, "legacy_checksum").await else {
-        return;
-    };
+    let db = TestDb::fresh(backend, "legacy_checksum").await;
     let options = RunnerOptions {
         generated: migration::generated(),
         ..RunnerOptions::default()

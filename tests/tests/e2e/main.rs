@@ -1,7 +1,8 @@
 //! End-to-end tests: one binary, one module per topic.
 //!
 //! PostgreSQL and MariaDB tests run when `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` are set (`.ci/run`
-//! sets both); SQLite tests always run. See `tests/src/db.rs`.
+//! sets both, and fails if any of them did not run); unset, they are reported as ignored with
+//! the reason (`tests/build.rs`). SQLite tests always run. See `tests/src/db.rs`.
 
 /// `on_each_backend!(f, g)`: for each `async fn f(backend: Backend)` of the module, a module `f`
 /// with the tests `on_sqlite`, `on_postgres` and `on_mariadb`.
@@ -14,10 +15,12 @@ macro_rules! on_each_backend {
                 super::$name(Backend::Sqlite).await;
             }
             #[tokio::test]
+            #[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
             async fn on_postgres() {
                 super::$name(Backend::Postgres).await;
             }
             #[tokio::test]
+            #[cfg_attr(no_mariadb, ignore = "TEST_MYSQL_URL is not set (see README)")]
             async fn on_mariadb() {
                 super::$name(Backend::MySql).await;
             }

@@ -16,9 +16,7 @@ fn now() -> sea_orm::prelude::DateTimeWithTimeZone {
 }
 
 async fn the_database_enforces_the_post_entity(backend: Backend) {
-    let Some(db) = TestDb::fresh(backend, "posts").await else {
-        return;
-    };
+    let db = TestDb::fresh(backend, "posts").await;
     let connection = &db.connection;
     Migrator::up(connection, None).await.unwrap();
 
