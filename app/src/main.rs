@@ -1,6 +1,6 @@
 //! `cargo run -p app`: serves the Posts API on 127.0.0.1:3000 (`--port` or `PORT` to change),
 //! on `DATABASE_URL` or, without it, the local SQLite file `app.sqlite3`. At start-up it applies
-//! pending migrations through the safe runner, unless `--no-migrate` (or `MIGRATE=false`) says
+//! pending migrations through the safe runner, unless `--no-migrate` (or `NO_MIGRATE=true`) says
 //! a separate deploy step does that.
 
 use std::process::ExitCode;
@@ -30,6 +30,11 @@ struct Args {
     /// How long start-up waits for another instance's migration run, in seconds.
     #[arg(long, env = "MIGRATION_LOCK_TIMEOUT", default_value_t = 60)]
     lock_timeout: u64,
+
+    /// Database connections: on a SQLite file, those that read (one more writes); on
+    /// PostgreSQL and MySQL, the pool. Default: twice the cores.
+    #[arg(long, env = "DB_CONNECTIONS")]
+    db_connections: Option<u32>,
 }
 
 #[tokio::main]
@@ -52,16 +57,18 @@ async fn main() -> ExitCode {
             }
         }
     }
-    let mut options = sea_orm::ConnectOptions::new(args.database_url.clone());
-    // SeaORM gives SQLite one connection by default; readers can share the file.
-    options.max_connections(8).sqlx_logging(false);
-    let db = match sea_orm::Database::connect(options).await {
-        Ok(db) => db,
-        Err(error) => {
-            eprintln!("error: connecting to the database: {error}");
-            return ExitCode::from(1);
-        }
-    };
+    let mut settings = app::repository::ConnectionSettings::default();
+    if let Some(connections) = args.db_connections {
+        settings.connections = connections;
+    }
+    let repository =
+        match app::repository::PostRepository::connect(&args.database_url, &settings).await {
+            Ok(repository) => repository,
+            Err(error) => {
+                eprintln!("error: connecting to the database: {error}");
+                return ExitCode::from(1);
+            }
+        };
     let address = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
     let listener = match tokio::net::TcpListener::bind(address).await {
         Ok(listener) => listener,
@@ -71,7 +78,7 @@ async fn main() -> ExitCode {
         }
     };
     eprintln!("listening on http://{address}");
-    let app = app::router(app::repository::PostRepository::new(db));
+    let app = app::router(repository);
     if let Err(error) = axum::serve(listener, app).await {
         eprintln!("error: {error}");
         return ExitCode::from(1);

@@ -11,12 +11,14 @@ use validator::Validate;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    /// Required and non-empty, at most 200 characters.
+    /// Required and non-empty, at most 200 characters, text every backend stores.
     #[validate(length(min = 1, max = TITLE_MAX_CHARS))]
+    #[validate(custom(function = crate::rules::storable_text))]
     pub title: String,
-    /// Required and non-empty.
+    /// Required and non-empty, text every backend stores.
     #[sea_orm(column_type = "Text")]
     #[validate(length(min = 1))]
+    #[validate(custom(function = crate::rules::storable_text))]
     pub content: String,
     /// A new post is a draft unless it says otherwise, in the database too.
     #[sea_orm(default_value = "draft")]

@@ -90,6 +90,19 @@ impl IntoBound for f64 {
     }
 }
 
+/// The rule of text that every supported backend stores exactly as given: no NUL character,
+/// which PostgreSQL cannot hold in `text` or `varchar` (SQLite and MySQL can). Rust strings
+/// are valid UTF-8, and MySQL tables are `utf8mb4`, so nothing else is refused. A `custom`
+/// rule, so enforced by the application only: `#[validate(custom(function =
+/// entity::rules::storable_text))]`.
+pub fn storable_text(text: &str) -> Result<(), validator::ValidationError> {
+    if text.contains('\0') {
+        return Err(validator::ValidationError::new("storable_text")
+            .with_message("must not contain the NUL character (U+0000)".into()));
+    }
+    Ok(())
+}
+
 /// SeaORM's name for a column (what `#[sea_orm(column_name)]` set, or the field's).
 pub fn column_name(column: impl sea_orm::IdenStatic) -> &'static str {
     column.as_str()
@@ -143,11 +156,14 @@ mod tests {
         let field = |name: &str| rules.iter().find(|f| f.field == name).unwrap();
         assert_eq!(
             field("title").rules,
-            [Rule::Length {
-                min: Some(Bound::Int(1)),
-                max: Some(Bound::Int(200)),
-                equal: None
-            }]
+            [
+                Rule::Length {
+                    min: Some(Bound::Int(1)),
+                    max: Some(Bound::Int(200)),
+                    equal: None
+                },
+                Rule::ApplicationOnly("custom")
+            ]
         );
         assert_eq!(field("title").allowed_values, None);
         assert_eq!(

@@ -3,7 +3,7 @@
 //! The whole loop at 10, 100 and 1,000 entities, against the targets of the scale issue:
 //! generation (initial, and incremental after about 10% of the tables changed), the differ and
 //! renderer alone (the autodetector issue's target; `--diff N` times them alone), `check` with
-//! nothing to do, the generator's peak memory, the compile time of the generated migration
+//! nothing to do (`--check N` times it alone), the generator's peak memory, the compile time of the generated migration
 //! crate against the same DDL as plain SQL strings, the rebuild after one small follow-up, and
 //! applying the initial migration on PostgreSQL against `psql` running the same SQL.
 //!
@@ -372,7 +372,8 @@ fn generation_times(n: usize, runs: usize) -> GenerationTimes {
 
 /// `check` with nothing to do on an `n`-table project written to a temporary folder: read the
 /// migrations and snapshot, verify the integrity file and the folder's consistency, replay the
-/// migrations and compare them with the snapshot, diff the schema against itself. Loading the entities is left out: a synthetic schema has none.
+/// migrations and compare them with the snapshot, diff the schema against itself. Loading the
+/// entities is left out: a synthetic schema has none.
 fn check_with_nothing_to_do(n: usize, runs: usize) -> Duration {
     let folder = std::env::temp_dir().join(format!("bench_check_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
@@ -381,11 +382,11 @@ fn check_with_nothing_to_do(n: usize, runs: usize) -> Duration {
     let schema = schema(n);
     dir.write(&initial_in(&dir, &schema).files).unwrap();
     let took = time(runs, || {
-        let recorded = dir.read().unwrap();
+        let (recorded, history) = generator::cli::read_with_history(&dir).unwrap();
         assert!(recorded.tampering().is_empty());
         dir.check_consistency(&recorded).unwrap();
         assert_eq!(
-            generator::cli::snapshot_difference(&dir, &recorded).unwrap(),
+            generator::cli::snapshot_difference(&history.unwrap(), &recorded),
             None
         );
         let snapshot = recorded.snapshot.unwrap();
@@ -851,10 +852,10 @@ fn profile(n: usize) {
     row(
         "reading UP back (replay, parsing the file)",
         time(runs, || {
-            generator::reader::read(&source).unwrap();
+            generator::reader::read_up(&source).unwrap();
         }),
     );
-    let read_back = generator::reader::read(&source).unwrap().unwrap().up;
+    let read_back = generator::reader::read_up(&source).unwrap().unwrap();
     row(
         "replaying UP and comparing with the snapshot",
         time(runs, || {
@@ -885,6 +886,10 @@ fn available_memory() -> Option<u64> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--load") {
+        load::main(&args);
+        return;
+    }
     let value = |flag: &str| {
         args.iter()
             .position(|a| a == flag)
@@ -903,6 +908,12 @@ fn main() {
                 ms(took)
             );
         }
+        return;
+    }
+    if let Some(n) = value("--check") {
+        let n = n.parse().expect("--check N");
+        let took = check_with_nothing_to_do(n, 5);
+        println!("`check` with nothing to do, N = {n}: {}", ms(took));
         return;
     }
     if let Some(n) = value("--peak-memory") {
@@ -1155,5 +1166,564 @@ fn main() {
         std::fs::write(&path, text)
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         eprintln!("written to {}", path.display());
+    }
+}
+
+// --- the app under load (`--load`) ----------------------------------------------------------
+
+/// `cargo run --release -p tests --bin bench -- --load [--load-seconds N] [--load-runs N]
+/// [--load-backend sqlite|postgres] [--load-workload mixed|reads|large]`: the
+/// Posts app (its release binary, built first) under 64 keep-alive connections, on SQLite and,
+/// when `TEST_POSTGRES_URL` is set, on PostgreSQL. Three workloads, each on a fresh database:
+///
+/// - mixed: 80% reads (70% `GET /posts/{id}`, 10% `GET /posts?page=1..5&per_page=20`), 10%
+///   creates, 6% updates, 4% deletes, over 1,000 posts at the start;
+/// - reads: `GET /posts/{id}` only;
+/// - large posts: `GET /posts?per_page=100` only, over 100 posts of the longest content the
+///   model allows: the app's peak memory, and its memory once the load stops.
+///
+/// Reported per workload, median of the runs (3 by default): requests/s, p99 latency, and the
+/// app's peak resident memory (`VmHWM`); the 5xx answers and dropped connections (a request
+/// without a complete answer within 5 s: reset, closed or timed out) are the sum over the runs.
+/// The load generator is plain HTTP/1.1 over tokio here, on one thread, so that nothing needs
+/// installing; it shares the machine's cores with the app.
+mod load {
+    use std::process::{Child, Command, Stdio};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::time::{Duration, Instant};
+
+    use tests::db::{Backend, TestDb};
+    use tests::rng::Rng;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    const CONNECTIONS: usize = 64;
+    const LARGE_POST_CHARS: usize = 10_000;
+    const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Workload {
+        Mixed,
+        Reads,
+        LargePosts,
+    }
+
+    impl Workload {
+        fn flag(self) -> &'static str {
+            match self {
+                Workload::Mixed => "mixed",
+                Workload::Reads => "reads",
+                Workload::LargePosts => "large",
+            }
+        }
+
+        fn name(self) -> &'static str {
+            match self {
+                Workload::Mixed => "mixed (80% reads, 10% creates, 6% updates, 4% deletes)",
+                Workload::Reads => "reads (GET /posts/{id})",
+                Workload::LargePosts => {
+                    "large posts (GET /posts?per_page=100, posts at the longest)"
+                }
+            }
+        }
+    }
+
+    /// One run's figures.
+    #[derive(Debug, Default, Clone)]
+    struct Run {
+        requests: u64,
+        seconds: f64,
+        p99_us: u64,
+        server_errors: u64,
+        dropped: u64,
+        statuses: std::collections::BTreeMap<u16, u64>,
+        peak_rss_kib: u64,
+        idle_rss_kib: u64,
+        rss_after_kib: u64,
+        /// CPU seconds the app and the load generator used during the run.
+        app_cpu: f64,
+        load_cpu: f64,
+    }
+
+    /// What one connection saw.
+    #[derive(Default)]
+    struct Tally {
+        latencies_us: Vec<u32>,
+        statuses: std::collections::BTreeMap<u16, u64>,
+        dropped: u64,
+    }
+
+    pub fn main(args: &[String]) {
+        let value = |flag: &str| {
+            args.iter()
+                .position(|a| a == flag)
+                .and_then(|at| args.get(at + 1))
+                .map(|v| v.parse::<u64>().unwrap_or_else(|_| panic!("{flag} N")))
+        };
+        let seconds = value("--load-seconds").unwrap_or(10);
+        let runs = value("--load-runs").unwrap_or(3).max(1) as usize;
+        let app = build_app();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let text = |flag: &str| {
+            args.iter()
+                .position(|a| a == flag)
+                .and_then(|at| args.get(at + 1))
+                .map(String::as_str)
+        };
+        let mut backends = vec![Backend::Sqlite];
+        if std::env::var_os("TEST_POSTGRES_URL").is_some() {
+            backends.push(Backend::Postgres);
+        } else {
+            eprintln!("TEST_POSTGRES_URL is not set: PostgreSQL skipped");
+        }
+        if let Some(only) = text("--load-backend") {
+            backends.retain(|b| format!("{b:?}").eq_ignore_ascii_case(only));
+        }
+        let mut workloads = vec![Workload::Mixed, Workload::Reads, Workload::LargePosts];
+        if let Some(only) = text("--load-workload") {
+            workloads.retain(|w| w.flag() == only);
+        }
+        let mut rows = Vec::new();
+        for &backend in &backends {
+            for &workload in &workloads {
+                let mut samples = Vec::new();
+                for run in 0..runs {
+                    eprintln!(
+                        "{backend:?}, {}: run {} of {runs}…",
+                        workload.name(),
+                        run + 1
+                    );
+                    let sample = runtime.block_on(one_run(&app, backend, workload, seconds));
+                    eprintln!(
+                        "  {:.0} requests/s, p99 {:.1} ms, {} 5xx, {} dropped, peak {:.1} MB, statuses {:?}; CPU: app {:.0} µs/request, load generator {:.0} µs/request",
+                        sample.requests as f64 / sample.seconds,
+                        sample.p99_us as f64 / 1000.0,
+                        sample.server_errors,
+                        sample.dropped,
+                        sample.peak_rss_kib as f64 * 1024.0 / 1e6,
+                        sample.statuses,
+                        sample.app_cpu * 1e6 / sample.requests.max(1) as f64,
+                        sample.load_cpu * 1e6 / sample.requests.max(1) as f64,
+                    );
+                    samples.push(sample);
+                }
+                rows.push((backend, workload, samples));
+            }
+        }
+        let mut report = String::from(
+            "| backend | workload | requests/s | p99 latency | 5xx | dropped connections | app peak memory | memory idle before / after |\n|---|---|---|---|---|---|---|---|\n",
+        );
+        let mb = |kib: u64| format!("{:.1} MB", kib as f64 * 1024.0 / 1e6);
+        for (backend, workload, samples) in &rows {
+            let median = |f: &dyn Fn(&Run) -> f64| {
+                let mut v: Vec<f64> = samples.iter().map(f).collect();
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                v[v.len() / 2]
+            };
+            let rate = median(&|r| r.requests as f64 / r.seconds);
+            let p99 = median(&|r| r.p99_us as f64);
+            let peak = median(&|r| r.peak_rss_kib as f64) as u64;
+            let idle = median(&|r| r.idle_rss_kib as f64) as u64;
+            let after = median(&|r| r.rss_after_kib as f64) as u64;
+            let errors: u64 = samples.iter().map(|r| r.server_errors).sum();
+            let dropped: u64 = samples.iter().map(|r| r.dropped).sum();
+            report.push_str(&format!(
+                "| {} | {} | {:.0} | {:.1} ms | {errors} | {dropped} | {} | {} / {} |\n",
+                match backend {
+                    Backend::Sqlite => "SQLite",
+                    Backend::Postgres => "PostgreSQL",
+                    Backend::MySql => "MariaDB",
+                },
+                workload.name(),
+                rate,
+                p99 / 1000.0,
+                mb(peak),
+                mb(idle),
+                mb(after),
+            ));
+        }
+        report.push_str(&format!(
+            "\n{CONNECTIONS} connections, {seconds} s per run; medians of {runs} runs (5xx and dropped: sums); release build of the app; the load generator runs on one thread of the same machine ({} cores).\n",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        ));
+        print!("{report}");
+    }
+
+    /// Builds the app's binary in this binary's profile, and returns its path (beside this one).
+    fn build_app() -> std::path::PathBuf {
+        let me = std::env::current_exe().expect("the bench binary's path");
+        let dir = me.parent().unwrap().to_owned();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut build = Command::new(cargo);
+        build
+            .current_dir(super::workspace_root())
+            .args(["build", "--quiet", "-p", "app", "--bin", "app"]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        eprintln!("building the app…");
+        let status = build.status().expect("cargo runs");
+        assert!(status.success(), "building the app failed");
+        dir.join("app")
+    }
+
+    /// A free port on the loopback interface.
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// The app's resident memory, current and peak, from Linux's `/proc/<pid>/status`.
+    fn memory_kib(pid: u32) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let read = |key: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        (read("VmRSS:"), read("VmHWM:"))
+    }
+
+    /// CPU time a process has used (user and system), from `/proc/<pid>/stat`, in clock ticks
+    /// (100 a second on Linux).
+    fn cpu_ticks(pid: &str) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let field = |n: usize| {
+            fields
+                .get(n)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        field(11) + field(12)
+    }
+
+    struct Server {
+        child: Child,
+        address: std::net::SocketAddr,
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    async fn start(app: &std::path::Path, url: &str) -> Server {
+        let port = free_port();
+        let child = Command::new(app)
+            .args(["--port", &port.to_string()])
+            .env("DATABASE_URL", url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", app.display()));
+        let server = Server {
+            child,
+            address: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(mut connection) = Connection::open(server.address).await
+                && let Ok((200, _)) = connection
+                    .send(b"GET /health HTTP/1.1\r\nHost: l\r\n\r\n")
+                    .await
+            {
+                return server;
+            }
+            assert!(Instant::now() < deadline, "the app did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn one_run(
+        app: &std::path::Path,
+        backend: Backend,
+        workload: Workload,
+        seconds: u64,
+    ) -> Run {
+        let db = TestDb::fresh(backend, "load").await;
+        // Without TLS unless the URL asks for it, as a database on the same host is reached.
+        let url = if backend == Backend::Postgres && !db.url.contains("sslmode=") {
+            let joiner = if db.url.contains('?') { '&' } else { '?' };
+            format!("{}{joiner}sslmode=disable", db.url)
+        } else {
+            db.url.clone()
+        };
+        let server = start(app, &url).await;
+        let pid = server.child.id();
+        // The posts the run starts with.
+        let (count, content) = match workload {
+            Workload::LargePosts => (100, large_content()),
+            _ => (1000, "Some words about the post. ".repeat(8)),
+        };
+        let max_id = Arc::new(AtomicI64::new(0));
+        let mut seed = Connection::open(server.address).await.unwrap();
+        for n in 0..count {
+            let request = post_request(&format!("post {n}"), &content);
+            let (status, body) = seed.send(&request).await.expect("seeding");
+            assert_eq!(status, 201, "seeding: {}", String::from_utf8_lossy(&body));
+            max_id.fetch_max(id_in(&body).unwrap(), Ordering::Relaxed);
+        }
+        drop(seed);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (idle_rss_kib, _) = memory_kib(pid);
+        let cpu_before = (cpu_ticks(&pid.to_string()), cpu_ticks("self"));
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(seconds);
+        let tasks: Vec<_> = (0..CONNECTIONS)
+            .map(|n| {
+                let max_id = max_id.clone();
+                let address = server.address;
+                tokio::spawn(
+                    async move { client(address, workload, n as u64, deadline, max_id).await },
+                )
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        let mut run = Run::default();
+        for task in tasks {
+            let tally = task.await.unwrap();
+            latencies.extend(tally.latencies_us);
+            for (status, n) in tally.statuses {
+                *run.statuses.entry(status).or_default() += n;
+            }
+            run.dropped += tally.dropped;
+        }
+        run.seconds = started.elapsed().as_secs_f64();
+        run.requests = latencies.len() as u64;
+        run.app_cpu = (cpu_ticks(&pid.to_string()) - cpu_before.0) as f64 / 100.0;
+        run.load_cpu = (cpu_ticks("self") - cpu_before.1) as f64 / 100.0;
+        latencies.sort_unstable();
+        run.p99_us = latencies
+            .get(latencies.len().saturating_sub(1) * 99 / 100)
+            .copied()
+            .unwrap_or(0) as u64;
+        run.server_errors = run
+            .statuses
+            .iter()
+            .filter(|(s, _)| **s >= 500)
+            .map(|(_, n)| n)
+            .sum();
+        run.peak_rss_kib = memory_kib(pid).1;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        run.rss_after_kib = memory_kib(pid).0;
+        run.idle_rss_kib = idle_rss_kib;
+        drop(server);
+        db.drop_database().await;
+        run
+    }
+
+    /// A post's content at the longest the model allows, in words.
+    fn large_content() -> String {
+        let max = LARGE_POST_CHARS;
+        let mut text = "The longest post the model allows. ".repeat(max / 35 + 1);
+        text.truncate(max);
+        text
+    }
+
+    fn post_request(title: &str, content: &str) -> Vec<u8> {
+        let body = format!(r#"{{"title":"{title}","content":"{content}"}}"#);
+        format!(
+            "POST /posts HTTP/1.1\r\nHost: l\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    /// The `"id":N` of a post in a JSON body.
+    fn id_in(body: &[u8]) -> Option<i64> {
+        let text = std::str::from_utf8(body).ok()?;
+        let at = text.find("\"id\":")? + 5;
+        let digits: String = text[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        digits.parse().ok()
+    }
+
+    /// One connection's loop: requests one after another until `deadline`, reconnecting after a
+    /// dropped connection.
+    async fn client(
+        address: std::net::SocketAddr,
+        workload: Workload,
+        seed: u64,
+        deadline: Instant,
+        max_id: Arc<AtomicI64>,
+    ) -> Tally {
+        let mut rng = Rng::new(seed + 1);
+        let mut tally = Tally::default();
+        let mut connection = None;
+        let mut n = 0u64;
+        while Instant::now() < deadline {
+            let known = max_id.load(Ordering::Relaxed).max(1) as usize;
+            let id = 1 + rng.below(known);
+            let roll = match workload {
+                Workload::Mixed => rng.below(100),
+                Workload::Reads => 0,
+                Workload::LargePosts => 75,
+            };
+            n += 1;
+            let request = match roll {
+                0..70 => format!("GET /posts/{id} HTTP/1.1\r\nHost: l\r\n\r\n").into_bytes(),
+                70..80 => {
+                    let (page, per_page) = match workload {
+                        Workload::LargePosts => (1, 100),
+                        _ => (1 + rng.below(5), 20),
+                    };
+                    format!(
+                        "GET /posts?page={page}&per_page={per_page} HTTP/1.1\r\nHost: l\r\n\r\n"
+                    )
+                    .into_bytes()
+                }
+                80..90 => post_request(&format!("load {seed}-{n}"), "Written under load."),
+                90..96 => {
+                    let body = format!(r#"{{"title":"updated {seed}-{n}","status":"published"}}"#);
+                    format!(
+                        "PATCH /posts/{id} HTTP/1.1\r\nHost: l\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .into_bytes()
+                }
+                _ => format!("DELETE /posts/{id} HTTP/1.1\r\nHost: l\r\n\r\n").into_bytes(),
+            };
+            if connection.is_none() {
+                match Connection::open(address).await {
+                    Ok(c) => connection = Some(c),
+                    Err(_) => {
+                        tally.dropped += 1;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                }
+            }
+            let sent = Instant::now();
+            let answer =
+                tokio::time::timeout(REQUEST_TIMEOUT, connection.as_mut().unwrap().send(&request))
+                    .await;
+            match answer {
+                Ok(Ok((status, body))) => {
+                    tally
+                        .latencies_us
+                        .push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    *tally.statuses.entry(status).or_default() += 1;
+                    if status == 201
+                        && let Some(id) = id_in(&body)
+                    {
+                        max_id.fetch_max(id, Ordering::Relaxed);
+                    }
+                }
+                _ => {
+                    tally.dropped += 1;
+                    connection = None;
+                }
+            }
+        }
+        tally
+    }
+
+    /// A keep-alive HTTP/1.1 connection that reads answers with `Content-Length` or chunked.
+    struct Connection {
+        stream: TcpStream,
+        buffer: Vec<u8>,
+    }
+
+    impl Connection {
+        async fn open(address: std::net::SocketAddr) -> std::io::Result<Connection> {
+            let stream = TcpStream::connect(address).await?;
+            stream.set_nodelay(true)?;
+            Ok(Connection {
+                stream,
+                buffer: Vec::with_capacity(16 * 1024),
+            })
+        }
+
+        /// Sends `request` and reads its answer: the status and the body.
+        async fn send(&mut self, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+            self.stream.write_all(request).await?;
+            let head_end = loop {
+                if let Some(at) = find(&self.buffer, b"\r\n\r\n") {
+                    break at + 4;
+                }
+                self.fill().await?;
+            };
+            let head = std::str::from_utf8(&self.buffer[..head_end])
+                .map_err(|_| broken("a head that is not UTF-8"))?
+                .to_ascii_lowercase();
+            let status: u16 = head
+                .get(9..12)
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| broken("no status"))?;
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map(|v| v.trim().parse::<usize>())
+                .transpose()
+                .map_err(|_| broken("a bad content-length"))?;
+            let chunked = head.contains("transfer-encoding: chunked");
+            self.buffer.drain(..head_end);
+            let body = if let Some(length) = length {
+                while self.buffer.len() < length {
+                    self.fill().await?;
+                }
+                self.buffer.drain(..length).collect()
+            } else if chunked {
+                let mut body = Vec::new();
+                loop {
+                    let line_end = loop {
+                        if let Some(at) = find(&self.buffer, b"\r\n") {
+                            break at;
+                        }
+                        self.fill().await?;
+                    };
+                    let size = std::str::from_utf8(&self.buffer[..line_end])
+                        .ok()
+                        .and_then(|s| usize::from_str_radix(s.split(';').next()?.trim(), 16).ok())
+                        .ok_or_else(|| broken("a bad chunk size"))?;
+                    while self.buffer.len() < line_end + 2 + size + 2 {
+                        self.fill().await?;
+                    }
+                    body.extend_from_slice(&self.buffer[line_end + 2..line_end + 2 + size]);
+                    self.buffer.drain(..line_end + 2 + size + 2);
+                    if size == 0 {
+                        break;
+                    }
+                }
+                body
+            } else {
+                Vec::new()
+            };
+            Ok((status, body))
+        }
+
+        async fn fill(&mut self) -> std::io::Result<()> {
+            let mut chunk = [0u8; 16 * 1024];
+            let n = self.stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(broken("closed by the server"));
+            }
+            self.buffer.extend_from_slice(&chunk[..n]);
+            Ok(())
+        }
+    }
+
+    fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+        haystack.windows(needle.len()).position(|w| w == needle)
+    }
+
+    fn broken(what: &str) -> std::io::Error {
+        std::io::Error::other(what.to_owned())
     }
 }
