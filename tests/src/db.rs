@@ -31,7 +31,7 @@ impl Backend {
         }
     }
 
-    fn server_url_variable(self) -> Option<&'static str> {
+    pub fn server_url_variable(self) -> Option<&'static str> {
         match self {
             Backend::Sqlite => None,
             Backend::Postgres => Some("TEST_POSTGRES_URL"),

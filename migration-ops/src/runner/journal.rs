@@ -3,10 +3,11 @@
 //!
 //! MySQL commits every DDL statement by itself, so a migration cannot be rolled back as a whole.
 //! Instead the runner keeps one row in `seaql_migrations_progress` while a migration runs:
-//! `started` is raised before each statement and `done` after it, each in its own autocommit
-//! write. A later run that finds the row skips the `done` statements. When `started > done`
-//! the process stopped during statement `started`, which MariaDB 10.6+ and MySQL 8 apply
-//! atomically: it either took effect or did not. That statement is run again, and when the
+//! before each statement, `started` is set to it and `done` to the one before, in one
+//! autocommit write. A later run that finds the row skips the `done` statements. When
+//! `started > done` the process stopped during statement `started` or just after it; MariaDB
+//! 10.6+ and MySQL 8 apply a DDL statement atomically, so it either took effect or did not.
+//! That statement is run again, and when the
 //! server answers that its effect is already there (the table exists, the column is gone, …)
 //! it counts as done. Data statements that v1 writes (counts, backfills `WHERE … IS NULL`,
 //! `MODIFY`) are idempotent, so running them again is safe.
@@ -97,43 +98,30 @@ fn version() -> Option<String> {
         .ok()
 }
 
-/// Records that statement `number` starts.
+/// Records that statement `number` starts, and so that every statement before it completed:
+/// one autocommit write a statement.
 pub(crate) async fn started(db: &impl ConnectionTrait, number: usize) -> Result<(), DbErr> {
     let Some(version) = version() else {
         return Ok(());
     };
-    update(db, &version, "started", number).await?;
-    CURSOR
-        .try_with(|cursor| cursor.lock().expect("not poisoned").started = number)
-        .ok();
-    Ok(())
-}
-
-/// Records that statement `number` completed.
-pub(crate) async fn done(db: &impl ConnectionTrait, number: usize) -> Result<(), DbErr> {
-    let Some(version) = version() else {
-        return Ok(());
-    };
-    update(db, &version, "done", number).await?;
-    CURSOR
-        .try_with(|cursor| cursor.lock().expect("not poisoned").done = number)
-        .ok();
-    Ok(())
-}
-
-async fn update(
-    db: &impl ConnectionTrait,
-    version: &str,
-    column: &str,
-    number: usize,
-) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::MySql,
-        format!("UPDATE {TABLE} SET {column} = ? WHERE version = ?"),
-        [(number as i64).into(), version.into()],
+        format!("UPDATE {TABLE} SET started = ?, done = ? WHERE version = ?"),
+        [
+            (number as i64).into(),
+            (number as i64 - 1).into(),
+            version.into(),
+        ],
     ))
-    .await
-    .map(|_| ())
+    .await?;
+    CURSOR
+        .try_with(|cursor| {
+            let mut cursor = cursor.lock().expect("not poisoned");
+            cursor.started = number;
+            cursor.done = number - 1;
+        })
+        .ok();
+    Ok(())
 }
 
 /// Whether `error`, from running again a statement that an earlier run may have completed,

@@ -178,9 +178,6 @@ pub async fn apply(manager: &SchemaManager<'_>, ops: &[Op]) -> Result<(), DbErr>
                 }
             }
         }
-        if let Some(number) = number {
-            journal::done(connection, number).await?;
-        }
     }
     if rebuilds {
         check_sqlite_foreign_keys(connection).await?;

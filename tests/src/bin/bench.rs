@@ -3,9 +3,10 @@
 //! The whole loop at 10, 100 and 1,000 entities, against the targets of the scale issue:
 //! generation (initial, and incremental after about 10% of the tables changed), the differ and
 //! renderer alone (the autodetector issue's target; `--diff N` times them alone), `check` with
-//! nothing to do (`--check N` times it alone), the generator's peak memory, the compile time of the generated migration
-//! crate against the same DDL as plain SQL strings, the rebuild after one small follow-up, and
-//! applying the initial migration on PostgreSQL against `psql` running the same SQL.
+//! nothing to do (`--check N` times it alone), the generator's peak memory, the compile time of
+//! the generated migration crate against the same DDL as plain SQL strings, the rebuild after
+//! one small follow-up, and applying the initial migration on PostgreSQL against `psql` running
+//! the same SQL.
 //!
 //! Every figure is the median of several runs; ratios are measured side by side in the same run.
 //! A figure that misses its target says `missed`; one that cannot be measured here (no
@@ -13,6 +14,9 @@
 //! are still measured. `--quick` measures 10 and 100 only. A full run writes the table to
 //! `tests/benchmark-results.md` (or `--out FILE`), which is committed with each change to
 //! performance.
+//!
+//! Measured apart: `--history [RUNS]` (the safe runner against sea-orm-migration's own runner)
+//! and `--load` (the app under HTTP load).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -916,6 +920,11 @@ fn main() {
         println!("`check` with nothing to do, N = {n}: {}", ms(took));
         return;
     }
+    if args.iter().any(|a| a == "--history") {
+        let runs = value("--history").and_then(|n| n.parse().ok()).unwrap_or(5);
+        history_bench::main(runs);
+        return;
+    }
     if let Some(n) = value("--peak-memory") {
         report_peak_memory(n.parse().expect("--peak-memory N"));
         return;
@@ -1725,5 +1734,74 @@ mod load {
 
     fn broken(what: &str) -> std::io::Error {
         std::io::Error::other(what.to_owned())
+    }
+}
+
+// --- the runner's bookkeeping (`--history`) --------------------------------------------------
+
+/// `cargo run --release -p tests --bin bench -- --history [RUNS]`: what the safe runner's
+/// bookkeeping costs. `up` of `tests::history::large_history(100)` (400 statements in ten
+/// migrations) through the runner (its lock, a transaction per migration with its
+/// checksum row, and on MySQL the per-statement journal) against sea-orm-migration's own
+/// `Migrator::up` on the same history (its `down` cannot rebuild a SQLite table), alternating, each on a fresh database; medians of
+/// RUNS (default 5) per backend, and their ratio. PostgreSQL and MariaDB need
+/// `TEST_POSTGRES_URL` and `TEST_MYSQL_URL`.
+mod history_bench {
+    use std::time::{Duration, Instant};
+
+    use migration_ops::runner::{self, Command};
+    use sea_orm_migration::MigratorTrait;
+    use tests::db::{Backend, TestDb};
+    use tests::history::{ScopedMigrator, large_history, options, with_history};
+
+    pub fn main(runs: usize) {
+        let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+        for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
+            let configured = backend
+                .server_url_variable()
+                .is_none_or(|variable| std::env::var(variable).is_ok());
+            if !configured {
+                println!("{backend:?}: skipped (its TEST_…_URL is not set)");
+                continue;
+            }
+            let (runner, plain) = runtime.block_on(measure(backend, runs));
+            println!(
+                "{backend:?}: up of 400 statements in 10 migrations: runner {}, sea-orm-migration {}, \
+                 ratio {:.2} (medians of {runs})",
+                super::ms(runner),
+                super::ms(plain),
+                super::ratio(runner, plain)
+            );
+        }
+    }
+
+    async fn measure(backend: Backend, runs: usize) -> (Duration, Duration) {
+        let history = large_history(100);
+        let (mut runner_times, mut plain_times) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let db = TestDb::fresh(backend, "bench_history").await;
+            let start = Instant::now();
+            with_history(history.clone(), async {
+                let options = options(&history);
+                runner::run::<ScopedMigrator>(&db.url, Command::Up(None), &options)
+                    .await
+                    .expect("the runner runs the history up");
+            })
+            .await;
+            runner_times.push(start.elapsed());
+            db.drop_database().await;
+
+            let db = TestDb::fresh(backend, "bench_history").await;
+            let start = Instant::now();
+            with_history(history.clone(), async {
+                ScopedMigrator::up(&db.connection, None)
+                    .await
+                    .expect("sea-orm-migration runs the history up");
+            })
+            .await;
+            plain_times.push(start.elapsed());
+            db.drop_database().await;
+        }
+        (super::median(runner_times), super::median(plain_times))
     }
 }
