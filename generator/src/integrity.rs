@@ -53,13 +53,15 @@ fn token_text(source: &str) -> Result<String, String> {
 /// and a comma right before a closing delimiter.
 fn write_tokens(tokens: proc_macro2::TokenStream, out: &mut String) {
     use proc_macro2::{Delimiter, TokenTree};
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let is_doc = |tree: Option<&TokenTree>| {
-        matches!(tree, Some(TokenTree::Group(group))
+    // Each tree is taken out of the list before its group's stream is read: a stream shared
+    // with a tree still alive is copied whole when iterated, at every level of nesting.
+    let mut trees: Vec<Option<TokenTree>> = tokens.into_iter().map(Some).collect();
+    let is_doc = |tree: Option<&Option<TokenTree>>| {
+        matches!(tree, Some(Some(TokenTree::Group(group)))
             if group.delimiter() == Delimiter::Bracket
                 && matches!(group.stream().into_iter().next(), Some(TokenTree::Ident(ident)) if ident == "doc"))
     };
-    let is_punct = |tree: Option<&TokenTree>, c: char| matches!(tree, Some(TokenTree::Punct(punct)) if punct.as_char() == c);
+    let is_punct = |tree: Option<&Option<TokenTree>>, c: char| matches!(tree, Some(Some(TokenTree::Punct(punct))) if punct.as_char() == c);
     let last = trees.len();
     let mut at = 0;
     while at < last {
@@ -73,7 +75,7 @@ fn write_tokens(tokens: proc_macro2::TokenStream, out: &mut String) {
                 continue;
             }
         }
-        let tree = &trees[at];
+        let tree = trees[at].take().expect("each tree is written once");
         at += 1;
         match tree {
             TokenTree::Group(group) => {
@@ -84,7 +86,9 @@ fn write_tokens(tokens: proc_macro2::TokenStream, out: &mut String) {
                     Delimiter::None => ("", ""),
                 };
                 out.push_str(open);
-                write_tokens(group.stream(), out);
+                let stream = group.stream();
+                drop(group);
+                write_tokens(stream, out);
                 out.push_str(close);
             }
             TokenTree::Punct(punct) if punct.as_char() == ',' && at == last => continue,
