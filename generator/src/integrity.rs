@@ -9,6 +9,8 @@
 //! when its chain matches, and the next write (generating, `hash`) replaces it. Pure: text in,
 //! text out.
 
+mod tokens;
+
 /// The file name, inside the migration crate's folder.
 pub const FILE_NAME: &str = "migrations.sum";
 
@@ -40,6 +42,14 @@ impl Entry {
 /// A migration's source as the text its fingerprints hash: its tokens, without comments and
 /// without the trailing commas rustfmt adds or removes.
 fn token_text(source: &str) -> Result<String, String> {
+    match tokens::token_text(source) {
+        Some(text) => Ok(text),
+        None => proc_macro2_token_text(source),
+    }
+}
+
+/// [`token_text`] through proc_macro2, which reads any Rust.
+fn proc_macro2_token_text(source: &str) -> Result<String, String> {
     // Lexing is enough (comments are not tokens) and much cheaper than parsing.
     let tokens: proc_macro2::TokenStream = source
         .parse()
