@@ -221,18 +221,15 @@ pub(crate) async fn close(db: &impl ConnectionTrait, version: &str) -> Result<()
 
 /// Whether `version` has a journal row.
 pub(crate) async fn exists(db: &impl ConnectionTrait, version: &str) -> Result<bool, DbErr> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
+    super::counts_any(
+        db,
+        Statement::from_sql_and_values(
             DbBackend::MySql,
             format!("SELECT count(*) FROM {TABLE} WHERE version = ?"),
             [version.into()],
-        ))
-        .await?;
-    Ok(row
-        .map(|row| row.try_get_by_index::<i64>(0))
-        .transpose()?
-        .unwrap_or(0)
-        > 0)
+        ),
+    )
+    .await
 }
 
 /// The migration in progress, if any (the table not existing yet means none).

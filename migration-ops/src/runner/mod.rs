@@ -346,9 +346,12 @@ pub async fn has_table(db: &impl ConnectionTrait, table: &str) -> Result<bool, D
             format!("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'")
         }
     };
-    let row = db
-        .query_one_raw(Statement::from_string(backend, sql))
-        .await?;
+    counts_any(db, Statement::from_string(backend, sql)).await
+}
+
+/// Whether `count`, a `SELECT count(*) …`, counts at least one row.
+pub(crate) async fn counts_any(db: &impl ConnectionTrait, count: Statement) -> Result<bool, DbErr> {
+    let row = db.query_one_raw(count).await?;
     Ok(row
         .map(|row| row.try_get_by_index::<i64>(0))
         .transpose()?
