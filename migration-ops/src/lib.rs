@@ -12,6 +12,7 @@
 //! `v1`.
 
 pub mod runner;
+pub mod schema;
 pub mod v1;
 
 /// SHA-256 of `bytes`, in lowercase hex: what checksums and `migrations.sum` record.

@@ -26,7 +26,7 @@
 //! An `Option`'s `Some(x)` is written as `x`. A migration's checksum is SHA-256 over
 //! `migration{up=…;down=…;}` (see [`super::checksum`]).
 
-use super::*;
+use crate::schema::{self, Action, Change, CheckRule, ColumnType, DefaultValue, Len, Op, Store};
 
 /// Appends the canonical encoding of a v1 value.
 pub(crate) trait Canonical {
@@ -125,6 +125,23 @@ impl<A: Canonical, B: Canonical> Canonical for (A, B) {
     }
 }
 
+/// A list of the store's strings, encoded as a list of `str`.
+struct Strs<'a, T>(&'a [T]);
+
+impl<T: std::ops::Deref<Target = str>> Canonical for Strs<'_, T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for item in self.0 {
+            (**item).encode(out);
+            out.push(b',');
+        }
+        out.push(b']');
+    }
+    fn is_default(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Writes `Name{field=value;…}`, leaving out fields at their default.
 fn record(out: &mut Vec<u8>, name: &str, fields: &[(&str, &dyn Canonical)]) {
     out.extend_from_slice(name.as_bytes());
@@ -141,58 +158,78 @@ fn record(out: &mut Vec<u8>, name: &str, fields: &[(&str, &dyn Canonical)]) {
     out.push(b'}');
 }
 
-/// `Canonical` for a struct: `canonical_struct!(Type { field, … })`.
+/// `Canonical` for a struct: `canonical_struct!(Type { field, … })`, each field held as the
+/// store's string or list marked `str`, `opt` (an optional string) or `list`, so that
+/// `Static` and `Owned` data encode alike.
 macro_rules! canonical_struct {
-    ($ty:ident { $($field:ident),* $(,)? }) => {
-        impl Canonical for $ty {
+    ($ty:ident { $($field:ident $(: $view:ident)?),* $(,)? }) => {
+        impl<S: Store> Canonical for schema::$ty<S> {
             fn encode(&self, out: &mut Vec<u8>) {
-                record(out, stringify!($ty), &[$((stringify!($field), &self.$field)),*]);
+                record(out, stringify!($ty), &[$((stringify!($field), &canonical_struct!(@ self.$field $(, $view)?))),*]);
             }
         }
     };
+    (@ $value:expr) => { $value };
+    (@ $value:expr, str) => { &*$value };
+    (@ $value:expr, opt) => { $value.as_deref() };
+    (@ $value:expr, list) => { &*$value };
+    (@ $value:expr, strs) => { Strs(&$value) };
 }
 
 canonical_struct!(Table {
-    name,
-    comment,
-    columns,
-    primary_key,
-    indexes,
-    foreign_keys,
-    checks,
+    name: str,
+    comment: opt,
+    columns: list,
+    primary_key: strs,
+    indexes: list,
+    foreign_keys: list,
+    checks: list,
 });
 canonical_struct!(Column {
-    name,
+    name: str,
     ty,
     null,
     default,
     unique,
     auto_increment,
-    comment,
-    extra,
+    comment: opt,
+    extra: opt,
 });
 canonical_struct!(Index {
-    name,
-    columns,
+    name: str,
+    columns: strs,
     unique
 });
 canonical_struct!(ForeignKey {
-    name,
-    columns,
-    ref_table,
-    ref_columns,
+    name: str,
+    columns: strs,
+    ref_table: str,
+    ref_columns: strs,
     on_delete,
     on_update,
 });
-canonical_struct!(Check { name, column, rule });
-canonical_struct!(Limit { value, inclusive });
-canonical_struct!(Enum { name, values });
+canonical_struct!(Check {
+    name: str,
+    column: str,
+    rule
+});
+canonical_struct!(Limit {
+    value: str,
+    inclusive
+});
+canonical_struct!(Enum {
+    name: str,
+    values: strs
+});
 canonical_struct!(EnumColumn {
-    table,
-    column,
+    table: str,
+    column: str,
     default
 });
-canonical_struct!(AlterTable { table, changes });
+canonical_struct!(AlterTable {
+    table,
+    changes: list
+});
 
 /// Writes a variant: its name alone without fields, `Name{…}` with them.
 fn variant(out: &mut Vec<u8>, name: &str, fields: &[(&str, &dyn Canonical)]) {
@@ -203,15 +240,15 @@ fn variant(out: &mut Vec<u8>, name: &str, fields: &[(&str, &dyn Canonical)]) {
     }
 }
 
-impl Canonical for Op {
+impl<S: Store> Canonical for Op<S> {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Op::CreateEnum(e) => variant(out, "CreateEnum", &[("enum", e)]),
-            Op::DropEnum(name) => variant(out, "DropEnum", &[("name", name)]),
+            Op::DropEnum(name) => variant(out, "DropEnum", &[("name", &&**name)]),
             Op::CreateTable(table) => variant(out, "CreateTable", &[("table", table)]),
-            Op::DropTable(name) => variant(out, "DropTable", &[("name", name)]),
+            Op::DropTable(name) => variant(out, "DropTable", &[("name", &&**name)]),
             Op::RenameTable { from, to } => {
-                variant(out, "RenameTable", &[("from", from), ("to", to)])
+                variant(out, "RenameTable", &[("from", &&**from), ("to", &&**to)])
             }
             Op::AddEnumValue {
                 name,
@@ -220,7 +257,11 @@ impl Canonical for Op {
             } => variant(
                 out,
                 "AddEnumValue",
-                &[("name", name), ("value", value), ("before", before)],
+                &[
+                    ("name", &&**name),
+                    ("value", &&**value),
+                    ("before", &before.as_deref()),
+                ],
             ),
             Op::AlterTable(alter) => variant(out, "AlterTable", &[("alter", alter)]),
             Op::RecreateEnum {
@@ -230,13 +271,17 @@ impl Canonical for Op {
             } => variant(
                 out,
                 "RecreateEnum",
-                &[("name", name), ("values", values), ("columns", columns)],
+                &[
+                    ("name", &&**name),
+                    ("values", &Strs(values)),
+                    ("columns", &&**columns),
+                ],
             ),
         }
     }
 }
 
-impl Canonical for Change {
+impl<S: Store> Canonical for Change<S> {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Change::AddColumn { column, backfill } => variant(
@@ -244,9 +289,9 @@ impl Canonical for Change {
                 "AddColumn",
                 &[("column", column), ("backfill", backfill)],
             ),
-            Change::DropColumn(name) => variant(out, "DropColumn", &[("name", name)]),
+            Change::DropColumn(name) => variant(out, "DropColumn", &[("name", &&**name)]),
             Change::RenameColumn { from, to } => {
-                variant(out, "RenameColumn", &[("from", from), ("to", to)])
+                variant(out, "RenameColumn", &[("from", &&**from), ("to", &&**to)])
             }
             Change::AlterColumn { from, to, backfill } => variant(
                 out,
@@ -256,10 +301,12 @@ impl Canonical for Change {
             Change::CreateIndex(index) => variant(out, "CreateIndex", &[("index", index)]),
             Change::DropIndex(index) => variant(out, "DropIndex", &[("index", index)]),
             Change::AddForeignKey(key) => variant(out, "AddForeignKey", &[("key", key)]),
-            Change::DropForeignKey(name) => variant(out, "DropForeignKey", &[("name", name)]),
+            Change::DropForeignKey(name) => variant(out, "DropForeignKey", &[("name", &&**name)]),
             Change::AddCheck(check) => variant(out, "AddCheck", &[("check", check)]),
-            Change::DropCheck(name) => variant(out, "DropCheck", &[("name", name)]),
-            Change::TableComment(comment) => variant(out, "TableComment", &[("comment", comment)]),
+            Change::DropCheck(name) => variant(out, "DropCheck", &[("name", &&**name)]),
+            Change::TableComment(comment) => {
+                variant(out, "TableComment", &[("comment", &comment.as_deref())])
+            }
             Change::PrimaryKey {
                 from,
                 to,
@@ -268,24 +315,29 @@ impl Canonical for Change {
             } => variant(
                 out,
                 "PrimaryKey",
-                &[("from", from), ("to", to), ("add", add), ("drop", drop)],
+                &[
+                    ("from", &Strs(from)),
+                    ("to", &Strs(to)),
+                    ("add", add),
+                    ("drop", &drop.as_deref()),
+                ],
             ),
         }
     }
 }
 
-impl Canonical for CheckRule {
+impl<S: Store> Canonical for CheckRule<S> {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             CheckRule::Length { min, max } => variant(out, "Length", &[("min", min), ("max", max)]),
             CheckRule::Range { min, max } => variant(out, "Range", &[("min", min), ("max", max)]),
-            CheckRule::OneOf(values) => variant(out, "OneOf", &[("values", values)]),
+            CheckRule::OneOf(values) => variant(out, "OneOf", &[("values", &&**values)]),
             CheckRule::NotNull => variant(out, "NotNull", &[]),
         }
     }
 }
 
-impl Canonical for ColumnType {
+impl<S: Store> Canonical for ColumnType<S> {
     fn encode(&self, out: &mut Vec<u8>) {
         use ColumnType as T;
         let (name, fields): (&str, &[(&str, &dyn Canonical)]) = match self {
@@ -319,8 +371,10 @@ impl Canonical for ColumnType {
             T::Json => ("Json", &[]),
             T::JsonBinary => ("JsonBinary", &[]),
             T::Uuid => ("Uuid", &[]),
-            T::Custom(name) => ("Custom", &[("name", name)]),
-            T::Enum { name, variants } => ("Enum", &[("name", name), ("variants", variants)]),
+            T::Custom(name) => ("Custom", &[("name", &&**name)]),
+            T::Enum { name, variants } => {
+                ("Enum", &[("name", &&**name), ("variants", &Strs(variants))])
+            }
             T::Vector(length) => ("Vector", &[("length", length)]),
             T::Cidr => ("Cidr", &[]),
             T::Inet => ("Inet", &[]),
@@ -341,7 +395,7 @@ impl Canonical for Len {
     }
 }
 
-impl Canonical for DefaultValue {
+impl<S: Store> Canonical for DefaultValue<S> {
     fn encode(&self, out: &mut Vec<u8>) {
         use DefaultValue as D;
         match self {
@@ -352,12 +406,12 @@ impl Canonical for DefaultValue {
                 out.push(if *value { b't' } else { b'f' });
                 out.extend_from_slice(b";}");
             }
-            D::Number(text) => variant(out, "Number", &[("text", text)]),
-            D::String(text) => variant(out, "String", &[("text", text)]),
+            D::Number(text) => variant(out, "Number", &[("text", &&**text)]),
+            D::String(text) => variant(out, "String", &[("text", &&**text)]),
             D::CurrentTimestamp => variant(out, "CurrentTimestamp", &[]),
             D::CurrentDate => variant(out, "CurrentDate", &[]),
             D::CurrentTime => variant(out, "CurrentTime", &[]),
-            D::Expr(sql) => variant(out, "Expr", &[("sql", sql)]),
+            D::Expr(sql) => variant(out, "Expr", &[("sql", &&**sql)]),
         }
     }
 }
@@ -376,12 +430,12 @@ impl Canonical for Action {
 }
 
 /// A migration: `migration{up=[…];down=[…];}`, `down` left out for one that cannot be undone.
-pub(crate) struct Migration<'a> {
-    pub up: &'a [Op],
-    pub down: Option<&'a [Op]>,
+pub(crate) struct Migration<'a, S: Store> {
+    pub up: &'a [Op<S>],
+    pub down: Option<&'a [Op<S>]>,
 }
 
-impl Canonical for Migration<'_> {
+impl<S: Store> Canonical for Migration<'_, S> {
     fn encode(&self, out: &mut Vec<u8>) {
         // `up` is written even when empty: a migration always has one.
         out.extend_from_slice(b"migration{up=");
@@ -398,7 +452,8 @@ impl Canonical for Migration<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{Canonical, Migration, encode};
+    use crate::v1::*;
 
     fn leak<T>(items: Vec<T>) -> &'static [T] {
         Box::leak(items.into_boxed_slice())

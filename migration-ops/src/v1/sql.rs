@@ -7,17 +7,20 @@ use sea_orm_migration::sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr, Statement,
 };
 use sea_orm_migration::sea_query::{
-    self, Alias, ColumnDef, Expr, ExprTrait, ForeignKeyAction, Keyword, MysqlQueryBuilder,
-    PostgresQueryBuilder, QueryBuilder, SchemaStatementBuilder, SqliteQueryBuilder, StringLen,
-    TableBuilder, TableCreateStatement, extension::postgres::Type,
+    self, Alias, ColumnDef, Expr, ExprTrait, Keyword, MysqlQueryBuilder, PostgresQueryBuilder,
+    QueryBuilder, SchemaStatementBuilder, SqliteQueryBuilder, TableBuilder, TableCreateStatement,
+    extension::postgres::Type,
 };
 
-use super::*;
 use crate::runner::journal;
+use crate::schema::{
+    AlterTable, Change, Check, CheckRule, Column, ColumnType, DefaultValue, ForeignKey, Index, Op,
+    Owned, Store, Table, ToOwnedData,
+};
 
 /// The SQL statements that `ops` run on `backend`, in order (without the row counts that
 /// [`apply`] runs before adding a constraint).
-pub fn to_sql(ops: &[Op], backend: DbBackend) -> Vec<String> {
+pub fn to_sql<S: Store>(ops: &[Op<S>], backend: DbBackend) -> Vec<String> {
     statements(steps(ops, backend))
 }
 
@@ -62,7 +65,7 @@ impl Precheck {
 /// Every step of `ops`, with each row count moved before the first statement when what it
 /// counts already exists then, so that a migration stops before changing anything (which
 /// matters on MySQL, where DDL cannot be rolled back).
-fn steps(ops: &[Op], backend: DbBackend) -> Vec<Step> {
+fn steps<S: Store>(ops: &[Op<S>], backend: DbBackend) -> Vec<Step> {
     let mut early = Vec::new();
     let mut rest = Vec::new();
     for (at, op) in ops.iter().enumerate() {
@@ -81,17 +84,17 @@ fn steps(ops: &[Op], backend: DbBackend) -> Vec<Step> {
 
 /// Whether `precheck` (of `op`) reads only a table and column that exist, unchanged, before
 /// `earlier` and `op` run.
-fn counts_existing_rows(earlier: &[Op], op: &Op, precheck: &Precheck) -> bool {
+fn counts_existing_rows<S: Store>(earlier: &[Op<S>], op: &Op<S>, precheck: &Precheck) -> bool {
     let Op::AlterTable(alter) = op else {
         return false;
     };
-    let table = alter.table.name;
-    let created_or_renamed = |op: &Op| match op {
-        Op::CreateTable(created) => created.name == table,
-        Op::RenameTable { to, .. } => *to == table,
+    let table = &alter.table.name;
+    let created_or_renamed = |op: &Op<S>| match op {
+        Op::CreateTable(created) => created.name == *table,
+        Op::RenameTable { to, .. } => to == table,
         _ => false,
     };
-    let changes_columns = |changes: &[Change]| {
+    let changes_columns = |changes: &[Change<S>]| {
         changes.iter().any(|change| {
             matches!(
                 change,
@@ -103,12 +106,12 @@ fn counts_existing_rows(earlier: &[Op], op: &Op, precheck: &Precheck) -> bool {
         })
     };
     let altered_before = earlier.iter().any(|op| match op {
-        Op::AlterTable(other) => other.table.name == table && changes_columns(other.changes),
+        Op::AlterTable(other) => other.table.name == *table && changes_columns(&other.changes),
         other => created_or_renamed(other),
     });
     // A count over a SQLite rebuild's copy reads the table as it is before `op`, whatever
     // `op` changes; any other reads the table as `op`'s earlier changes leave it.
-    !altered_before && (precheck.over_copy || !changes_columns(alter.changes))
+    !altered_before && (precheck.over_copy || !changes_columns(&alter.changes))
 }
 
 /// Runs `ops` in order through the migration's connection. An error names the statement.
@@ -117,7 +120,12 @@ fn counts_existing_rows(earlier: &[Op], op: &Op, precheck: &Precheck) -> bool {
 /// transaction of its own on one connection, with foreign-key enforcement off while tables are
 /// rebuilt (SQLite's documented procedure: otherwise dropping the old table would cascade to,
 /// or retarget, the tables that reference it), then checks every foreign key before committing.
-pub async fn apply(manager: &SchemaManager<'_>, ops: &[Op]) -> Result<(), DbErr> {
+pub async fn apply(manager: &SchemaManager<'_>, ops: &[super::Op]) -> Result<(), DbErr> {
+    apply_ops(manager, ops).await
+}
+
+/// [`apply`] for data of any [`Store`]: the generator's and the tests' run-time data.
+pub async fn apply_ops<S: Store>(manager: &SchemaManager<'_>, ops: &[Op<S>]) -> Result<(), DbErr> {
     let backend = manager.get_database_backend();
     let connection = manager.get_connection();
     let rebuilds = backend == DbBackend::Sqlite && ops.iter().any(rebuilds_on_sqlite);
@@ -225,11 +233,11 @@ fn statement_error(error: impl std::fmt::Display, sql: &str) -> DbErr {
 }
 
 /// Whether `op` rebuilds a table on SQLite.
-pub fn rebuilds_on_sqlite(op: &Op) -> bool {
+pub fn rebuilds_on_sqlite<S: Store>(op: &Op<S>) -> bool {
     matches!(op, Op::AlterTable(alter) if alter.changes.iter().any(sqlite_rebuilds))
 }
 
-async fn apply_sqlite(db: &DatabaseConnection, ops: &[Op]) -> Result<(), DbErr> {
+async fn apply_sqlite<S: Store>(db: &DatabaseConnection, ops: &[Op<S>]) -> Result<(), DbErr> {
     use sea_orm_migration::sea_orm::sqlx::{self, Row};
     let mut connection = db
         .get_sqlite_connection_pool()
@@ -299,7 +307,7 @@ async fn run_sqlite(
         .map_err(|error| statement_error(error, sql))
 }
 
-fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
+fn op_steps<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<Step> {
     match op {
         Op::AlterTable(alter) => {
             if backend == DbBackend::Sqlite && alter.changes.iter().any(sqlite_rebuilds) {
@@ -321,7 +329,7 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
                     .join(", ");
                 let copied = format!(
                     "(SELECT {rows} FROM {}) AS \"__migration_rows\"",
-                    quote(backend, alter.table.name)
+                    quote(backend, &alter.table.name)
                 );
                 let mut steps: Vec<Step> = requirements(alter)
                     .map(|(check, what)| {
@@ -330,7 +338,7 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
                                 "SELECT COUNT(*) FROM {copied} WHERE NOT ({})",
                                 check_sql(&check, backend)
                             ),
-                            table: alter.table.name.to_owned(),
+                            table: alter.table.name.to_string(),
                             what,
                             over_copy: true,
                         })
@@ -339,7 +347,7 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
                 for key in alter.changes.iter().filter_map(new_key) {
                     steps.push(Step::Count(Precheck {
                         over_copy: true,
-                        ..key_precheck(alter.table.name, &copied, key, backend)
+                        ..key_precheck::<S>(&alter.table.name, &copied, key, backend)
                     }));
                 }
                 steps.extend(
@@ -352,9 +360,9 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
                 let mut steps = Vec::new();
                 for change in alter.changes.iter() {
                     if let Some(key) = new_key(change) {
-                        let table = quote(backend, alter.table.name);
-                        steps.push(Step::Count(key_precheck(
-                            alter.table.name,
+                        let table = quote(backend, &alter.table.name);
+                        steps.push(Step::Count(key_precheck::<S>(
+                            &alter.table.name,
                             &table,
                             key,
                             backend,
@@ -364,10 +372,10 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
                         steps.push(Step::Count(Precheck {
                             sql: format!(
                                 "SELECT COUNT(*) FROM {} WHERE NOT ({})",
-                                quote(backend, alter.table.name),
+                                quote(backend, &alter.table.name),
                                 check_sql(&check, backend)
                             ),
-                            table: alter.table.name.to_owned(),
+                            table: alter.table.name.to_string(),
                             what,
                             over_copy: false,
                         }));
@@ -388,7 +396,7 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
         } if backend == DbBackend::Postgres => {
             let quoted_values = values
                 .iter()
-                .map(|v| string_literal(backend, v))
+                .map(|v| string_literal(backend, &v))
                 .collect::<Vec<_>>()
                 .join(", ");
             let mut steps: Vec<Step> = columns
@@ -397,10 +405,10 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
                     Step::Count(Precheck {
                         sql: format!(
                             "SELECT COUNT(*) FROM {} WHERE {}::text NOT IN ({quoted_values})",
-                            quote(backend, c.table),
-                            quote(backend, c.column)
+                            quote(backend, &c.table),
+                            quote(backend, &c.column)
                         ),
-                        table: c.table.to_owned(),
+                        table: c.table.to_string(),
                         what: format!("the values of enum type `{name}`, in `{}`", c.column),
                         over_copy: false,
                     })
@@ -417,8 +425,8 @@ fn op_steps(op: &Op, backend: DbBackend) -> Vec<Step> {
 }
 
 /// Counts the rows whose `key` would be NULL or shared with another row.
-fn key_precheck(table: &str, rows: &str, key: &[&str], backend: DbBackend) -> Precheck {
-    let columns: Vec<String> = key.iter().map(|c| quote(backend, c)).collect();
+fn key_precheck<S: Store>(table: &str, rows: &str, key: &[S::Str], backend: DbBackend) -> Precheck {
+    let columns: Vec<String> = key.iter().map(|c| quote(backend, &c)).collect();
     let list = columns.join(", ");
     let nulls: Vec<String> = columns.iter().map(|c| format!("{c} IS NULL")).collect();
     Precheck {
@@ -430,7 +438,7 @@ fn key_precheck(table: &str, rows: &str, key: &[&str], backend: DbBackend) -> Pr
         table: table.to_owned(),
         what: format!(
             "the primary key ({}): they hold NULL in it or share its value",
-            key.join(", ")
+            join(key, ", ")
         ),
         over_copy: false,
     }
@@ -438,9 +446,11 @@ fn key_precheck(table: &str, rows: &str, key: &[&str], backend: DbBackend) -> Pr
 
 /// The new key of `change`, when it is one whose rows can break it: a key with a new
 /// auto-increment column is unique, and that column is not there yet to count over.
-fn new_key(change: &Change) -> Option<&[&'static str]> {
+fn new_key<S: Store>(change: &Change<S>) -> Option<&[S::Str]> {
     match change {
-        Change::PrimaryKey { to, add, .. } if add.is_none_or(|added| !to.contains(&added.name)) => {
+        Change::PrimaryKey { to, add, .. }
+            if add.as_ref().is_none_or(|added| !to.contains(&added.name)) =>
+        {
             Some(to)
         }
         _ => None,
@@ -450,14 +460,19 @@ fn new_key(change: &Change) -> Option<&[&'static str]> {
 /// What the rows must satisfy once `alter` has run, where it tightens something: each added
 /// CHECK, and NOT NULL on a column that becomes NOT NULL without a backfill (for a SQLite
 /// rebuild, which counts over the rows it copies).
-fn requirements(alter: &AlterTable) -> impl Iterator<Item = (Check, String)> + '_ {
+fn requirements<S: Store>(
+    alter: &AlterTable<S>,
+) -> impl Iterator<Item = (Check<Owned>, String)> + '_ {
     alter
         .changes
         .iter()
         .flat_map(|change| change_requirements(change, DbBackend::Sqlite))
 }
 
-fn change_requirements(change: &Change, backend: DbBackend) -> Option<(Check, String)> {
+fn change_requirements<S: Store>(
+    change: &Change<S>,
+    backend: DbBackend,
+) -> Option<(Check<Owned>, String)> {
     match change {
         Change::AlterColumn {
             from:
@@ -477,20 +492,17 @@ fn change_requirements(change: &Change, backend: DbBackend) -> Option<(Check, St
             if backend == DbBackend::Postgres {
                 return None;
             }
-            let values: &'static [DefaultValue] = Box::leak(
-                variants
-                    .iter()
-                    .map(|v| DefaultValue::String(v))
-                    .collect::<Vec<_>>()
-                    .into_boxed_slice(),
-            );
+            let values = variants
+                .iter()
+                .map(|v| DefaultValue::String(v.to_string()))
+                .collect();
             Some((
-                check("", to.name, CheckRule::OneOf(values)),
+                requirement(&to.name, CheckRule::OneOf(values)),
                 format!("the values of enum type `{name}`, in `{}`", to.name),
             ))
         }
         Change::AddCheck(check) => Some((
-            *check,
+            check.owned(),
             format!("check `{}` ({})", check.name, describe_check(check)),
         )),
         Change::AlterColumn {
@@ -498,7 +510,7 @@ fn change_requirements(change: &Change, backend: DbBackend) -> Option<(Check, St
             to,
             backfill: None,
         } if from.null && !to.null => Some((
-            check("", to.name, CheckRule::NotNull),
+            requirement(&to.name, CheckRule::NotNull),
             format!(
                 "NOT NULL on `{}` (they hold NULL; a backfill value would fill them)",
                 to.name
@@ -508,9 +520,18 @@ fn change_requirements(change: &Change, backend: DbBackend) -> Option<(Check, St
     }
 }
 
+/// An unnamed CHECK that a precheck counts the rows of `column` against.
+fn requirement(column: &str, rule: CheckRule<Owned>) -> Check<Owned> {
+    Check {
+        name: String::new(),
+        column: column.to_owned(),
+        rule,
+    }
+}
+
 /// The rule of `check` in words, for errors.
-pub fn describe_check(check: &Check) -> String {
-    let column = check.column;
+pub fn describe_check<S: Store>(check: &Check<S>) -> String {
+    let column = &check.column;
     match &check.rule {
         CheckRule::Length { min, max } => match (min, max) {
             (Some(min), Some(max)) if min == max => format!("`{column}` has {min} characters"),
@@ -544,16 +565,16 @@ pub fn describe_check(check: &Check) -> String {
 }
 
 /// The condition of `check` as `backend` writes it.
-fn check_sql(check: &Check, backend: DbBackend) -> String {
+fn check_sql<S: Store>(check: &Check<S>, backend: DbBackend) -> String {
     let mut sql = String::new();
     write_expr(backend, &check_expr(check, backend), &mut sql);
     sql
 }
 
 /// The condition of `check`: sea-query writes `char_length` as each backend spells it.
-fn check_expr(check: &Check, backend: DbBackend) -> Expr {
-    let column = || Expr::col(iden(check.column));
-    let number = |text: &str| Expr::Keyword(Keyword::Custom(iden(text).into()));
+fn check_expr<S: Store>(check: &Check<S>, backend: DbBackend) -> Expr {
+    let column = || Expr::col(iden(&check.column));
+    let number = |text: &str| Expr::Keyword(Keyword::Custom(iden(&text).into()));
     let all = |conditions: Vec<Expr>| {
         conditions
             .into_iter()
@@ -576,16 +597,16 @@ fn check_expr(check: &Check, backend: DbBackend) -> Expr {
             let mut conditions = Vec::new();
             if let Some(min) = min {
                 conditions.push(if min.inclusive {
-                    column().gte(number(min.value))
+                    column().gte(number(&min.value))
                 } else {
-                    column().gt(number(min.value))
+                    column().gt(number(&min.value))
                 });
             }
             if let Some(max) = max {
                 conditions.push(if max.inclusive {
-                    column().lte(number(max.value))
+                    column().lte(number(&max.value))
                 } else {
-                    column().lt(number(max.value))
+                    column().lt(number(&max.value))
                 });
             }
             all(conditions)
@@ -596,7 +617,7 @@ fn check_expr(check: &Check, backend: DbBackend) -> Expr {
             if backend == DbBackend::MySql
                 && values.iter().any(|v| matches!(v, DefaultValue::String(_))) =>
         {
-            Expr::cust(format!("CAST({} AS BINARY)", quote(backend, check.column)))
+            Expr::cust(format!("CAST({} AS BINARY)", quote(backend, &check.column)))
                 .is_in(values.iter().map(|value| default_expr(value, backend)))
         }
         CheckRule::OneOf(values) => {
@@ -606,13 +627,13 @@ fn check_expr(check: &Check, backend: DbBackend) -> Expr {
     }
 }
 
-fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
+fn op_to_sql<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<String> {
     match op {
         Op::CreateEnum(enum_type) => match backend {
             DbBackend::Postgres => vec![
                 Type::create()
-                    .as_enum(iden(enum_type.name))
-                    .values(enum_type.values.iter().map(|v| iden(v)))
+                    .as_enum(iden(&enum_type.name))
+                    .values(enum_type.values.iter().map(|v| iden(&v)))
                     .to_string(PostgresQueryBuilder),
             ],
             _ => Vec::new(),
@@ -620,7 +641,7 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
         Op::DropEnum(name) => match backend {
             DbBackend::Postgres => vec![
                 Type::drop()
-                    .name(iden(name))
+                    .name(iden(&name))
                     .to_string(PostgresQueryBuilder),
             ],
             _ => Vec::new(),
@@ -631,18 +652,18 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
                 table
                     .indexes
                     .iter()
-                    .map(|index| create_index_sql(table.name, index, backend)),
+                    .map(|index| create_index_sql(&table.name, index, backend)),
             );
             sql
         }
         Op::DropTable(name) => vec![build(
-            &sea_query::Table::drop().table(iden(name)).to_owned(),
+            &sea_query::Table::drop().table(iden(&name)).to_owned(),
             backend,
         )],
         Op::RenameTable { from, to } => {
             let mut sql = vec![build(
                 &sea_query::Table::rename()
-                    .table(iden(from), iden(to))
+                    .table(iden(&from), iden(&to))
                     .to_owned(),
                 backend,
             )];
@@ -659,11 +680,11 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
             DbBackend::Postgres => {
                 let mut sql = format!(
                     "ALTER TYPE {} ADD VALUE {}",
-                    quote(backend, name),
-                    string_literal(backend, value)
+                    quote(backend, &name),
+                    string_literal(backend, &value)
                 );
                 if let Some(before) = before {
-                    sql.push_str(&format!(" BEFORE {}", string_literal(backend, before)));
+                    sql.push_str(&format!(" BEFORE {}", string_literal(backend, &before)));
                 }
                 vec![sql]
             }
@@ -680,27 +701,27 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
                 let mut sql = vec![
                     format!(
                         "ALTER TYPE {} RENAME TO {}",
-                        quote(backend, name),
+                        quote(backend, &name),
                         quote(backend, &aside)
                     ),
                     Type::create()
-                        .as_enum(iden(name))
-                        .values(values.iter().map(|v| iden(v)))
+                        .as_enum(iden(&name))
+                        .values(values.iter().map(|v| iden(&v)))
                         .to_string(PostgresQueryBuilder),
                 ];
                 for c in columns.iter() {
                     let alter = format!(
                         "ALTER TABLE {} ALTER COLUMN {}",
-                        quote(backend, c.table),
-                        quote(backend, c.column)
+                        quote(backend, &c.table),
+                        quote(backend, &c.column)
                     );
                     if c.default.is_some() {
                         sql.push(format!("{alter} DROP DEFAULT"));
                     }
                     sql.push(format!(
                         "{alter} TYPE {ty} USING {column}::text::{ty}",
-                        ty = quote(backend, name),
-                        column = quote(backend, c.column)
+                        ty = quote(backend, &name),
+                        column = quote(backend, &c.column)
                     ));
                     if let Some(default) = &c.default {
                         sql.push(format!(
@@ -721,13 +742,13 @@ fn op_to_sql(op: &Op, backend: DbBackend) -> Vec<String> {
     }
 }
 
-fn create_index_sql(table: &str, index: &Index, backend: DbBackend) -> String {
+fn create_index_sql<S: Store>(table: &str, index: &Index<S>, backend: DbBackend) -> String {
     let mut statement = sea_query::Index::create();
     statement
-        .name(quoted_inside(backend, index.name))
-        .table(iden(table));
+        .name(quoted_inside(backend, &index.name))
+        .table(iden(&table));
     for column in index.columns.iter() {
-        statement.col(iden(column));
+        statement.col(iden(&column));
     }
     if index.unique {
         statement.unique();
@@ -741,7 +762,7 @@ fn create_index_sql(table: &str, index: &Index, backend: DbBackend) -> String {
 /// name would make it, so later changes find them.
 fn rename_postgres_constraints(from: &str, to: &str) -> String {
     let backend = DbBackend::Postgres;
-    let (from, to) = (string_literal(backend, from), string_literal(backend, to));
+    let (from, to) = (string_literal(backend, &from), string_literal(backend, &to));
     format!(
         "DO $migration$ DECLARE r record; BEGIN \
          FOR r IN SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(quote_ident({to})) \
@@ -754,12 +775,12 @@ fn rename_postgres_constraints(from: &str, to: &str) -> String {
 }
 
 /// Whether `column` of the altered table was UNIQUE before the change.
-fn unique_before(alter: &AlterTable, column: &str) -> bool {
+fn unique_before<S: Store>(alter: &AlterTable<S>, column: &str) -> bool {
     alter
         .changes
         .iter()
         .find_map(|change| match change {
-            Change::AlterColumn { from, to, .. } if to.name == column => Some(from.unique),
+            Change::AlterColumn { from, to, .. } if &*to.name == column => Some(from.unique),
             _ => None,
         })
         .or_else(|| {
@@ -767,16 +788,20 @@ fn unique_before(alter: &AlterTable, column: &str) -> bool {
                 .table
                 .columns
                 .iter()
-                .find(|c| c.name == column)
+                .find(|c| &*c.name == column)
                 .map(|c| c.unique)
         })
         .unwrap_or(false)
 }
 
 /// The statements of one change on PostgreSQL or MySQL (and SQLite's in-place changes).
-fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> Vec<String> {
-    let table = alter_table.table.name;
-    let alter = || sea_query::Table::alter().table(iden(table)).to_owned();
+fn change_sql<S: Store>(
+    alter_table: &AlterTable<S>,
+    change: &Change<S>,
+    backend: DbBackend,
+) -> Vec<String> {
+    let table = &*alter_table.table.name;
+    let alter = || sea_query::Table::alter().table(iden(&table)).to_owned();
     match change {
         Change::AddColumn { column, backfill } => {
             let Some(value) = backfill else {
@@ -787,7 +812,7 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             };
             let nullable = Column {
                 null: true,
-                ..*column
+                ..column.clone()
             };
             let mut sql = vec![
                 build(
@@ -796,22 +821,25 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
                 ),
                 format!(
                     "UPDATE {} SET {} = {}",
-                    quote(backend, table),
-                    quote(backend, column.name),
+                    quote(backend, &table),
+                    quote(backend, &column.name),
                     value_sql(backend, value)
                 ),
             ];
             if !column.null {
-                sql.push(set_not_null_sql(table, column, backend));
+                sql.push(set_not_null_sql(&table, column, backend));
             }
             sql
         }
-        Change::DropColumn(name) => vec![build(alter().drop_column(iden(name)), backend)],
+        Change::DropColumn(name) => vec![build(alter().drop_column(iden(&name)), backend)],
         Change::RenameColumn { from, to } => {
-            let mut sql = vec![build(alter().rename_column(iden(from), iden(to)), backend)];
+            let mut sql = vec![build(
+                alter().rename_column(iden(&from), iden(&to)),
+                backend,
+            )];
             // The inline UNIQUE's name follows the column's on PostgreSQL and MySQL; keep it so.
             if unique_before(alter_table, to) {
-                let table_q = quote(backend, table);
+                let table_q = quote(backend, &table);
                 match backend {
                     DbBackend::Postgres => sql.push(format!(
                         "ALTER TABLE {table_q} RENAME CONSTRAINT {} TO {}",
@@ -820,8 +848,8 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
                     )),
                     DbBackend::MySql => sql.push(format!(
                         "ALTER TABLE {table_q} RENAME INDEX {} TO {}",
-                        quote(backend, from),
-                        quote(backend, to)
+                        quote(backend, &from),
+                        quote(backend, &to)
                     )),
                     _ => {}
                 }
@@ -833,31 +861,31 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             if let Some(value) = backfill {
                 sql.push(format!(
                     "UPDATE {table_q} SET {column} = {value} WHERE {column} IS NULL",
-                    table_q = quote(backend, table),
-                    column = quote(backend, to.name),
+                    table_q = quote(backend, &table),
+                    column = quote(backend, &to.name),
                     value = value_sql(backend, value)
                 ));
             }
-            sql.extend(alter_column_sql(table, from, to, backend));
+            sql.extend(alter_column_sql(&table, from, to, backend));
             sql
         }
-        Change::CreateIndex(index) => vec![create_index_sql(table, index, backend)],
+        Change::CreateIndex(index) => vec![create_index_sql(&table, index, backend)],
         Change::DropIndex(index) => {
             let drop = build(
                 sea_query::Index::drop()
-                    .name(quoted_inside(backend, index.name))
-                    .table(iden(table)),
+                    .name(quoted_inside(backend, &index.name))
+                    .table(iden(&table)),
                 backend,
             );
             // MySQL refuses to drop the index a foreign key relies on (it drops its own index
             // for the key once another can serve); dropping and re-adding the key around it
             // lets MySQL make the key's own index again.
-            let relying: Vec<&ForeignKey> = match backend {
+            let relying: Vec<&ForeignKey<S>> = match backend {
                 DbBackend::MySql => alter_table
                     .table
                     .foreign_keys
                     .iter()
-                    .filter(|fk| index.columns.starts_with(fk.columns))
+                    .filter(|fk| index.columns.starts_with(&fk.columns))
                     .collect(),
                 _ => Vec::new(),
             };
@@ -866,8 +894,8 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
                 .map(|fk| {
                     build(
                         sea_query::ForeignKey::drop()
-                            .name(quoted_inside(backend, fk.name))
-                            .table(iden(table)),
+                            .name(quoted_inside(backend, &fk.name))
+                            .table(iden(&table)),
                         backend,
                     )
                 })
@@ -876,30 +904,30 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             sql.extend(
                 relying
                     .iter()
-                    .map(|fk| build(&foreign_key_statement(table, fk, backend), backend)),
+                    .map(|fk| build(&foreign_key_statement(&table, fk, backend), backend)),
             );
             sql
         }
         Change::AddForeignKey(foreign_key) => {
-            let statement = foreign_key_statement(table, foreign_key, backend);
+            let statement = foreign_key_statement(&table, foreign_key, backend);
             vec![build(&statement, backend)]
         }
         Change::DropForeignKey(name) => vec![build(
             sea_query::ForeignKey::drop()
-                .name(quoted_inside(backend, name))
-                .table(iden(table)),
+                .name(quoted_inside(backend, &name))
+                .table(iden(&table)),
             backend,
         )],
         Change::AddCheck(check) => vec![format!(
             "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})",
-            quote(backend, table),
-            quote(backend, check.name),
+            quote(backend, &table),
+            quote(backend, &check.name),
             check_sql(check, backend)
         )],
         Change::DropCheck(name) => vec![format!(
             "ALTER TABLE {} DROP CONSTRAINT {}",
-            quote(backend, table),
-            quote(backend, name)
+            quote(backend, &table),
+            quote(backend, &name)
         )],
         Change::PrimaryKey {
             from,
@@ -907,11 +935,11 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             add,
             drop,
         } => primary_key_sql(
-            alter_table.table.name,
+            &alter_table.table.name,
             !from.is_empty(),
             to,
             add.as_ref(),
-            *drop,
+            drop.as_deref(),
             backend,
         ),
         // Only MySQL keeps table comments in SeaORM's schema (sea-query writes them for MySQL
@@ -920,8 +948,8 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
             // MySQL reads "no comment" as the empty one.
             DbBackend::MySql => vec![format!(
                 "ALTER TABLE {} COMMENT = {}",
-                quote(backend, table),
-                string_literal(backend, comment.unwrap_or(""))
+                quote(backend, &table),
+                string_literal(backend, comment.as_deref().unwrap_or(""))
             )],
             _ => Vec::new(),
         },
@@ -930,21 +958,21 @@ fn change_sql(alter_table: &AlterTable, change: &Change, backend: DbBackend) -> 
 
 /// The statements of [`Change::PrimaryKey`] on PostgreSQL and MySQL (`keyed`: the table has
 /// a key to drop).
-fn primary_key_sql(
+fn primary_key_sql<S: Store>(
     table: &str,
     keyed: bool,
-    to: &[&str],
-    add: Option<&Column>,
+    to: &[S::Str],
+    add: Option<&Column<S>>,
     drop: Option<&str>,
     backend: DbBackend,
 ) -> Vec<String> {
-    let table_q = quote(backend, table);
+    let table_q = quote(backend, &table);
     let columns = to
         .iter()
-        .map(|c| quote(backend, c))
+        .map(|c| quote(backend, &c))
         .collect::<Vec<_>>()
         .join(", ");
-    let drop_column = drop.map(|c| format!("DROP COLUMN {}", quote(backend, c)));
+    let drop_column = drop.map(|c| format!("DROP COLUMN {}", quote(backend, &c)));
     let add_column = add.map(|c| {
         format!(
             "ADD COLUMN {}",
@@ -960,7 +988,7 @@ fn primary_key_sql(
                  WHERE conrelid = {}::regclass AND contype = 'p'; IF key_name IS NOT NULL THEN \
                  EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', {}, key_name); END IF; END",
                 string_literal(backend, &table_q),
-                string_literal(backend, table)
+                string_literal(backend, &table)
             );
             let mut sql = vec![postgres_block(&body)];
             sql.extend(
@@ -1001,12 +1029,12 @@ fn postgres_block(body: &str) -> String {
 }
 
 /// `ALTER COLUMN … SET NOT NULL` on PostgreSQL; a full `MODIFY COLUMN` on MySQL.
-fn set_not_null_sql(table: &str, column: &Column, backend: DbBackend) -> String {
+fn set_not_null_sql<S: Store>(table: &str, column: &Column<S>, backend: DbBackend) -> String {
     match backend {
         DbBackend::Postgres => format!(
             "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL",
-            quote(backend, table),
-            quote(backend, column.name)
+            quote(backend, &table),
+            quote(backend, &column.name)
         ),
         _ => modify_column_sql(table, column, backend),
     }
@@ -1014,21 +1042,26 @@ fn set_not_null_sql(table: &str, column: &Column, backend: DbBackend) -> String 
 
 /// MySQL's `MODIFY COLUMN` with the full definition, less `UNIQUE` (which would add a second
 /// index) and `PRIMARY KEY` (already there).
-fn modify_column_sql(table: &str, column: &Column, backend: DbBackend) -> String {
+fn modify_column_sql<S: Store>(table: &str, column: &Column<S>, backend: DbBackend) -> String {
     let without_unique = Column {
         unique: false,
-        ..*column
+        ..column.clone()
     };
     format!(
         "ALTER TABLE {} MODIFY COLUMN {}",
-        quote(backend, table),
+        quote(backend, &table),
         column_def_sql(&column_def(&without_unique, backend, false), backend)
     )
 }
 
-fn alter_column_sql(table: &str, from: &Column, to: &Column, backend: DbBackend) -> Vec<String> {
-    let table_q = quote(backend, table);
-    let column_q = quote(backend, to.name);
+fn alter_column_sql<S: Store>(
+    table: &str,
+    from: &Column<S>,
+    to: &Column<S>,
+    backend: DbBackend,
+) -> Vec<String> {
+    let table_q = quote(backend, &table);
+    let column_q = quote(backend, &to.name);
     let mut sql = Vec::new();
     let type_changed = type_sql(backend, &from.ty) != type_sql(backend, &to.ty);
     match backend {
@@ -1043,11 +1076,12 @@ fn alter_column_sql(table: &str, from: &Column, to: &Column, backend: DbBackend)
             }
             // `extra` can change here only as a COLLATE clause, the one part of a column
             // definition that `ALTER COLUMN … TYPE` takes; a type change keeps the clause.
-            let collate = |extra: Option<&'static str>| {
+            fn collate(extra: Option<&str>) -> Option<&str> {
                 extra.filter(|e| e.trim_start().to_ascii_uppercase().starts_with("COLLATE"))
-            };
-            if from.extra != to.extra
-                && (collate(from.extra) != from.extra || collate(to.extra) != to.extra)
+            }
+            let (from_extra, to_extra) = (from.extra.as_deref(), to.extra.as_deref());
+            if from_extra != to_extra
+                && (collate(from_extra) != from_extra || collate(to_extra) != to_extra)
             {
                 let message = format!(
                     "column {table}.{}: PostgreSQL cannot change `extra` in place except as a \
@@ -1059,9 +1093,9 @@ fn alter_column_sql(table: &str, from: &Column, to: &Column, backend: DbBackend)
                     string_literal(backend, &message)
                 )));
             }
-            if type_changed || collate(from.extra) != collate(to.extra) {
+            if type_changed || collate(from_extra) != collate(to_extra) {
                 let ty = type_sql(backend, &to.ty);
-                let collation = collate(to.extra)
+                let collation = collate(to_extra)
                     .map(|c| format!(" {c}"))
                     .unwrap_or_default();
                 sql.push(alter(format!(
@@ -1093,7 +1127,7 @@ fn alter_column_sql(table: &str, from: &Column, to: &Column, backend: DbBackend)
                     "SELECT setval(pg_get_serial_sequence({}, {}), COALESCE(MAX({column_q}), 0) \
                      + 1, false) FROM {table_q}",
                     string_literal(backend, &table_q),
-                    string_literal(backend, to.name)
+                    string_literal(backend, &to.name)
                 ));
             }
             if from.unique != to.unique {
@@ -1133,7 +1167,7 @@ fn alter_column_sql(table: &str, from: &Column, to: &Column, backend: DbBackend)
 }
 
 /// Whether SQLite must rebuild the table for `change`.
-fn sqlite_rebuilds(change: &Change) -> bool {
+fn sqlite_rebuilds<S: Store>(change: &Change<S>) -> bool {
     match change {
         Change::AddColumn { column, backfill } => {
             backfill.is_some()
@@ -1152,9 +1186,9 @@ fn sqlite_rebuilds(change: &Change) -> bool {
         }
         Change::AlterColumn { from, to, .. } => {
             let sqlite = DbBackend::Sqlite;
-            let strip = |c: &Column| Column {
+            let strip = |c: &Column<S>| Column {
                 comment: None,
-                ..*c
+                ..c.clone()
             };
             column_def_sql(&column_def(&strip(from), sqlite, false), sqlite)
                 != column_def_sql(&column_def(&strip(to), sqlite, false), sqlite)
@@ -1175,11 +1209,11 @@ fn sqlite_rebuilds(change: &Change) -> bool {
 /// The rebuild's copy of the rows: each column of the new table, quoted, with the SQL that
 /// gives its value from the old one (renamed columns from their old names, backfilled ones
 /// from their value); `None` for an added column, which takes its default.
-fn rebuild_copy(alter: &AlterTable) -> Vec<(String, Option<String>)> {
+fn rebuild_copy<S: Store>(alter: &AlterTable<S>) -> Vec<(String, Option<String>)> {
     let backend = DbBackend::Sqlite;
     let mut copy = Vec::new();
     for column in alter.table.columns.iter() {
-        let mut source = Some(quote(backend, column.name));
+        let mut source = Some(quote(backend, &column.name));
         for change in alter.changes.iter() {
             match change {
                 Change::AddColumn {
@@ -1189,7 +1223,7 @@ fn rebuild_copy(alter: &AlterTable) -> Vec<(String, Option<String>)> {
                     source = backfill.as_ref().map(|value| value_sql(backend, value));
                 }
                 Change::RenameColumn { from, to } if *to == column.name => {
-                    source = Some(quote(backend, from));
+                    source = Some(quote(backend, &from));
                 }
                 // An auto-increment key column left out of the copy numbers the rows.
                 Change::PrimaryKey {
@@ -1206,7 +1240,7 @@ fn rebuild_copy(alter: &AlterTable) -> Vec<(String, Option<String>)> {
                 _ => {}
             }
         }
-        copy.push((quote(backend, column.name), source));
+        copy.push((quote(backend, &column.name), source));
     }
     copy
 }
@@ -1216,7 +1250,10 @@ fn rebuild_copy(alter: &AlterTable) -> Vec<(String, Option<String>)> {
 /// names, backfilled ones from their value), drop the old table, give the new one its name,
 /// create its indexes. [`apply`] runs it with foreign keys off, so that dropping the old table
 /// neither cascades nor retargets the tables that reference it.
-fn rebuild_sqlite_table(alter: &AlterTable, copy: &[(String, Option<String>)]) -> Vec<String> {
+fn rebuild_sqlite_table<S: Store>(
+    alter: &AlterTable<S>,
+    copy: &[(String, Option<String>)],
+) -> Vec<String> {
     let backend = DbBackend::Sqlite;
     let table = &alter.table;
     let new = format!("__migration_new_{}", table.name);
@@ -1226,8 +1263,8 @@ fn rebuild_sqlite_table(alter: &AlterTable, copy: &[(String, Option<String>)]) -
         .unzip();
     let mut statement = create_table_statement(
         &Table {
-            indexes: &[],
-            ..*table
+            indexes: Default::default(),
+            ..table.clone()
         },
         backend,
     );
@@ -1239,15 +1276,15 @@ fn rebuild_sqlite_table(alter: &AlterTable, copy: &[(String, Option<String>)]) -
             quote(backend, &new),
             targets.join(", "),
             sources.join(", "),
-            quote(backend, table.name)
+            quote(backend, &table.name)
         ),
         build(
-            &sea_query::Table::drop().table(iden(table.name)).to_owned(),
+            &sea_query::Table::drop().table(iden(&table.name)).to_owned(),
             backend,
         ),
         build(
             &sea_query::Table::rename()
-                .table(iden(&new), iden(table.name))
+                .table(iden(&new), iden(&table.name))
                 .to_owned(),
             backend,
         ),
@@ -1256,7 +1293,7 @@ fn rebuild_sqlite_table(alter: &AlterTable, copy: &[(String, Option<String>)]) -
         table
             .indexes
             .iter()
-            .map(|index| create_index_sql(table.name, index, backend)),
+            .map(|index| create_index_sql(&table.name, index, backend)),
     );
     sql
 }
@@ -1265,7 +1302,7 @@ fn rebuild_sqlite_table(alter: &AlterTable, copy: &[(String, Option<String>)]) -
 /// constraint names given as strings between quotes without escaping them (a `"` in one would
 /// end the name early, and what follows would run as SQL), so they are escaped here.
 fn quoted_inside(backend: DbBackend, name: &str) -> String {
-    let quoted = quote(backend, name);
+    let quoted = quote(backend, &name);
     quoted[1..quoted.len() - 1].to_owned()
 }
 
@@ -1302,7 +1339,7 @@ fn mysql_string_literal(text: &str) -> String {
 }
 
 /// A value as written in a `DEFAULT` clause (and usable anywhere an expression is).
-fn value_sql(backend: DbBackend, value: &DefaultValue) -> String {
+fn value_sql<S: Store>(backend: DbBackend, value: &DefaultValue<S>) -> String {
     expr_sql(backend, default_expr(value, backend))
 }
 
@@ -1331,7 +1368,7 @@ fn write_expr(backend: DbBackend, expr: &Expr, sql: &mut String) {
 }
 
 /// A column type as `backend` spells it.
-fn type_sql(backend: DbBackend, ty: &ColumnType) -> String {
+fn type_sql<S: Store>(backend: DbBackend, ty: &ColumnType<S>) -> String {
     let ty = column_type_for(ty, backend);
     let mut sql = String::new();
     match backend {
@@ -1363,39 +1400,44 @@ fn build(statement: &impl SchemaStatementBuilder, backend: DbBackend) -> String 
 }
 
 /// The `CREATE TABLE` statement, built in the order of SeaORM's `create_table_from_entity`.
-fn create_table_statement(table: &Table, backend: DbBackend) -> TableCreateStatement {
+fn create_table_statement<S: Store>(table: &Table<S>, backend: DbBackend) -> TableCreateStatement {
     let mut statement = TableCreateStatement::new();
     if let Some(comment) = &table.comment {
-        statement.comment(*comment);
+        statement.comment(&**comment);
     }
-    let single_primary_key = match table.primary_key {
-        [only] => Some(*only),
+    let single_primary_key = match &*table.primary_key {
+        [only] => Some(&**only),
         _ => None,
     };
     for column in table.columns.iter() {
-        let primary_key = single_primary_key == Some(column.name);
+        let primary_key = single_primary_key == Some(&*column.name);
         statement.col(column_def(column, backend, primary_key));
     }
     if table.primary_key.len() > 1 {
         let mut primary_key = sea_query::Index::create();
         for column in table.primary_key.iter() {
-            primary_key.col(iden(column));
+            primary_key.col(iden(&column));
         }
         let name = quoted_inside(backend, &format!("pk-{}", table.name));
         statement.primary_key(primary_key.name(name).primary());
     }
     for foreign_key in table.foreign_keys.iter() {
-        statement.foreign_key(&mut foreign_key_statement(table.name, foreign_key, backend));
+        statement.foreign_key(&mut foreign_key_statement(
+            &table.name,
+            foreign_key,
+            backend,
+        ));
     }
     for check in table.checks.iter() {
-        statement.check((iden(check.name), check_expr(check, backend)));
+        statement.check((iden(&check.name), check_expr(check, backend)));
     }
-    statement.table(iden(table.name)).take()
+    statement.table(iden(&table.name)).take()
 }
 
 /// A column's definition, built in the order of SeaORM's `column_def_from_entity_column`.
-fn column_def(column: &Column, backend: DbBackend, primary_key: bool) -> ColumnDef {
-    let mut def = ColumnDef::new_with_type(iden(column.name), column_type_for(&column.ty, backend));
+fn column_def<S: Store>(column: &Column<S>, backend: DbBackend, primary_key: bool) -> ColumnDef {
+    let mut def =
+        ColumnDef::new_with_type(iden(&column.name), column_type_for(&column.ty, backend));
     if !column.null {
         def.not_null();
     }
@@ -1406,10 +1448,10 @@ fn column_def(column: &Column, backend: DbBackend, primary_key: bool) -> ColumnD
         def.default(default_expr(default, backend));
     }
     if let Some(comment) = &column.comment {
-        def.comment(*comment);
+        def.comment(&**comment);
     }
     if let Some(extra) = &column.extra {
-        def.extra(*extra);
+        def.extra(&**extra);
     }
     if column.auto_increment {
         def.auto_increment();
@@ -1421,17 +1463,17 @@ fn column_def(column: &Column, backend: DbBackend, primary_key: bool) -> ColumnD
 }
 
 /// A foreign key from `table`, as SeaORM builds one from a relation.
-fn foreign_key_statement(
+fn foreign_key_statement<S: Store>(
     table: &str,
-    foreign_key: &ForeignKey,
+    foreign_key: &ForeignKey<S>,
     backend: DbBackend,
 ) -> sea_query::ForeignKeyCreateStatement {
     let mut fk = sea_query::ForeignKey::create();
     for column in foreign_key.columns.iter() {
-        fk.from_col(iden(column));
+        fk.from_col(iden(&column));
     }
     for column in foreign_key.ref_columns.iter() {
-        fk.to_col(iden(column));
+        fk.to_col(iden(&column));
     }
     if let Some(action) = foreign_key.on_delete {
         fk.on_delete(action.into());
@@ -1439,99 +1481,28 @@ fn foreign_key_statement(
     if let Some(action) = foreign_key.on_update {
         fk.on_update(action.into());
     }
-    fk.name(quoted_inside(backend, foreign_key.name))
-        .from_tbl(iden(table))
-        .to_tbl(iden(foreign_key.ref_table));
+    fk.name(quoted_inside(backend, &foreign_key.name))
+        .from_tbl(iden(&table))
+        .to_tbl(iden(&foreign_key.ref_table));
     fk
 }
 
 /// The sea-query type for `ty` on `backend`; enums follow SeaORM's per-backend mapping.
-fn column_type_for(ty: &ColumnType, backend: DbBackend) -> sea_query::ColumnType {
+fn column_type_for<S: Store>(ty: &ColumnType<S>, backend: DbBackend) -> sea_query::ColumnType {
     match (ty, backend) {
         (ColumnType::Enum { name, .. }, DbBackend::Postgres) => {
             sea_query::ColumnType::custom(name.to_string())
         }
         (ColumnType::Enum { variants, .. }, DbBackend::MySql) => {
-            sea_query::ColumnType::custom(format!("ENUM('{}')", variants.join("', '")))
+            sea_query::ColumnType::custom(format!("ENUM('{}')", join(variants, "', '")))
         }
         _ => ty.to_sea_query(),
     }
 }
 
-impl ColumnType {
-    /// The same type as sea-query's `ColumnType`, with no backend-specific mapping.
-    pub fn to_sea_query(&self) -> sea_query::ColumnType {
-        use sea_query::ColumnType as Q;
-        match self {
-            ColumnType::Char(len) => Q::Char(*len),
-            ColumnType::String(len) => Q::String((*len).into()),
-            ColumnType::Text => Q::Text,
-            ColumnType::Blob => Q::Blob,
-            ColumnType::TinyInteger => Q::TinyInteger,
-            ColumnType::SmallInteger => Q::SmallInteger,
-            ColumnType::Integer => Q::Integer,
-            ColumnType::BigInteger => Q::BigInteger,
-            ColumnType::TinyUnsigned => Q::TinyUnsigned,
-            ColumnType::SmallUnsigned => Q::SmallUnsigned,
-            ColumnType::Unsigned => Q::Unsigned,
-            ColumnType::BigUnsigned => Q::BigUnsigned,
-            ColumnType::Float => Q::Float,
-            ColumnType::Double => Q::Double,
-            ColumnType::Decimal(precision) => Q::Decimal(*precision),
-            ColumnType::DateTime => Q::DateTime,
-            ColumnType::Timestamp => Q::Timestamp,
-            ColumnType::TimestampWithTimeZone => Q::TimestampWithTimeZone,
-            ColumnType::Time => Q::Time,
-            ColumnType::Date => Q::Date,
-            ColumnType::Year => Q::Year,
-            ColumnType::Binary(len) => Q::Binary(*len),
-            ColumnType::VarBinary(len) => Q::VarBinary((*len).into()),
-            ColumnType::Bit(len) => Q::Bit(*len),
-            ColumnType::VarBit(len) => Q::VarBit(*len),
-            ColumnType::Boolean => Q::Boolean,
-            ColumnType::Money(precision) => Q::Money(*precision),
-            ColumnType::Json => Q::Json,
-            ColumnType::JsonBinary => Q::JsonBinary,
-            ColumnType::Uuid => Q::Uuid,
-            ColumnType::Custom(name) => Q::custom(name.to_string()),
-            ColumnType::Enum { name, variants } => Q::Enum {
-                name: iden(name).into(),
-                variants: variants.iter().map(|v| iden(v).into()).collect(),
-            },
-            ColumnType::Vector(len) => Q::Vector(*len),
-            ColumnType::Cidr => Q::Cidr,
-            ColumnType::Inet => Q::Inet,
-            ColumnType::MacAddr => Q::MacAddr,
-            ColumnType::LTree => Q::LTree,
-        }
-    }
-}
-
-impl From<Len> for StringLen {
-    fn from(len: Len) -> Self {
-        match len {
-            Len::None => StringLen::None,
-            Len::N(n) => StringLen::N(n),
-            Len::Max => StringLen::Max,
-        }
-    }
-}
-
-impl From<Action> for ForeignKeyAction {
-    fn from(action: Action) -> Self {
-        match action {
-            Action::Restrict => ForeignKeyAction::Restrict,
-            Action::Cascade => ForeignKeyAction::Cascade,
-            Action::SetNull => ForeignKeyAction::SetNull,
-            Action::NoAction => ForeignKeyAction::NoAction,
-            Action::SetDefault => ForeignKeyAction::SetDefault,
-        }
-    }
-}
-
 /// The sea-query expression that renders `default` as SeaORM renders the entity's default,
 /// except MySQL strings, which are written so that every `sql_mode` reads them alike.
-fn default_expr(default: &DefaultValue, backend: DbBackend) -> Expr {
+fn default_expr<S: Store>(default: &DefaultValue<S>, backend: DbBackend) -> Expr {
     match default {
         DefaultValue::String(text) if backend == DbBackend::MySql => {
             Expr::Keyword(Keyword::Custom(iden(&mysql_string_literal(text)).into()))
@@ -1540,13 +1511,22 @@ fn default_expr(default: &DefaultValue, backend: DbBackend) -> Expr {
         DefaultValue::Bool(value) => Expr::val(*value),
         // A keyword is written verbatim and without the parentheses sea-query puts around
         // expressions, which is how sea-query writes a numeric `Value`.
-        DefaultValue::Number(text) => Expr::Keyword(Keyword::Custom(iden(text).into())),
-        DefaultValue::String(text) => Expr::val(*text),
+        DefaultValue::Number(text) => Expr::Keyword(Keyword::Custom(iden(&text).into())),
+        DefaultValue::String(text) => Expr::val(&**text),
         DefaultValue::CurrentTimestamp => Expr::Keyword(Keyword::CurrentTimestamp),
         DefaultValue::CurrentDate => Expr::Keyword(Keyword::CurrentDate),
         DefaultValue::CurrentTime => Expr::Keyword(Keyword::CurrentTime),
         DefaultValue::Expr(sql) => Expr::cust(sql.to_string()),
     }
+}
+
+/// `items` joined by `separator`.
+fn join<T: std::ops::Deref<Target = str>>(items: &[T], separator: &str) -> String {
+    items
+        .iter()
+        .map(|item| &**item)
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 fn iden(name: &str) -> Alias {
