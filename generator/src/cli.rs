@@ -725,7 +725,7 @@ fn new(dir: &MigrationDir, name: &str, args: &GenerateArgs) -> Result<ExitCode, 
 /// has no `UP`), as read from the files: what replaying the history needs.
 #[derive(Debug, Default)]
 pub struct History {
-    pub migrations: Vec<(String, Option<Vec<migration_ops::v1::Op>>)>,
+    pub migrations: Vec<(String, Option<Vec<crate::lower::Op>>)>,
 }
 
 /// Reads the `UP` data of the migrations named `migrations` from their files.
@@ -774,16 +774,13 @@ pub fn read_with_history(
 /// Replays `history` from an empty schema and compares the result with the snapshot in
 /// `recorded`: `None` when they agree, else one line naming the first difference (or the
 /// operation that cannot be replayed). Hand-written migrations are skipped.
-pub fn snapshot_difference(
-    history: &History,
-    recorded: &crate::layout::Recorded,
-) -> Option<String> {
+pub fn snapshot_difference(history: History, recorded: &crate::layout::Recorded) -> Option<String> {
     let mut replayed = crate::replay::Replayed::default();
-    for (name, up) in &history.migrations {
+    for (name, up) in history.migrations {
         let Some(up) = up else {
             continue;
         };
-        if let Err(problem) = replayed.apply(name, up) {
+        if let Err(problem) = replayed.apply(&name, up) {
             return Some(format!(
                 "the migrations do not replay from an empty schema: {problem}; restore them from \
                  version control"
@@ -833,7 +830,7 @@ fn check(
         return Ok(ExitCode::from(1));
     }
     dir.check_consistency(&recorded)?;
-    if let Some(problem) = snapshot_difference(&history?, &recorded) {
+    if let Some(problem) = snapshot_difference(history?, &recorded) {
         report(
             "snapshot_mismatch",
             &[problem],

@@ -6,7 +6,7 @@ use entity::rules::{Bound, FieldRules, Rule as Declared};
 use sea_orm::Value;
 
 use crate::model::is_numeric_literal;
-use crate::model::{Check, ColumnType, DefaultValue, Limit, Rule, Table};
+use crate::model::{Check, CheckRule, ColumnType, DefaultValue, Limit, Table};
 
 /// A rule that only the application enforces, for the generator to list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub fn translate(table_name: &str, table: &Table, rules: &[FieldRules]) -> Trans
         let Some(column) = table.column(column_name) else {
             continue;
         };
-        let mut add = |kind: &str, rule: Result<Option<Rule>, String>| match rule {
+        let mut add = |kind: &str, rule: Result<Option<CheckRule>, String>| match rule {
             Ok(Some(rule)) => out.checks.push(Check {
                 name: constraint_name(&format!("ck_{table_name}_{column_name}_{kind}")),
                 column: column_name.to_owned(),
@@ -81,7 +81,9 @@ pub fn translate(table_name: &str, table: &Table, rules: &[FieldRules]) -> Trans
                     "range",
                     range(&column.ty, (*min, *exclusive_min), (*max, *exclusive_max)),
                 ),
-                Declared::Required => add("required", Ok(column.null.then_some(Rule::NotNull))),
+                Declared::Required => {
+                    add("required", Ok(column.null.then_some(CheckRule::NotNull)))
+                }
                 Declared::ApplicationOnly(name) => out.application_only.push(ApplicationRule {
                     table: table_name.to_owned(),
                     field: field.field.to_owned(),
@@ -114,7 +116,7 @@ fn rule_name(rule: &Declared) -> &str {
     }
 }
 
-fn one_of(values: &[Value]) -> Result<Option<Rule>, String> {
+fn one_of(values: &[Value]) -> Result<Option<CheckRule>, String> {
     let literals = values
         .iter()
         .map(|value| match value {
@@ -136,7 +138,7 @@ fn one_of(values: &[Value]) -> Result<Option<Rule>, String> {
     if literals.is_empty() {
         return Err("the enum has no values, so no row could be stored".to_owned());
     }
-    Ok(Some(Rule::OneOf(literals)))
+    Ok(Some(CheckRule::OneOf(literals)))
 }
 
 fn is_text(ty: &ColumnType) -> bool {
@@ -161,7 +163,7 @@ fn length(
     min: Option<Bound>,
     max: Option<Bound>,
     equal: Option<Bound>,
-) -> Result<Option<Rule>, String> {
+) -> Result<Option<CheckRule>, String> {
     if !is_text(ty) {
         return Err(format!(
             "a length counts characters, but the column's type is {ty:?}; use `range` for numbers"
@@ -181,7 +183,7 @@ fn length(
     }
     // `min = 0` and no max constrains nothing.
     let min = min.filter(|&m| m > 0);
-    Ok((min.is_some() || max.is_some()).then_some(Rule::Length { min, max }))
+    Ok((min.is_some() || max.is_some()).then_some(CheckRule::Length { min, max }))
 }
 
 fn limit(bound: Option<Bound>, key: &str, inclusive: bool) -> Result<Option<Limit>, String> {
@@ -199,7 +201,7 @@ fn range(
     ty: &ColumnType,
     (min, exclusive_min): (Option<Bound>, Option<Bound>),
     (max, exclusive_max): (Option<Bound>, Option<Bound>),
-) -> Result<Option<Rule>, String> {
+) -> Result<Option<CheckRule>, String> {
     if !ty.is_numeric() {
         return Err(format!(
             "a range compares numbers, but the column's type is {ty:?}"
@@ -225,10 +227,12 @@ fn range(
             ));
         }
     }
-    Ok((low.is_some() || high.is_some()).then_some(Rule::Range {
-        min: low,
-        max: high,
-    }))
+    Ok(
+        (low.is_some() || high.is_some()).then_some(CheckRule::Range {
+            min: low,
+            max: high,
+        }),
+    )
 }
 
 /// PostgreSQL cuts identifiers at 63 bytes and MySQL at 64 characters; a longer generated
@@ -307,7 +311,7 @@ mod tests {
                 Check {
                     name: "ck_posts_score_range".into(),
                     column: "score".into(),
-                    rule: Rule::Range {
+                    rule: CheckRule::Range {
                         min: Some(Limit {
                             value: "0".into(),
                             inclusive: false
@@ -321,7 +325,7 @@ mod tests {
                 Check {
                     name: "ck_posts_title_length".into(),
                     column: "title".into(),
-                    rule: Rule::Length {
+                    rule: CheckRule::Length {
                         min: Some(1),
                         max: Some(200)
                     },

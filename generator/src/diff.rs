@@ -65,7 +65,7 @@ pub fn diff(from: &Schema, to: &Schema, options: &Options) -> Result<Vec<Operati
     let mut column_renames_of = Vec::with_capacity(kept.len());
     for (old, new) in &kept {
         let (before, after) = (&from.tables[*old], &to.tables[*new]);
-        let renames = column_renames(new, before, after, options)?;
+        let renames = column_renames(new, before, after, &to.renamed_from, options)?;
         if key_under_new_names(before, &renames) != after.primary_key {
             rekeyed.insert(*new);
         }
@@ -526,12 +526,11 @@ fn diff_table(
         let Some(old) = before.column(&old_column(&column.name)) else {
             continue;
         };
-        if old.same_definition(column) {
+        if !old.changes_to(column).any() {
             continue;
         }
         let old = Column {
             name: column.name.clone(),
-            renamed_from: column.renamed_from.clone(),
             ..old.clone()
         };
         // Auto-increment goes before the key changes and comes after (MySQL allows it only on
@@ -686,11 +685,12 @@ fn column_renames<'a>(
     table: &str,
     before: &'a Table,
     after: &'a Table,
+    renamed_from: &'a BTreeMap<(String, String), String>,
     options: &'a Options,
 ) -> Result<BTreeMap<&'a str, &'a str>, Error> {
     let mut renames = BTreeMap::new();
     for column in &after.columns {
-        let Some(old) = &column.renamed_from else {
+        let Some(old) = renamed_from.get(&(table.to_owned(), column.name.clone())) else {
             continue;
         };
         if before.column(&column.name).is_some() {
@@ -898,9 +898,7 @@ fn order<'a, T: std::borrow::Borrow<Table>>(
     let mut waiting_on: BTreeMap<&str, usize> = BTreeMap::new();
     let mut dependents: BTreeMap<&str, Vec<&'a str>> = BTreeMap::new();
     for (name, table) in tables {
-        let targets: BTreeSet<&str> = table
-            .borrow()
-            .references(name)
+        let targets: BTreeSet<&str> = crate::model::references(table.borrow(), name)
             .filter(|target| tables.contains_key(target))
             .collect();
         waiting_on.insert(name, targets.len());
@@ -1223,7 +1221,7 @@ mod tests {
         crate::model::Check {
             name: "ck_posts_title_length".to_owned(),
             column: "title".to_owned(),
-            rule: crate::model::Rule::Length {
+            rule: crate::model::CheckRule::Length {
                 min: Some(1),
                 max: Some(max),
             },
@@ -1256,6 +1254,13 @@ mod tests {
         );
     }
 
+    /// `#[sea_orm(renamed_from = "{old}")]` on column `new` of `posts`.
+    fn declare_renamed(schema: &mut Schema, new: &str, old: &str) {
+        schema
+            .renamed_from
+            .insert(("posts".to_owned(), new.to_owned()), old.to_owned());
+    }
+
     #[test]
     fn a_renamed_column_takes_its_check_along_under_the_new_name() {
         let mut before = posts();
@@ -1263,7 +1268,7 @@ mod tests {
         let mut after = posts();
         let title = column_mut(&mut after, "posts", "title");
         title.name = "headline".to_owned();
-        title.renamed_from = Some("title".to_owned());
+        declare_renamed(&mut after, "headline", "title");
         after.tables.get_mut("posts").unwrap().checks = vec![crate::model::Check {
             name: "ck_posts_headline_length".to_owned(),
             column: "headline".to_owned(),
@@ -1283,7 +1288,7 @@ mod tests {
         let mut after = posts();
         let title = column_mut(&mut after, "posts", "title");
         title.name = "headline".to_owned();
-        title.renamed_from = Some("title".to_owned());
+        declare_renamed(&mut after, "headline", "title");
         let operations = diff(&before, &after, &Options::default()).unwrap();
         assert_eq!(
             described(&operations),
@@ -1449,7 +1454,7 @@ mod tests {
         let mut after = posts();
         let title = column_mut(&mut after, "posts", "title");
         title.name = "headline".to_owned();
-        title.renamed_from = Some("no_such_column".to_owned());
+        declare_renamed(&mut after, "headline", "no_such_column");
         let error = diff(&before, &after, &Options::default())
             .unwrap_err()
             .to_string();

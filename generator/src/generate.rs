@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use chrono::{NaiveDateTime, Utc};
-use migration_ops::v1;
 
 use crate::diff::{self, Options};
 use crate::error::Error;
@@ -30,7 +29,7 @@ pub struct Generation {
     pub name: String,
     /// One line per change (`+ table posts (…)`).
     pub summary: Vec<String>,
-    pub up: Vec<v1::Op>,
+    pub up: Vec<crate::lower::Op>,
     pub down: render::Down,
     /// Each file with its new contents: the migration, `lib.rs`, the snapshot, in write order.
     pub files: Vec<(PathBuf, String)>,
@@ -109,7 +108,7 @@ pub fn prepare(
 /// A migration rendered from its plan: what `generate` previews and writes.
 pub struct Rendered {
     pub summary: Vec<String>,
-    pub up: Vec<v1::Op>,
+    pub up: Vec<crate::lower::Op>,
     pub down: render::Down,
     /// The migration file.
     pub source: String,

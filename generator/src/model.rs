@@ -4,7 +4,20 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+pub use migration_ops::schema::{Action, ColumnChanges, Len, Owned};
+
+/// A table: `migration_ops::schema::Table`, as the generator holds it.
+pub type Table = migration_ops::schema::Table<Owned>;
+pub type Column = migration_ops::schema::Column<Owned>;
+pub type ColumnType = migration_ops::schema::ColumnType<Owned>;
+pub type DefaultValue = migration_ops::schema::DefaultValue<Owned>;
+pub type Index = migration_ops::schema::Index<Owned>;
+pub type ForeignKey = migration_ops::schema::ForeignKey<Owned>;
+pub type Check = migration_ops::schema::Check<Owned>;
+pub type CheckRule = migration_ops::schema::CheckRule<Owned>;
+pub type Limit = migration_ops::schema::Limit<Owned>;
 
 /// Every table and PostgreSQL enum type of the application.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,239 +26,37 @@ pub struct Schema {
     /// Native enum types by name (`CREATE TYPE … AS ENUM` on PostgreSQL).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub enums: BTreeMap<String, Vec<String>>,
-    /// Tables by name.
-    #[serde(default)]
+    /// Tables by name (each also carries its name).
+    #[serde(default, deserialize_with = "named_tables")]
     pub tables: BTreeMap<String, Table>,
-}
-
-/// One table. Its name is its key in [`Schema::tables`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Table {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    pub columns: Vec<Column>,
-    /// Primary-key columns, in key order.
-    pub primary_key: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub indexes: Vec<Index>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub foreign_keys: Vec<ForeignKey>,
-    /// CHECK constraints from the model's validation rules, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub checks: Vec<Check>,
-}
-
-/// One column, `NOT NULL` unless `null`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Column {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub ty: ColumnType,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub null: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<DefaultValue>,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub unique: bool,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub auto_increment: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// Raw SQL after the column type (`#[sea_orm(extra)]`), kept verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<String>,
-    /// The column's previous name (`#[sea_orm(renamed_from)]`): an instruction to the differ,
-    /// not state, so it is never recorded.
+    /// Columns' previous names (`#[sea_orm(renamed_from)]`), by table and new name: an
+    /// instruction to the differ, not state, so it is never recorded.
     #[serde(skip)]
-    pub renamed_from: Option<String>,
+    pub renamed_from: BTreeMap<(String, String), String>,
 }
 
-fn is_false(value: &bool) -> bool {
-    !*value
-}
-
-/// A column type; the same set as sea-query's `ColumnType`, less the ones the generator
-/// refuses (intervals and arrays).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ColumnType {
-    Char(Option<u32>),
-    String(Len),
-    Text,
-    Blob,
-    TinyInteger,
-    SmallInteger,
-    Integer,
-    BigInteger,
-    TinyUnsigned,
-    SmallUnsigned,
-    Unsigned,
-    BigUnsigned,
-    Float,
-    Double,
-    Decimal(Option<(u32, u32)>),
-    DateTime,
-    Timestamp,
-    TimestampWithTimeZone,
-    Time,
-    Date,
-    Year,
-    Binary(u32),
-    VarBinary(Len),
-    Bit(Option<u32>),
-    VarBit(u32),
-    Boolean,
-    Money(Option<(u32, u32)>),
-    Json,
-    JsonBinary,
-    Uuid,
-    Custom(String),
-    Enum {
-        name: String,
-        variants: Vec<String>,
-    },
-    Vector(Option<u32>),
-    Cidr,
-    Inet,
-    MacAddr,
-    #[serde(rename = "ltree")]
-    LTree,
-}
-
-/// The length of a `varchar` or `varbinary`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Len {
-    /// None given: the backend's default (`varchar(255)` on MySQL).
-    None,
-    N(u32),
-    Max,
-}
-
-/// A column default, as SeaORM writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DefaultValue {
-    Null,
-    Bool(bool),
-    /// A numeric literal, as sea-query prints the entity's value.
-    Number(String),
-    String(String),
-    CurrentTimestamp,
-    CurrentDate,
-    CurrentTime,
-    /// Raw SQL from `default_expr = "Expr::cust(…)"`, kept verbatim.
-    Expr(String),
-}
-
-/// A named index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Index {
-    pub name: String,
-    pub columns: Vec<String>,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub unique: bool,
-}
-
-/// A foreign key, from a `belongs_to` relation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ForeignKey {
-    pub name: String,
-    pub columns: Vec<String>,
-    pub ref_table: String,
-    pub ref_columns: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on_delete: Option<Action>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on_update: Option<Action>,
-}
-
-/// A named CHECK constraint on one column, from a validation rule. A NULL passes every rule
-/// but [`Rule::NotNull`], as a `None` passes `validator`'s.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Check {
-    pub name: String,
-    pub column: String,
-    pub rule: Rule,
-}
-
-/// What a [`Check`] requires of its column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// A number of characters between `min` and `max`, both inclusive.
-    Length { min: Option<u64>, max: Option<u64> },
-    /// A number between `min` and `max`.
-    Range {
-        min: Option<Limit>,
-        max: Option<Limit>,
-    },
-    /// One of these literals (a string- or integer-backed enum's values).
-    OneOf(Vec<DefaultValue>),
-    /// Not NULL (`validator`'s `required` on an `Option`).
-    NotNull,
-}
-
-/// One end of a [`Rule::Range`]: a numeric literal, and whether it is allowed itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Limit {
-    pub value: String,
-    pub inclusive: bool,
-}
-
-/// A referential action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Restrict,
-    Cascade,
-    SetNull,
-    NoAction,
-    SetDefault,
-}
-
-impl Column {
-    /// A NOT NULL column with nothing else set.
-    pub fn new(name: impl Into<String>, ty: ColumnType) -> Column {
-        Column {
-            name: name.into(),
-            ty,
-            null: false,
-            default: None,
-            unique: false,
-            auto_increment: false,
-            comment: None,
-            extra: None,
-            renamed_from: None,
-        }
+/// The tables of `schema.json`, each given the name it is recorded under.
+fn named_tables<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, Table>, D::Error> {
+    let mut tables = BTreeMap::<String, Table>::deserialize(deserializer)?;
+    for (name, table) in &mut tables {
+        table.name = name.clone();
     }
+    Ok(tables)
+}
 
-    /// Whether `other` defines the column the same way, whatever either is named.
-    pub fn same_definition(&self, other: &Column) -> bool {
-        let Column {
-            name: _,
-            ty,
-            null,
-            default,
-            unique,
-            auto_increment,
-            comment,
-            extra,
-            renamed_from: _,
-        } = self;
-        *ty == other.ty
-            && *null == other.null
-            && *default == other.default
-            && *unique == other.unique
-            && *auto_increment == other.auto_increment
-            && *comment == other.comment
-            && *extra == other.extra
+/// A value as the generator shows it in review lines and errors.
+pub fn show_value(value: &DefaultValue) -> String {
+    match value {
+        DefaultValue::Null => "NULL".to_owned(),
+        DefaultValue::Bool(b) => b.to_string(),
+        DefaultValue::Number(n) => n.clone(),
+        DefaultValue::String(s) => format!("{s:?}"),
+        DefaultValue::CurrentTimestamp => "CURRENT_TIMESTAMP".to_owned(),
+        DefaultValue::CurrentDate => "CURRENT_DATE".to_owned(),
+        DefaultValue::CurrentTime => "CURRENT_TIME".to_owned(),
+        DefaultValue::Expr(sql) => format!("({sql})"),
     }
 }
 
@@ -322,40 +133,13 @@ pub fn text_problem(text: &str) -> Option<String> {
         .then(|| "the text holds U+0000, which PostgreSQL cannot store".to_owned())
 }
 
-impl ColumnType {
-    /// Integer, floating-point and decimal types: those whose literals are numbers.
-    pub fn is_numeric(&self) -> bool {
-        use ColumnType as T;
-        matches!(
-            self,
-            T::TinyInteger
-                | T::SmallInteger
-                | T::Integer
-                | T::BigInteger
-                | T::TinyUnsigned
-                | T::SmallUnsigned
-                | T::Unsigned
-                | T::BigUnsigned
-                | T::Float
-                | T::Double
-                | T::Decimal(_)
-                | T::Money(_)
-        )
-    }
-}
-
-impl Table {
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|column| column.name == name)
-    }
-
-    /// Tables this one references through its foreign keys (itself excluded).
-    pub fn references<'a>(&'a self, own_name: &'a str) -> impl Iterator<Item = &'a str> {
-        self.foreign_keys
-            .iter()
-            .map(|fk| fk.ref_table.as_str())
-            .filter(move |table| *table != own_name)
-    }
+/// Tables `table`, named `own_name`, references through its foreign keys (itself excluded).
+pub fn references<'a>(table: &'a Table, own_name: &'a str) -> impl Iterator<Item = &'a str> {
+    table
+        .foreign_keys
+        .iter()
+        .map(|fk| fk.ref_table.as_str())
+        .filter(move |target| *target != own_name)
 }
 
 impl Schema {
@@ -525,7 +309,7 @@ impl Schema {
                 distinct("index or constraint", constraint)?;
             }
             for check in &table.checks {
-                if let Rule::OneOf(values) = &check.rule
+                if let CheckRule::OneOf(values) = &check.rule
                     && let Some(problem) = values.iter().find_map(|v| match v {
                         DefaultValue::String(text) => text_problem(text),
                         _ => None,

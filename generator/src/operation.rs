@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::model::{Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Table};
+use crate::model::{
+    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Table, show_value,
+};
 
 /// One schema change. Drops and alters carry the full old definition, so that `reverse` needs
 /// no lookup.
@@ -57,12 +59,7 @@ pub enum Operation {
 
 /// A column of a native enum type, with its default (which must be set again once the type
 /// is recreated).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnumUse {
-    pub table: String,
-    pub column: String,
-    pub default: Option<DefaultValue>,
-}
+pub type EnumUse = migration_ops::schema::EnumColumn<crate::model::Owned>;
 
 /// One change inside an [`Operation::AlterTable`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,7 +356,7 @@ impl Change {
             Change::AddCheck(check) => format!(
                 "+ check {} on {table} ({})",
                 check.name,
-                migration_ops::v1::describe_check(&crate::lower::lower_check(check))
+                migration_ops::v1::describe_check(check)
             ),
             Change::DropCheck(check) => format!("- check {} on {table}", check.name),
             Change::TableComment { to, .. } => match to {
@@ -477,19 +474,6 @@ fn zero_value(ty: &ColumnType) -> Option<DefaultValue> {
         T::Boolean => Some(DefaultValue::Bool(false)),
         numeric if numeric.is_numeric() => Some(DefaultValue::Number("0".to_owned())),
         _ => None,
-    }
-}
-
-fn show_value(value: &DefaultValue) -> String {
-    match value {
-        DefaultValue::Null => "NULL".to_owned(),
-        DefaultValue::Bool(b) => b.to_string(),
-        DefaultValue::Number(n) => n.clone(),
-        DefaultValue::String(s) => format!("{s:?}"),
-        DefaultValue::CurrentTimestamp => "CURRENT_TIMESTAMP".to_owned(),
-        DefaultValue::CurrentDate => "CURRENT_DATE".to_owned(),
-        DefaultValue::CurrentTime => "CURRENT_TIME".to_owned(),
-        DefaultValue::Expr(sql) => format!("({sql})"),
     }
 }
 

@@ -10,13 +10,19 @@
 
 use std::borrow::Cow;
 
-use migration_ops::v1;
+use migration_ops::schema::{self, Owned};
+
+use crate::lower::Op;
+use crate::model::{
+    Action, Check, CheckRule, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit,
+    Table,
+};
 
 /// The data of one migration file: `None` for a hand-written one (no `UP` constant).
 pub struct MigrationData {
-    pub up: Vec<v1::Op>,
+    pub up: Vec<Op>,
     /// `None` when the migration cannot be undone.
-    pub down: Option<Vec<v1::Op>>,
+    pub down: Option<Vec<Op>>,
 }
 
 /// Reads `UP` and `DOWN` from a migration's source; `Ok(None)` for a hand-written migration.
@@ -27,11 +33,11 @@ pub fn read(source: &str) -> Result<Option<MigrationData>, String> {
 
 /// Reads `UP` alone (what replaying the history needs); `Ok(None)` for a hand-written
 /// migration.
-pub fn read_up(source: &str) -> Result<Option<Vec<v1::Op>>, String> {
+pub fn read_up(source: &str) -> Result<Option<Vec<Op>>, String> {
     Ok(constants(source, false)?.0)
 }
 
-type Ops = Vec<v1::Op>;
+type Ops = Vec<Op>;
 
 /// The operations of the top-level constants `UP` and (when `down`) `DOWN`.
 fn constants(source: &str, down: bool) -> Result<(Option<Ops>, Option<Ops>), String> {
@@ -488,10 +494,10 @@ impl<'a> Lexer<'a> {
     }
 
     /// A string literal.
-    fn string(&mut self) -> Result<&'static str, String> {
+    fn string(&mut self) -> Result<String, String> {
         match self.peek()? {
             Some(Token::Str(_)) => match self.next()? {
-                Some(Token::Str(value)) => Ok(crate::lower::leak(&value)),
+                Some(Token::Str(value)) => Ok(value.into_owned()),
                 _ => unreachable!("peeked a string"),
             },
             _ => Err(self.expected("a string")),
@@ -548,16 +554,8 @@ impl<'a> Lexer<'a> {
         Ok(items)
     }
 
-    /// [`Lexer::list`], leaked.
-    fn slice<T>(
-        &mut self,
-        item: impl FnMut(&mut Self) -> Result<T, String>,
-    ) -> Result<&'static [T], String> {
-        Ok(leak_slice(self.list(item)?))
-    }
-
-    fn strings(&mut self) -> Result<&'static [&'static str], String> {
-        self.slice(Self::string)
+    fn strings(&mut self) -> Result<Vec<String>, String> {
+        self.list(Self::string)
     }
 
     /// `Some(x)` → `Some(f(x))`, `None` → `None`.
@@ -642,29 +640,31 @@ impl<'a> Lexer<'a> {
     }
 }
 
-fn leak_slice<T>(items: Vec<T>) -> &'static [T] {
-    Box::leak(items.into_boxed_slice())
-}
-
-fn op(lexer: &mut Lexer) -> Result<v1::Op, String> {
+fn op(lexer: &mut Lexer) -> Result<Op, String> {
     let path = lexer.path("an operation")?;
     Ok(match path.last {
         "alter_table" => lexer.call(|l| {
             let table = table(l)?;
             l.comma()?;
-            Ok(v1::alter_table(table, l.slice(change)?))
+            Ok(Op::AlterTable(schema::AlterTable {
+                table,
+                changes: l.list(change)?,
+            }))
         })?,
-        "CreateTable" => v1::Op::CreateTable(lexer.call(table)?),
-        "DropTable" => v1::Op::DropTable(lexer.call(Lexer::string)?),
+        "CreateTable" => Op::CreateTable(lexer.call(table)?),
+        "DropTable" => Op::DropTable(lexer.call(Lexer::string)?),
         "CreateEnum" => lexer.call(|l| {
             l.path("enum_type")?;
             l.call(|l| {
                 let name = l.string()?;
                 l.comma()?;
-                Ok(v1::Op::CreateEnum(v1::enum_type(name, l.strings()?)))
+                Ok(Op::CreateEnum(schema::Enum {
+                    name,
+                    values: l.strings()?,
+                }))
             })
         })?,
-        "DropEnum" => v1::Op::DropEnum(lexer.call(Lexer::string)?),
+        "DropEnum" => Op::DropEnum(lexer.call(Lexer::string)?),
         "RenameTable" => {
             let (mut from, mut to) = (None, None);
             lexer.fields(|l, name| {
@@ -675,7 +675,7 @@ fn op(lexer: &mut Lexer) -> Result<v1::Op, String> {
                 }
                 Ok(true)
             })?;
-            v1::Op::RenameTable {
+            Op::RenameTable {
                 from: lexer.required(from, "RenameTable", "from")?,
                 to: lexer.required(to, "RenameTable", "to")?,
             }
@@ -686,12 +686,12 @@ fn op(lexer: &mut Lexer) -> Result<v1::Op, String> {
                 match field {
                     "name" => name = Some(l.string()?),
                     "values" => values = Some(l.strings()?),
-                    "columns" => columns = Some(l.slice(enum_column)?),
+                    "columns" => columns = Some(l.list(enum_column)?),
                     _ => return Ok(false),
                 }
                 Ok(true)
             })?;
-            v1::Op::RecreateEnum {
+            Op::RecreateEnum {
                 name: lexer.required(name, "RecreateEnum", "name")?,
                 values: lexer.required(values, "RecreateEnum", "values")?,
                 columns: lexer.required(columns, "RecreateEnum", "columns")?,
@@ -708,7 +708,7 @@ fn op(lexer: &mut Lexer) -> Result<v1::Op, String> {
                 }
                 Ok(true)
             })?;
-            v1::Op::AddEnumValue {
+            Op::AddEnumValue {
                 name: lexer.required(name, "AddEnumValue", "name")?,
                 value: lexer.required(value, "AddEnumValue", "value")?,
                 before: lexer.required(before, "AddEnumValue", "before")?,
@@ -718,55 +718,59 @@ fn op(lexer: &mut Lexer) -> Result<v1::Op, String> {
     })
 }
 
-fn table(lexer: &mut Lexer) -> Result<v1::Table, String> {
+fn table(lexer: &mut Lexer) -> Result<Table, String> {
     lexer.path("table(…)")?;
     let mut table = lexer.call(|l| {
         let name = l.string()?;
         l.comma()?;
-        Ok(v1::table(name, l.slice(column)?))
+        Ok(Table {
+            name,
+            columns: l.list(column)?,
+            ..Table::default()
+        })
     })?;
     lexer.methods(|l, method| {
-        table = match method {
-            "primary_key" => table.primary_key(l.strings()?),
-            "indexes" => table.indexes(l.slice(index)?),
-            "foreign_keys" => table.foreign_keys(l.slice(foreign_key)?),
-            "comment" => table.comment(l.string()?),
-            "checks" => table.checks(l.slice(check)?),
+        match method {
+            "primary_key" => table.primary_key = l.strings()?,
+            "indexes" => table.indexes = l.list(index)?,
+            "foreign_keys" => table.foreign_keys = l.list(foreign_key)?,
+            "comment" => table.comment = Some(l.string()?),
+            "checks" => table.checks = l.list(check)?,
             other => return Err(format!("unknown table method `.{other}`")),
-        };
+        }
         Ok(())
     })?;
     Ok(table)
 }
 
-fn column(lexer: &mut Lexer) -> Result<v1::Column, String> {
+fn column(lexer: &mut Lexer) -> Result<Column, String> {
     lexer.path("column(…)")?;
     let mut column = lexer.call(|l| {
         let name = l.string()?;
         l.comma()?;
-        Ok(v1::column(name, column_type(l)?))
+        Ok(Column::new(name, column_type(l)?))
     })?;
     lexer.methods(|l, method| {
-        column = match method {
-            "null" => column.null(),
-            "unique" => column.unique(),
-            "auto_increment" => column.auto_increment(),
-            "default" => column.default(default_value(l)?),
-            "comment" => column.comment(l.string()?),
-            "extra" => column.extra(l.string()?),
+        match method {
+            "null" => column.null = true,
+            "unique" => column.unique = true,
+            "auto_increment" => column.auto_increment = true,
+            "default" => column.default = Some(default_value(l)?),
+            "comment" => column.comment = Some(l.string()?),
+            "extra" => column.extra = Some(l.string()?),
             other => return Err(format!("unknown column method `.{other}`")),
-        };
+        }
         Ok(())
     })?;
     Ok(column)
 }
 
-fn len(lexer: &mut Lexer) -> Result<v1::Len, String> {
+fn len(lexer: &mut Lexer) -> Result<Len, String> {
     let path = lexer.path("a Len")?;
     Ok(match path.last {
-        "None" => v1::Len::None,
-        "Max" => v1::Len::Max,
-        "N" => v1::Len::N(lexer.call(Lexer::number)?),
+        "None" => Len::None,
+        "Max" => Len::Max,
+        "N" => Len::N(lexer.call(Lexer::number)?),
         _ => return Err(lexer.unexpected(&path, "a Len")),
     })
 }
@@ -780,8 +784,8 @@ fn precision(lexer: &mut Lexer) -> Result<(u32, u32), String> {
     })
 }
 
-fn column_type(lexer: &mut Lexer) -> Result<v1::ColumnType, String> {
-    use v1::ColumnType as T;
+fn column_type(lexer: &mut Lexer) -> Result<ColumnType, String> {
+    use ColumnType as T;
     let path = lexer.path("a ColumnType")?;
     let l = lexer;
     Ok(match path.last {
@@ -840,8 +844,8 @@ fn column_type(lexer: &mut Lexer) -> Result<v1::ColumnType, String> {
     })
 }
 
-fn default_value(lexer: &mut Lexer) -> Result<v1::DefaultValue, String> {
-    use v1::DefaultValue as D;
+fn default_value(lexer: &mut Lexer) -> Result<DefaultValue, String> {
+    use DefaultValue as D;
     let path = lexer.path("a DefaultValue")?;
     Ok(match path.last {
         "Null" => D::Null,
@@ -856,8 +860,8 @@ fn default_value(lexer: &mut Lexer) -> Result<v1::DefaultValue, String> {
     })
 }
 
-fn action(lexer: &mut Lexer) -> Result<v1::Action, String> {
-    use v1::Action as A;
+fn action(lexer: &mut Lexer) -> Result<Action, String> {
+    use Action as A;
     let path = lexer.path("an Action")?;
     Ok(match path.last {
         "Restrict" => A::Restrict,
@@ -869,24 +873,28 @@ fn action(lexer: &mut Lexer) -> Result<v1::Action, String> {
     })
 }
 
-fn index(lexer: &mut Lexer) -> Result<v1::Index, String> {
+fn index(lexer: &mut Lexer) -> Result<Index, String> {
     lexer.path("index(…)")?;
     let mut index = lexer.call(|l| {
         let name = l.string()?;
         l.comma()?;
-        Ok(v1::index(name, l.strings()?))
+        Ok(Index {
+            name,
+            columns: l.strings()?,
+            unique: false,
+        })
     })?;
     lexer.methods(|_, method| {
-        index = match method {
-            "unique" => index.unique(),
+        match method {
+            "unique" => index.unique = true,
             other => return Err(format!("unknown index method `.{other}`")),
-        };
+        }
         Ok(())
     })?;
     Ok(index)
 }
 
-fn foreign_key(lexer: &mut Lexer) -> Result<v1::ForeignKey, String> {
+fn foreign_key(lexer: &mut Lexer) -> Result<ForeignKey, String> {
     lexer.path("foreign_key(…)")?;
     let mut fk = lexer.call(|l| {
         let name = l.string()?;
@@ -895,21 +903,28 @@ fn foreign_key(lexer: &mut Lexer) -> Result<v1::ForeignKey, String> {
         l.comma()?;
         let ref_table = l.string()?;
         l.comma()?;
-        Ok(v1::foreign_key(name, columns, ref_table, l.strings()?))
+        Ok(ForeignKey {
+            name,
+            columns,
+            ref_table,
+            ref_columns: l.strings()?,
+            on_delete: None,
+            on_update: None,
+        })
     })?;
     lexer.methods(|l, method| {
-        fk = match method {
-            "on_delete" => fk.on_delete(action(l)?),
-            "on_update" => fk.on_update(action(l)?),
+        match method {
+            "on_delete" => fk.on_delete = Some(action(l)?),
+            "on_update" => fk.on_update = Some(action(l)?),
             other => return Err(format!("unknown foreign key method `.{other}`")),
-        };
+        }
         Ok(())
     })?;
     Ok(fk)
 }
 
-fn change(lexer: &mut Lexer) -> Result<v1::Change, String> {
-    use v1::Change as C;
+fn change(lexer: &mut Lexer) -> Result<schema::Change<Owned>, String> {
+    use schema::Change as C;
     let path = lexer.path("a Change")?;
     let l = lexer;
     Ok(match path.last {
@@ -991,17 +1006,23 @@ fn change(lexer: &mut Lexer) -> Result<v1::Change, String> {
     })
 }
 
-fn limit(lexer: &mut Lexer) -> Result<v1::Limit, String> {
+fn limit(lexer: &mut Lexer) -> Result<Limit, String> {
     let path = lexer.path("Limit::inclusive(…) or Limit::exclusive(…)")?;
     let value = lexer.call(Lexer::string)?;
     match path.last {
-        "inclusive" => Ok(v1::Limit::inclusive(value)),
-        "exclusive" => Ok(v1::Limit::exclusive(value)),
+        "inclusive" => Ok(Limit {
+            value,
+            inclusive: true,
+        }),
+        "exclusive" => Ok(Limit {
+            value,
+            inclusive: false,
+        }),
         _ => Err(lexer.unexpected(&path, "Limit::inclusive(…) or Limit::exclusive(…)")),
     }
 }
 
-fn check(lexer: &mut Lexer) -> Result<v1::Check, String> {
+fn check(lexer: &mut Lexer) -> Result<Check, String> {
     lexer.path("check(…)")?;
     lexer.call(|l| {
         let name = l.string()?;
@@ -1020,7 +1041,7 @@ fn check(lexer: &mut Lexer) -> Result<v1::Check, String> {
                     }
                     Ok(true)
                 })?;
-                v1::CheckRule::Length {
+                CheckRule::Length {
                     min: l.required(min, "Length", "min")?,
                     max: l.required(max, "Length", "max")?,
                 }
@@ -1035,31 +1056,35 @@ fn check(lexer: &mut Lexer) -> Result<v1::Check, String> {
                     }
                     Ok(true)
                 })?;
-                v1::CheckRule::Range {
+                CheckRule::Range {
                     min: l.required(min, "Range", "min")?,
                     max: l.required(max, "Range", "max")?,
                 }
             }
-            "OneOf" => v1::CheckRule::OneOf(l.call(|l| l.slice(default_value))?),
-            "NotNull" => v1::CheckRule::NotNull,
+            "OneOf" => CheckRule::OneOf(l.call(|l| l.list(default_value))?),
+            "NotNull" => CheckRule::NotNull,
             _ => return Err(l.unexpected(&path, "a CheckRule")),
         };
-        Ok(v1::check(name, column, rule))
+        Ok(Check { name, column, rule })
     })
 }
 
-fn enum_column(lexer: &mut Lexer) -> Result<v1::EnumColumn, String> {
+fn enum_column(lexer: &mut Lexer) -> Result<schema::EnumColumn<Owned>, String> {
     lexer.path("enum_column(…)")?;
     let mut column = lexer.call(|l| {
         let table = l.string()?;
         l.comma()?;
-        Ok(v1::enum_column(table, l.string()?))
+        Ok(schema::EnumColumn {
+            table,
+            column: l.string()?,
+            default: None,
+        })
     })?;
     lexer.methods(|l, method| {
-        column = match method {
-            "default" => column.default(default_value(l)?),
+        match method {
+            "default" => column.default = Some(default_value(l)?),
             other => return Err(format!("unknown enum column method `.{other}`")),
-        };
+        }
         Ok(())
     })?;
     Ok(column)
@@ -1105,15 +1130,15 @@ pub const DOWN: &[Op] = &[
     fn a_rendered_migration_reads_back_as_its_data_and_other_items_are_skipped() {
         let data = read(FILE).unwrap().unwrap();
         assert_eq!(data.up.len(), 3);
-        let v1::Op::CreateTable(table) = data.up[0] else {
+        let Op::CreateTable(table) = &data.up[0] else {
             panic!("{:?}", data.up[0]);
         };
         assert_eq!(
             table.columns[1].default,
-            Some(v1::DefaultValue::String("it's \"new\"\n"))
+            Some(DefaultValue::String("it's \"new\"\n".to_owned()))
         );
-        assert_eq!(table.columns[2].ty, v1::ColumnType::Decimal(Some((10, 2))));
-        assert_eq!(data.down, Some(vec![v1::Op::DropTable("posts")]));
+        assert_eq!(table.columns[2].ty, ColumnType::Decimal(Some((10, 2))));
+        assert_eq!(data.down, Some(vec![Op::DropTable("posts".to_owned())]));
         assert_eq!(read_up(FILE).unwrap(), Some(data.up));
     }
 

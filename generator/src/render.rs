@@ -1,4 +1,4 @@
-//! Rendering: turns v1 operations into the Rust source of a migration file, and the migration
+//! Rendering: turns operations' data into the Rust source of a migration file, and the migration
 //! list into `lib.rs`. Every name and default reaches the source as a string literal escaped
 //! exactly as `proc_macro2::Literal` escapes one (never pasted); migration files are written
 //! in a fixed layout, `lib.rs` and hand-written templates are built as tokens and laid out by
@@ -7,8 +7,12 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use migration_ops::v1;
-use migration_ops::v1::Len;
+use migration_ops::schema::{self, Owned};
+
+use crate::lower::Op;
+use crate::model::{
+    Check, CheckRule, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Table,
+};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -20,7 +24,7 @@ pub struct MigrationFile<'a> {
     pub summary: &'a [String],
     /// Whether a change in it loses data (the user passed `--allow-destructive`).
     pub destructive: bool,
-    pub up: &'a [v1::Op],
+    pub up: &'a [Op],
     pub down: &'a Down,
 }
 
@@ -28,7 +32,7 @@ pub struct MigrationFile<'a> {
 #[derive(Debug, Clone)]
 pub enum Down {
     /// Runs these operations, which undo `up`.
-    Ops(Vec<v1::Op>),
+    Ops(Vec<Op>),
     /// Refuses, naming what cannot be undone.
     Irreversible(String),
 }
@@ -238,7 +242,7 @@ pub fn migrator_list(
 // has. Items are written into one buffer: at 1,000 changed tables the file is megabytes.
 
 /// `pub const NAME: &[Op] = &[…];` with one operation per entry.
-fn write_ops_const(out: &mut String, name: &str, ops: &[v1::Op]) {
+fn write_ops_const(out: &mut String, name: &str, ops: &[Op]) {
     out.push_str("pub const ");
     out.push_str(name);
     if ops.is_empty() {
@@ -254,28 +258,28 @@ fn write_ops_const(out: &mut String, name: &str, ops: &[v1::Op]) {
 
 const INDENT: &str = "    ";
 
-fn write_op(out: &mut String, op: &v1::Op) {
+fn write_op(out: &mut String, op: &Op) {
     let line = |out: &mut String, text: String| {
         out.push_str(INDENT);
         out.push_str(&text);
         out.push_str(",\n");
     };
     match op {
-        v1::Op::CreateEnum(enum_type) => line(
+        Op::CreateEnum(enum_type) => line(
             out,
             format!(
                 "Op::CreateEnum(enum_type({}, {}))",
-                lit(enum_type.name),
-                strs(enum_type.values)
+                lit(&enum_type.name),
+                strs(&enum_type.values)
             ),
         ),
-        v1::Op::DropEnum(name) => line(out, format!("Op::DropEnum({})", lit(name))),
-        v1::Op::DropTable(name) => line(out, format!("Op::DropTable({})", lit(name))),
-        v1::Op::RenameTable { from, to } => line(
+        Op::DropEnum(name) => line(out, format!("Op::DropEnum({})", lit(name))),
+        Op::DropTable(name) => line(out, format!("Op::DropTable({})", lit(name))),
+        Op::RenameTable { from, to } => line(
             out,
             format!("Op::RenameTable {{ from: {}, to: {} }}", lit(from), lit(to)),
         ),
-        v1::Op::AddEnumValue {
+        Op::AddEnumValue {
             name,
             value,
             before,
@@ -285,10 +289,10 @@ fn write_op(out: &mut String, op: &v1::Op) {
                 "Op::AddEnumValue {{ name: {}, value: {}, before: {} }}",
                 lit(name),
                 lit(value),
-                option(before.map(lit))
+                option(before.as_deref().map(lit))
             ),
         ),
-        v1::Op::RecreateEnum {
+        Op::RecreateEnum {
             name,
             values,
             columns,
@@ -306,18 +310,18 @@ fn write_op(out: &mut String, op: &v1::Op) {
                     .unwrap_or_default();
                 out.push_str(&format!(
                     "            enum_column({}, {}){default},\n",
-                    lit(c.table),
-                    lit(c.column)
+                    lit(&c.table),
+                    lit(&c.column)
                 ));
             }
             out.push_str("        ],\n    },\n");
         }
-        v1::Op::CreateTable(t) => {
+        Op::CreateTable(t) => {
             out.push_str("    Op::CreateTable(\n");
             write_table(out, t, 2);
             out.push_str(",\n    ),\n");
         }
-        v1::Op::AlterTable(alter) => {
+        Op::AlterTable(alter) => {
             out.push_str("    alter_table(\n");
             write_table(out, &alter.table, 2);
             out.push_str(",\n        &[\n");
@@ -330,11 +334,11 @@ fn write_op(out: &mut String, op: &v1::Op) {
 }
 
 /// A table's builder chain at `depth`, without a trailing comma or newline.
-fn write_table(out: &mut String, table: &v1::Table, depth: usize) {
+fn write_table(out: &mut String, table: &Table, depth: usize) {
     let pad = INDENT.repeat(depth);
     out.push_str(&pad);
     out.push_str("table(");
-    write_lit(out, table.name);
+    write_lit(out, &table.name);
     out.push_str(", &[\n");
     for c in table.columns.iter() {
         out.push_str(&pad);
@@ -348,7 +352,7 @@ fn write_table(out: &mut String, table: &v1::Table, depth: usize) {
         out.push('\n');
         out.push_str(&pad);
         out.push_str(".primary_key(");
-        write_strs(out, table.primary_key);
+        write_strs(out, &table.primary_key);
         out.push(')');
     }
     fn list<T>(out: &mut String, pad: &str, method: &str, items: &[T], write: fn(&mut String, &T)) {
@@ -369,16 +373,16 @@ fn write_table(out: &mut String, table: &v1::Table, depth: usize) {
         out.push_str(pad);
         out.push_str("])");
     }
-    list(out, &pad, "indexes", table.indexes, write_index);
+    list(out, &pad, "indexes", &table.indexes, write_index);
     list(
         out,
         &pad,
         "foreign_keys",
-        table.foreign_keys,
+        &table.foreign_keys,
         write_foreign_key,
     );
-    list(out, &pad, "checks", table.checks, write_check);
-    if let Some(comment) = table.comment {
+    list(out, &pad, "checks", &table.checks, write_check);
+    if let Some(comment) = &table.comment {
         out.push('\n');
         out.push_str(&pad);
         out.push_str(".comment(");
@@ -387,8 +391,8 @@ fn write_table(out: &mut String, table: &v1::Table, depth: usize) {
     }
 }
 
-fn write_change(out: &mut String, change: &v1::Change, depth: usize) {
-    use v1::Change as C;
+fn write_change(out: &mut String, change: &schema::Change<Owned>, depth: usize) {
+    use schema::Change as C;
     let pad = INDENT.repeat(depth);
     out.push_str(&pad);
     // `Change::Variant(…)` around one item.
@@ -520,11 +524,11 @@ fn write_lit(out: &mut String, text: &str) {
 }
 
 /// `&["a", "b"]`.
-fn strs(items: &[&str]) -> String {
+fn strs(items: &[String]) -> String {
     written(items, write_strs)
 }
 
-fn write_strs(out: &mut String, items: &[&str]) {
+fn write_strs(out: &mut String, items: &[String]) {
     write_list(out, items, |out, item| write_lit(out, item));
 }
 
@@ -547,27 +551,27 @@ fn option(value: Option<String>) -> String {
     }
 }
 
-fn write_check(out: &mut String, check: &v1::Check) {
+fn write_check(out: &mut String, check: &Check) {
     out.push_str("check(");
-    write_lit(out, check.name);
+    write_lit(out, &check.name);
     out.push_str(", ");
-    write_lit(out, check.column);
+    write_lit(out, &check.column);
     out.push_str(", ");
     match &check.rule {
-        v1::CheckRule::Length { min, max } => out.push_str(&format!(
+        CheckRule::Length { min, max } => out.push_str(&format!(
             "CheckRule::Length {{ min: {}, max: {} }}",
             option(min.map(|n| n.to_string())),
             option(max.map(|n| n.to_string()))
         )),
-        v1::CheckRule::Range { min, max } => {
-            let limit = |limit: &Option<v1::Limit>| {
-                option(limit.map(|limit| {
+        CheckRule::Range { min, max } => {
+            let limit = |limit: &Option<Limit>| {
+                option(limit.as_ref().map(|limit| {
                     let end = if limit.inclusive {
                         "inclusive"
                     } else {
                         "exclusive"
                     };
-                    format!("Limit::{end}({})", lit(limit.value))
+                    format!("Limit::{end}({})", lit(&limit.value))
                 }))
             };
             out.push_str(&format!(
@@ -576,36 +580,36 @@ fn write_check(out: &mut String, check: &v1::Check) {
                 limit(max)
             ));
         }
-        v1::CheckRule::OneOf(values) => {
+        CheckRule::OneOf(values) => {
             out.push_str("CheckRule::OneOf(");
             write_list(out, values, write_default_value);
             out.push(')');
         }
-        v1::CheckRule::NotNull => out.push_str("CheckRule::NotNull"),
+        CheckRule::NotNull => out.push_str("CheckRule::NotNull"),
     }
     out.push(')');
 }
 
-fn write_index(out: &mut String, index: &v1::Index) {
+fn write_index(out: &mut String, index: &Index) {
     out.push_str("index(");
-    write_lit(out, index.name);
+    write_lit(out, &index.name);
     out.push_str(", ");
-    write_strs(out, index.columns);
+    write_strs(out, &index.columns);
     out.push(')');
     if index.unique {
         out.push_str(".unique()");
     }
 }
 
-fn write_foreign_key(out: &mut String, fk: &v1::ForeignKey) {
+fn write_foreign_key(out: &mut String, fk: &ForeignKey) {
     out.push_str("foreign_key(");
-    write_lit(out, fk.name);
+    write_lit(out, &fk.name);
     out.push_str(", ");
-    write_strs(out, fk.columns);
+    write_strs(out, &fk.columns);
     out.push_str(", ");
-    write_lit(out, fk.ref_table);
+    write_lit(out, &fk.ref_table);
     out.push_str(", ");
-    write_strs(out, fk.ref_columns);
+    write_strs(out, &fk.ref_columns);
     out.push(')');
     if let Some(a) = fk.on_delete {
         out.push_str(&format!(".on_delete(Action::{a:?})"));
@@ -615,9 +619,9 @@ fn write_foreign_key(out: &mut String, fk: &v1::ForeignKey) {
     }
 }
 
-fn write_column(out: &mut String, column: &v1::Column) {
+fn write_column(out: &mut String, column: &Column) {
     out.push_str("column(");
-    write_lit(out, column.name);
+    write_lit(out, &column.name);
     out.push_str(", ");
     write_column_type(out, &column.ty);
     out.push(')');
@@ -635,25 +639,25 @@ fn write_column(out: &mut String, column: &v1::Column) {
         write_default_value(out, default);
         out.push(')');
     }
-    if let Some(comment) = column.comment {
+    if let Some(comment) = &column.comment {
         out.push_str(".comment(");
         write_lit(out, comment);
         out.push(')');
     }
-    if let Some(extra) = column.extra {
+    if let Some(extra) = &column.extra {
         out.push_str(".extra(");
         write_lit(out, extra);
         out.push(')');
     }
 }
 
-fn write_column_type(out: &mut String, ty: &v1::ColumnType) {
+fn write_column_type(out: &mut String, ty: &ColumnType) {
+    use ColumnType as T;
     use std::fmt::Write;
-    use v1::ColumnType as T;
-    let len = |len: &v1::Len| match len {
-        v1::Len::None => "Len::None".to_owned(),
-        v1::Len::N(n) => format!("Len::N({n})"),
-        v1::Len::Max => "Len::Max".to_owned(),
+    let len = |len: &Len| match len {
+        Len::None => "Len::None".to_owned(),
+        Len::N(n) => format!("Len::N({n})"),
+        Len::Max => "Len::Max".to_owned(),
     };
     let precision = |p: &Option<(u32, u32)>| option(p.map(|(p, s)| format!("({p}, {s})")));
     let count = |n: &Option<u32>| option(n.map(|n| n.to_string()));
@@ -680,12 +684,12 @@ fn write_column_type(out: &mut String, ty: &v1::ColumnType) {
     };
 }
 
-fn default_value(default: &v1::DefaultValue) -> String {
+fn default_value(default: &DefaultValue) -> String {
     written(default, write_default_value)
 }
 
-fn write_default_value(out: &mut String, default: &v1::DefaultValue) {
-    use v1::DefaultValue as D;
+fn write_default_value(out: &mut String, default: &DefaultValue) {
+    use DefaultValue as D;
     let (variant, text) = match default {
         D::Null => ("Null", None),
         D::Bool(true) => ("Bool(true)", None),

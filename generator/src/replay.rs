@@ -1,37 +1,35 @@
 //! Replay: the schema the generated migrations produce, from their `UP` operations applied in
 //! order to an empty schema, and its comparison with the recorded snapshot, naming the first
-//! difference. Owns what each v1 operation does to a schema's state: `CreateTable`,
-//! `DropTable`, `RenameTable` (foreign keys that point at the old name follow it, as the
-//! databases and the differ have them do), `AlterTable` (which carries the whole table after
-//! its changes), `CreateEnum`, `DropEnum`, `AddEnumValue` and `RecreateEnum`. Pure.
+//! difference. Owns what each operation does to a schema's state: `CreateTable`, `DropTable`,
+//! `RenameTable` (foreign keys that point at the old name follow it, as the databases and the
+//! differ have them do), `AlterTable` (which carries the whole table after its changes),
+//! `CreateEnum`, `DropEnum`, `AddEnumValue` and `RecreateEnum`. Pure.
 //!
-//! The state is kept in v1 terms, which the files hold. Each table of the snapshot is compared
-//! with it item by item without lowering it (nothing allocated for the tables that agree, which
-//! are all of them when `check` passes); only a table that differs is lowered
-//! (`lower::lower_table`) to name the difference: indexes, foreign keys and checks by name,
-//! since the order the migrations add them in is not part of the schema.
+//! The state is held in the vocabulary's own types, the snapshot's too, so a table that agrees
+//! is one `==`; only a table that differs is looked at item by item to name the difference:
+//! indexes, foreign keys and checks by name, since the order the migrations add them in is not
+//! part of the schema.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use migration_ops::v1;
-
-use crate::model::{Column, ColumnType, DefaultValue, Limit, Rule, Schema, Table};
+use crate::lower::Op;
+use crate::model::{Column, ForeignKey, Index, Schema, Table, show_value};
 use crate::snapshot::FILE_NAME;
 
 /// The schema as the migrations replayed so far leave it.
 #[derive(Debug, Default)]
 pub struct Replayed {
-    pub tables: BTreeMap<&'static str, v1::Table>,
-    pub enums: BTreeMap<&'static str, Vec<&'static str>>,
+    pub tables: BTreeMap<String, Table>,
+    pub enums: BTreeMap<String, Vec<String>>,
 }
 
 impl Replayed {
     /// Applies the `UP` operations of migration `migration`. An operation on something that
     /// the operations before it did not leave (dropping a table no migration created, creating
     /// one twice) is an error naming the migration, the operation and the name.
-    pub fn apply(&mut self, migration: &str, ops: &[v1::Op]) -> Result<(), String> {
-        for (at, op) in ops.iter().enumerate() {
+    pub fn apply(&mut self, migration: &str, ops: Vec<Op>) -> Result<(), String> {
+        for (at, op) in ops.into_iter().enumerate() {
             self.apply_one(op).map_err(|problem| {
                 format!(
                     "migration {migration}, operation {} of UP: {problem}",
@@ -42,32 +40,36 @@ impl Replayed {
         Ok(())
     }
 
-    fn apply_one(&mut self, op: &v1::Op) -> Result<(), String> {
-        match *op {
-            v1::Op::CreateTable(table) => {
-                if self.tables.insert(table.name, table).is_some() {
+    fn apply_one(&mut self, op: Op) -> Result<(), String> {
+        match op {
+            Op::CreateTable(table) => {
+                if let Some(table) = self.tables.insert(table.name.clone(), table) {
                     return Err(format!("creates table `{}`, which exists", table.name));
                 }
             }
-            v1::Op::DropTable(name) => {
-                if self.tables.remove(name).is_none() {
+            Op::DropTable(name) => {
+                if self.tables.remove(&name).is_none() {
                     return Err(format!("drops table `{name}`, which does not exist"));
                 }
             }
-            v1::Op::RenameTable { from, to } => {
-                if self.tables.contains_key(to) {
+            Op::RenameTable { from, to } => {
+                if self.tables.contains_key(&to) {
                     return Err(format!("renames `{from}` to `{to}`, which exists"));
                 }
-                let Some(mut table) = self.tables.remove(from) else {
+                let Some(mut table) = self.tables.remove(&from) else {
                     return Err(format!("renames table `{from}`, which does not exist"));
                 };
-                table.name = to;
-                self.tables.insert(to, table);
+                table.name = to.clone();
+                self.tables.insert(to.clone(), table);
                 for table in self.tables.values_mut() {
-                    retarget(table, from, to);
+                    for fk in &mut table.foreign_keys {
+                        if fk.ref_table == from {
+                            fk.ref_table = to.clone();
+                        }
+                    }
                 }
             }
-            v1::Op::AlterTable(alter) => match self.tables.get_mut(alter.table.name) {
+            Op::AlterTable(alter) => match self.tables.get_mut(&alter.table.name) {
                 Some(table) => *table = alter.table,
                 None => {
                     return Err(format!(
@@ -76,22 +78,23 @@ impl Replayed {
                     ));
                 }
             },
-            v1::Op::CreateEnum(e) => {
-                if self.enums.insert(e.name, e.values.to_vec()).is_some() {
+            Op::CreateEnum(e) => {
+                if self.enums.contains_key(&e.name) {
                     return Err(format!("creates enum type `{}`, which exists", e.name));
                 }
+                self.enums.insert(e.name, e.values);
             }
-            v1::Op::DropEnum(name) => {
-                if self.enums.remove(name).is_none() {
+            Op::DropEnum(name) => {
+                if self.enums.remove(&name).is_none() {
                     return Err(format!("drops enum type `{name}`, which does not exist"));
                 }
             }
-            v1::Op::AddEnumValue {
+            Op::AddEnumValue {
                 name,
                 value,
                 before,
             } => {
-                let Some(values) = self.enums.get_mut(name) else {
+                let Some(values) = self.enums.get_mut(&name) else {
                     return Err(format!(
                         "adds a value to enum type `{name}`, which does not exist"
                     ));
@@ -107,8 +110,8 @@ impl Replayed {
                 };
                 values.insert(at, value);
             }
-            v1::Op::RecreateEnum { name, values, .. } => match self.enums.get_mut(name) {
-                Some(old) => *old = values.to_vec(),
+            Op::RecreateEnum { name, values, .. } => match self.enums.get_mut(&name) {
+                Some(old) => *old = values,
                 None => {
                     return Err(format!("rebuilds enum type `{name}`, which does not exist"));
                 }
@@ -116,26 +119,6 @@ impl Replayed {
         }
         Ok(())
     }
-}
-
-/// Points `table`'s foreign keys at `to` where they point at `from`.
-fn retarget(table: &mut v1::Table, from: &str, to: &'static str) {
-    if table.foreign_keys.iter().all(|fk| fk.ref_table != from) {
-        return;
-    }
-    let keys: Vec<v1::ForeignKey> = table
-        .foreign_keys
-        .iter()
-        .map(|fk| v1::ForeignKey {
-            ref_table: if fk.ref_table == from {
-                to
-            } else {
-                fk.ref_table
-            },
-            ..*fk
-        })
-        .collect();
-    table.foreign_keys = Box::leak(keys.into_boxed_slice());
 }
 
 /// The first difference between the schema `recorded` in the snapshot and the one the
@@ -148,7 +131,7 @@ pub fn first_difference(recorded: &Schema, replayed: &Replayed) -> Option<String
             (None, None) => break,
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some((e, _)), Some((f, _))) => e.as_str().cmp(f),
+            (Some((e, _)), Some((f, _))) => e.cmp(f),
         };
         match order {
             std::cmp::Ordering::Less => {
@@ -165,31 +148,28 @@ pub fn first_difference(recorded: &Schema, replayed: &Replayed) -> Option<String
             }
             std::cmp::Ordering::Equal => {
                 let ((name, table), (_, replayed)) = (expected.next()?, found.next()?);
-                if same_table(table, replayed) {
+                if table == replayed {
                     continue;
                 }
-                // Lowered only to name the difference, which may be none but an order.
-                let lowered = crate::lower::lower_table(name, table);
-                if let Some(difference) = table_difference(&lowered, replayed) {
+                // The difference may be none but an order.
+                if let Some(difference) = table_difference(table, replayed) {
                     return Some(format!("table `{name}`, {difference}"));
                 }
             }
         }
     }
-    let names = |values: &[&str]| values.join(", ");
     for (name, values) in &recorded.enums {
-        match replayed.enums.get(name.as_str()) {
+        match replayed.enums.get(name) {
             None => {
                 return Some(format!(
                     "enum type `{name}`: {FILE_NAME} has it, the migrations do not create it"
                 ));
             }
-            Some(found) if !found.iter().copied().eq(values.iter().map(String::as_str)) => {
-                let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            Some(found) if found != values => {
                 return Some(format!(
                     "enum type `{name}`: {FILE_NAME} has ({}), the migrations produce ({})",
-                    names(&values),
-                    names(found)
+                    values.join(", "),
+                    found.join(", ")
                 ));
             }
             Some(_) => {}
@@ -198,110 +178,10 @@ pub fn first_difference(recorded: &Schema, replayed: &Replayed) -> Option<String
     replayed
         .enums
         .keys()
-        .find(|name| !recorded.enums.contains_key(**name))
+        .find(|name| !recorded.enums.contains_key(*name))
         .map(|name| {
             format!("enum type `{name}`: the migrations create it, {FILE_NAME} does not have it")
         })
-}
-
-// --- the same table, compared without lowering it: most tables are -----------------------
-
-/// Whether the snapshot's `table` is `replayed`, item for item in the same order.
-fn same_table(table: &Table, replayed: &v1::Table) -> bool {
-    table.comment.as_deref() == replayed.comment
-        && same_strs(&table.primary_key, replayed.primary_key)
-        && same_items(&table.columns, replayed.columns, same_column)
-        && same_items(&table.indexes, replayed.indexes, |i, r| {
-            i.name == r.name && i.unique == r.unique && same_strs(&i.columns, r.columns)
-        })
-        && same_items(&table.foreign_keys, replayed.foreign_keys, |fk, r| {
-            fk.name == r.name
-                && fk.ref_table == r.ref_table
-                && same_strs(&fk.columns, r.columns)
-                && same_strs(&fk.ref_columns, r.ref_columns)
-                && fk.on_delete.map(crate::lower::lower_action) == r.on_delete
-                && fk.on_update.map(crate::lower::lower_action) == r.on_update
-        })
-        && same_items(&table.checks, replayed.checks, |c, r| {
-            c.name == r.name && c.column == r.column && same_rule(&c.rule, &r.rule)
-        })
-}
-
-fn same_items<T, V>(items: &[T], replayed: &[V], same: impl Fn(&T, &V) -> bool) -> bool {
-    items.len() == replayed.len() && items.iter().zip(replayed).all(|(i, r)| same(i, r))
-}
-
-fn same_strs(items: &[String], replayed: &[&str]) -> bool {
-    same_items(items, replayed, |i, r| i == r)
-}
-
-fn same_column(column: &Column, replayed: &v1::Column) -> bool {
-    column.name == replayed.name
-        && column.null == replayed.null
-        && column.unique == replayed.unique
-        && column.auto_increment == replayed.auto_increment
-        && column.comment.as_deref() == replayed.comment
-        && column.extra.as_deref() == replayed.extra
-        && match (&column.default, &replayed.default) {
-            (None, None) => true,
-            (Some(d), Some(r)) => same_default(d, r),
-            _ => false,
-        }
-        && match (&column.ty, &replayed.ty) {
-            (ColumnType::Custom(name), v1::ColumnType::Custom(r)) => name == r,
-            (
-                ColumnType::Enum { name, variants },
-                v1::ColumnType::Enum {
-                    name: r,
-                    variants: rv,
-                },
-            ) => name == r && same_strs(variants, rv),
-            (ColumnType::Custom(_) | ColumnType::Enum { .. }, _) => false,
-            // The other types hold no names: lowering them allocates nothing.
-            (ty, r) => crate::lower::lower_type(ty) == *r,
-        }
-}
-
-fn same_default(default: &DefaultValue, replayed: &v1::DefaultValue) -> bool {
-    use v1::DefaultValue as R;
-    match (default, replayed) {
-        (DefaultValue::Null, R::Null)
-        | (DefaultValue::CurrentTimestamp, R::CurrentTimestamp)
-        | (DefaultValue::CurrentDate, R::CurrentDate)
-        | (DefaultValue::CurrentTime, R::CurrentTime) => true,
-        (DefaultValue::Bool(b), R::Bool(r)) => b == r,
-        (DefaultValue::Number(n), R::Number(r))
-        | (DefaultValue::String(n), R::String(r))
-        | (DefaultValue::Expr(n), R::Expr(r)) => n == r,
-        _ => false,
-    }
-}
-
-fn same_rule(rule: &Rule, replayed: &v1::CheckRule) -> bool {
-    let same_limit = |limit: &Option<Limit>, r: &Option<v1::Limit>| match (limit, r) {
-        (None, None) => true,
-        (Some(l), Some(r)) => l.value == r.value && l.inclusive == r.inclusive,
-        _ => false,
-    };
-    match (rule, replayed) {
-        (
-            Rule::Length { min, max },
-            v1::CheckRule::Length {
-                min: rmin,
-                max: rmax,
-            },
-        ) => min == rmin && max == rmax,
-        (
-            Rule::Range { min, max },
-            v1::CheckRule::Range {
-                min: rmin,
-                max: rmax,
-            },
-        ) => same_limit(min, rmin) && same_limit(max, rmax),
-        (Rule::OneOf(values), v1::CheckRule::OneOf(r)) => same_items(values, r, same_default),
-        (Rule::NotNull, v1::CheckRule::NotNull) => true,
-        _ => false,
-    }
 }
 
 // --- naming the difference ----------------------------------------------------------------
@@ -313,8 +193,8 @@ fn has_produces(what: &str, expected: &str, found: &str) -> String {
 
 /// The first difference between two states of one table, or `None` when they differ only in
 /// the order of their indexes, foreign keys or checks.
-fn table_difference(expected: &v1::Table, found: &v1::Table) -> Option<String> {
-    for column in expected.columns {
+fn table_difference(expected: &Table, found: &Table) -> Option<String> {
+    for column in &expected.columns {
         let what = format!("column `{}`", column.name);
         match found.columns.iter().find(|c| c.name == column.name) {
             None => {
@@ -339,15 +219,15 @@ fn table_difference(expected: &v1::Table, found: &v1::Table) -> Option<String> {
             extra.name
         ));
     }
-    let column_names = |table: &v1::Table| {
-        let names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+    let column_names = |table: &Table| {
+        let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
         format!("({})", names.join(", "))
     };
     if !expected
         .columns
         .iter()
-        .map(|c| c.name)
-        .eq(found.columns.iter().map(|c| c.name))
+        .map(|c| &c.name)
+        .eq(found.columns.iter().map(|c| &c.name))
     {
         return Some(has_produces(
             "the order of the columns",
@@ -371,27 +251,27 @@ fn table_difference(expected: &v1::Table, found: &v1::Table) -> Option<String> {
     }
     named_difference(
         "index",
-        expected.indexes,
-        found.indexes,
-        |i| i.name,
+        &expected.indexes,
+        &found.indexes,
+        |i| &i.name,
         show_index,
     )
     .or_else(|| {
         named_difference(
             "foreign key",
-            expected.foreign_keys,
-            found.foreign_keys,
-            |fk| fk.name,
+            &expected.foreign_keys,
+            &found.foreign_keys,
+            |fk| &fk.name,
             show_foreign_key,
         )
     })
     .or_else(|| {
         named_difference(
             "check",
-            expected.checks,
-            found.checks,
-            |c| c.name,
-            v1::describe_check,
+            &expected.checks,
+            &found.checks,
+            |c| &c.name,
+            migration_ops::v1::describe_check,
         )
     })
 }
@@ -431,12 +311,12 @@ fn named_difference<T: PartialEq>(
         })
 }
 
-fn show_index(index: &v1::Index) -> String {
+fn show_index(index: &Index) -> String {
     let unique = if index.unique { "unique " } else { "" };
     format!("{unique}on ({})", index.columns.join(", "))
 }
 
-fn show_foreign_key(fk: &v1::ForeignKey) -> String {
+fn show_foreign_key(fk: &ForeignKey) -> String {
     let mut text = format!(
         "({}) -> {} ({})",
         fk.columns.join(", "),
@@ -453,8 +333,8 @@ fn show_foreign_key(fk: &v1::ForeignKey) -> String {
 }
 
 /// The first property two columns of the same name disagree on, as (expected, found).
-fn column_difference(expected: &v1::Column, found: &v1::Column) -> Option<(String, String)> {
-    let both = |show: &dyn Fn(&v1::Column) -> String| Some((show(expected), show(found)));
+fn column_difference(expected: &Column, found: &Column) -> Option<(String, String)> {
+    let both = |show: &dyn Fn(&Column) -> String| Some((show(expected), show(found)));
     if expected.ty != found.ty {
         return both(&|c| format!("type {:?}", c.ty));
     }
@@ -487,19 +367,6 @@ fn column_difference(expected: &v1::Column, found: &v1::Column) -> Option<(Strin
         return both(&|c| format!("extra {:?}", c.extra));
     }
     None
-}
-
-fn show_value(value: &v1::DefaultValue) -> String {
-    match value {
-        v1::DefaultValue::Null => "NULL".to_owned(),
-        v1::DefaultValue::Bool(b) => b.to_string(),
-        v1::DefaultValue::Number(n) => (*n).to_owned(),
-        v1::DefaultValue::String(s) => format!("{s:?}"),
-        v1::DefaultValue::CurrentTimestamp => "CURRENT_TIMESTAMP".to_owned(),
-        v1::DefaultValue::CurrentDate => "CURRENT_DATE".to_owned(),
-        v1::DefaultValue::CurrentTime => "CURRENT_TIME".to_owned(),
-        v1::DefaultValue::Expr(sql) => format!("({sql})"),
-    }
 }
 
 #[cfg(test)]
@@ -563,7 +430,7 @@ mod tests {
     /// Applies the migration that the differ writes from `from` to `to`.
     fn step(replayed: &mut Replayed, from: &Schema, to: &Schema, options: &Options) {
         let up = crate::lower::lower(&diff(from, to, options).unwrap());
-        replayed.apply("m", &up).unwrap();
+        replayed.apply("m", up).unwrap();
     }
 
     /// The migration that creates `schema`, replayed.
@@ -636,7 +503,7 @@ mod tests {
             .iter()
             .find(|fk| fk.name == "fk-user-2");
         assert_eq!(
-            to_user.map(|fk| fk.ref_table),
+            to_user.map(|fk| fk.ref_table.as_str()),
             Some("person"),
             "the key to the renamed table follows it"
         );
@@ -703,7 +570,7 @@ mod tests {
     fn an_operation_on_something_the_history_never_made_is_named() {
         let mut replayed = Replayed::default();
         let error = replayed
-            .apply("m1", &[v1::Op::DropTable("ghost")])
+            .apply("m1", vec![Op::DropTable("ghost".to_owned())])
             .unwrap_err();
         assert_eq!(
             error,

@@ -7,8 +7,7 @@
 //! that SeaORM ignores are ignored here too (see `shared/notes/seaorm-2.0-facts.md`).
 
 use sea_orm::sea_query::{
-    self, ColumnSpec, Expr, ForeignKeyAction, Keyword, QueryBuilder, SqliteQueryBuilder, StringLen,
-    TableRef, Value,
+    self, ColumnSpec, Expr, Keyword, QueryBuilder, SqliteQueryBuilder, TableRef, Value,
 };
 use sea_orm::{DbBackend, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn};
 
@@ -17,8 +16,8 @@ use entity::rules::FieldRules;
 use crate::constraints::{self, ApplicationRule};
 use crate::error::{EntityError, Error};
 use crate::model::{
-    Action, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Schema, Table,
-    is_numeric_literal, name_problem,
+    Action, Column, ColumnType, DefaultValue, ForeignKey, Index, Schema, Table, is_numeric_literal,
+    name_problem,
 };
 
 /// Builds the schema from every entity that `visit_all` shows, or lists every problem found.
@@ -55,6 +54,7 @@ impl entity::EntityVisitor for Loader {
         let mut context = Context {
             entity: name,
             errors: &mut self.errors,
+            renamed_from: Vec::new(),
         };
         let Some(mut table) = read_table::<E>(&mut context) else {
             return;
@@ -85,6 +85,8 @@ impl Loader {
 struct Context<'a> {
     entity: String,
     errors: &'a mut Vec<EntityError>,
+    /// (column, previous name) of the table being read.
+    renamed_from: Vec<(String, String)>,
 }
 
 impl Context<'_> {
@@ -151,6 +153,7 @@ fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> 
         .collect();
 
     (context.errors.len() == errors_before).then(|| Table {
+        name: entity.table_name().to_owned(),
         comment: statement.get_comment().cloned(),
         columns,
         primary_key,
@@ -161,6 +164,9 @@ fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> 
 }
 
 fn add_table(schema: &mut Schema, name: &str, table: Table, context: &mut Context) {
+    for (column, old) in context.renamed_from.drain(..) {
+        schema.renamed_from.insert((name.to_owned(), column), old);
+    }
     for column in &table.columns {
         if let ColumnType::Enum { name, variants } = &column.ty {
             match schema.enums.get(name) {
@@ -211,6 +217,9 @@ fn read_column(def: &sea_query::ColumnDef, context: &mut Context) -> Option<Colu
         }
         None => None,
     };
+    if let Some(old) = spec.comment.as_deref().and_then(renamed_from) {
+        context.renamed_from.push((name.clone(), old));
+    }
     Some(Column {
         name,
         ty,
@@ -220,7 +229,6 @@ fn read_column(def: &sea_query::ColumnDef, context: &mut Context) -> Option<Colu
         auto_increment: spec.auto_increment,
         comment: spec.comment.as_deref().and_then(strip_renamed_from),
         extra: spec.extra.clone(),
-        renamed_from: spec.comment.as_deref().and_then(renamed_from),
     })
 }
 
@@ -242,69 +250,20 @@ fn renamed_from(comment: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The column's type through the vocabulary's one mapping, refusing enum values that SeaORM
+/// cannot write into MySQL's inline `ENUM(…)`.
 fn read_type(ty: &sea_query::ColumnType) -> Result<ColumnType, String> {
-    use sea_query::ColumnType as Q;
-    Ok(match ty {
-        Q::Char(len) => ColumnType::Char(*len),
-        Q::String(len) => ColumnType::String(read_len(len)),
-        Q::Text => ColumnType::Text,
-        Q::Blob => ColumnType::Blob,
-        Q::TinyInteger => ColumnType::TinyInteger,
-        Q::SmallInteger => ColumnType::SmallInteger,
-        Q::Integer => ColumnType::Integer,
-        Q::BigInteger => ColumnType::BigInteger,
-        Q::TinyUnsigned => ColumnType::TinyUnsigned,
-        Q::SmallUnsigned => ColumnType::SmallUnsigned,
-        Q::Unsigned => ColumnType::Unsigned,
-        Q::BigUnsigned => ColumnType::BigUnsigned,
-        Q::Float => ColumnType::Float,
-        Q::Double => ColumnType::Double,
-        Q::Decimal(precision) => ColumnType::Decimal(*precision),
-        Q::DateTime => ColumnType::DateTime,
-        Q::Timestamp => ColumnType::Timestamp,
-        Q::TimestampWithTimeZone => ColumnType::TimestampWithTimeZone,
-        Q::Time => ColumnType::Time,
-        Q::Date => ColumnType::Date,
-        Q::Year => ColumnType::Year,
-        Q::Binary(len) => ColumnType::Binary(*len),
-        Q::VarBinary(len) => ColumnType::VarBinary(read_len(len)),
-        Q::Bit(len) => ColumnType::Bit(*len),
-        Q::VarBit(len) => ColumnType::VarBit(*len),
-        Q::Boolean => ColumnType::Boolean,
-        Q::Money(precision) => ColumnType::Money(*precision),
-        Q::Json => ColumnType::Json,
-        Q::JsonBinary => ColumnType::JsonBinary,
-        Q::Uuid => ColumnType::Uuid,
-        Q::Custom(name) => ColumnType::Custom(name.to_string()),
-        Q::Enum { name, variants } => {
-            let variants: Vec<String> = variants.iter().map(ToString::to_string).collect();
-            if let Some(bad) = variants.iter().find(|v| v.contains(['\'', '\\'])) {
-                // SeaORM writes MySQL's inline ENUM('…') without escaping.
-                return Err(format!(
-                    "enum value {bad:?} contains a quote or backslash, which SeaORM cannot \
-                     write into MySQL's ENUM(…) safely"
-                ));
-            }
-            ColumnType::Enum {
-                name: name.to_string(),
-                variants,
-            }
-        }
-        Q::Vector(len) => ColumnType::Vector(*len),
-        Q::Cidr => ColumnType::Cidr,
-        Q::Inet => ColumnType::Inet,
-        Q::MacAddr => ColumnType::MacAddr,
-        Q::LTree => ColumnType::LTree,
-        other => return Err(format!("column type {other:?} is not supported yet")),
-    })
-}
-
-fn read_len(len: &StringLen) -> Len {
-    match len {
-        StringLen::N(n) => Len::N(*n),
-        StringLen::Max => Len::Max,
-        StringLen::None => Len::None,
+    let ty = ColumnType::from_sea_query(ty)?;
+    if let ColumnType::Enum { variants, .. } = &ty
+        && let Some(bad) = variants.iter().find(|v| v.contains(['\'', '\\']))
+    {
+        // SeaORM writes MySQL's inline ENUM('…') without escaping.
+        return Err(format!(
+            "enum value {bad:?} contains a quote or backslash, which SeaORM cannot write into \
+             MySQL's ENUM(…) safely"
+        ));
     }
+    Ok(ty)
 }
 
 fn read_default(expr: &Expr) -> Result<DefaultValue, String> {
@@ -376,9 +335,14 @@ fn read_foreign_key(fk: &sea_query::TableForeignKey, context: &mut Context) -> O
     };
     let actions = fk
         .get_on_delete()
-        .map(read_action)
+        .map(Action::from_sea_query)
         .transpose()
-        .and_then(|on_delete| Ok((on_delete, fk.get_on_update().map(read_action).transpose()?)));
+        .and_then(|on_delete| {
+            Ok((
+                on_delete,
+                fk.get_on_update().map(Action::from_sea_query).transpose()?,
+            ))
+        });
     let (on_delete, on_update) = match actions {
         Ok(actions) => actions,
         Err(message) => {
@@ -393,17 +357,6 @@ fn read_foreign_key(fk: &sea_query::TableForeignKey, context: &mut Context) -> O
         ref_columns: fk.get_ref_columns(),
         on_delete,
         on_update,
-    })
-}
-
-fn read_action(action: ForeignKeyAction) -> Result<Action, String> {
-    Ok(match action {
-        ForeignKeyAction::Restrict => Action::Restrict,
-        ForeignKeyAction::Cascade => Action::Cascade,
-        ForeignKeyAction::SetNull => Action::SetNull,
-        ForeignKeyAction::NoAction => Action::NoAction,
-        ForeignKeyAction::SetDefault => Action::SetDefault,
-        other => return Err(format!("referential action {other:?} is not supported yet")),
     })
 }
 

@@ -25,7 +25,9 @@ pub trait Store: Copy + Debug + PartialEq + Eq + Default + 'static {
     type Str: Deref<Target = str> + std::fmt::Display + Clone + Debug + PartialEq + Eq + 'static;
     /// A list of items.
     type List<T: Item>: Deref<Target = [T]> + Clone + Debug + PartialEq + Eq + Default + 'static;
-    /// A list of `items`.
+    /// `text` as this store holds it.
+    fn str(text: &str) -> Self::Str;
+    /// `items` as this store holds them.
     fn list<T: Item>(items: Vec<T>) -> Self::List<T>;
 }
 
@@ -37,12 +39,17 @@ impl<T: Clone + Debug + PartialEq + Eq + 'static> Item for T {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Static;
 
+/// Static data is written in source files. Built at run time (by [`Convert::convert`]) its
+/// strings and lists are leaked: only tests do that, to hand run-time data to the runner,
+/// whose list of generated migrations is static; the generator never does.
 impl Store for Static {
     type Str = &'static str;
     type List<T: Item> = &'static [T];
-    /// Static lists are written in source; one built at run time would have to be leaked.
-    fn list<T: Item>(_: Vec<T>) -> &'static [T] {
-        unreachable!("static data is written in source, never built at run time")
+    fn str(text: &str) -> &'static str {
+        Box::leak(text.to_owned().into_boxed_str())
+    }
+    fn list<T: Item>(items: Vec<T>) -> &'static [T] {
+        Box::leak(items.into_boxed_slice())
     }
 }
 
@@ -53,6 +60,9 @@ pub struct Owned;
 impl Store for Owned {
     type Str = String;
     type List<T: Item> = Vec<T>;
+    fn str(text: &str) -> String {
+        text.to_owned()
+    }
     fn list<T: Item>(items: Vec<T>) -> Vec<T> {
         items
     }
@@ -512,58 +522,260 @@ impl<S: Store> ColumnType<S> {
     }
 }
 
-/// The same data held as [`Owned`] data.
-pub trait ToOwnedData {
-    type Owned;
-    fn owned(&self) -> Self::Owned;
-}
-
-impl<S: Store> ToOwnedData for DefaultValue<S> {
-    type Owned = DefaultValue<Owned>;
-    fn owned(&self) -> DefaultValue<Owned> {
-        match self {
-            DefaultValue::Null => DefaultValue::Null,
-            DefaultValue::Bool(value) => DefaultValue::Bool(*value),
-            DefaultValue::Number(text) => DefaultValue::Number(text.to_string()),
-            DefaultValue::String(text) => DefaultValue::String(text.to_string()),
-            DefaultValue::CurrentTimestamp => DefaultValue::CurrentTimestamp,
-            DefaultValue::CurrentDate => DefaultValue::CurrentDate,
-            DefaultValue::CurrentTime => DefaultValue::CurrentTime,
-            DefaultValue::Expr(sql) => DefaultValue::Expr(sql.to_string()),
+impl Column<Owned> {
+    /// A NOT NULL column of type `ty` with nothing else set.
+    pub fn new(name: impl Into<String>, ty: ColumnType<Owned>) -> Self {
+        Column {
+            name: name.into(),
+            ty,
+            null: false,
+            default: None,
+            unique: false,
+            auto_increment: false,
+            comment: None,
+            extra: None,
         }
     }
 }
 
-impl<S: Store> ToOwnedData for Limit<S> {
-    type Owned = Limit<Owned>;
-    fn owned(&self) -> Limit<Owned> {
+/// The same data in another store: `convert::<Owned>()` for run-time data (a migration
+/// file's constants compared with what the generator builds), `convert::<Static>()` for the
+/// tests that hand run-time data to the runner (see [`Static`]).
+pub trait Convert {
+    type In<T: Store>;
+    fn convert<T: Store>(&self) -> Self::In<T>;
+}
+
+impl<S: Store> Convert for DefaultValue<S> {
+    type In<T: Store> = DefaultValue<T>;
+    fn convert<T: Store>(&self) -> DefaultValue<T> {
+        match self {
+            DefaultValue::Null => DefaultValue::Null,
+            DefaultValue::Bool(value) => DefaultValue::Bool(*value),
+            DefaultValue::Number(text) => DefaultValue::Number(T::str(text)),
+            DefaultValue::String(text) => DefaultValue::String(T::str(text)),
+            DefaultValue::CurrentTimestamp => DefaultValue::CurrentTimestamp,
+            DefaultValue::CurrentDate => DefaultValue::CurrentDate,
+            DefaultValue::CurrentTime => DefaultValue::CurrentTime,
+            DefaultValue::Expr(sql) => DefaultValue::Expr(T::str(sql)),
+        }
+    }
+}
+
+impl<S: Store> Convert for Limit<S> {
+    type In<T: Store> = Limit<T>;
+    fn convert<T: Store>(&self) -> Limit<T> {
         Limit {
-            value: self.value.to_string(),
+            value: T::str(&self.value),
             inclusive: self.inclusive,
         }
     }
 }
 
-impl<S: Store> ToOwnedData for Check<S> {
-    type Owned = Check<Owned>;
-    fn owned(&self) -> Check<Owned> {
+impl<S: Store> Convert for Check<S> {
+    type In<T: Store> = Check<T>;
+    fn convert<T: Store>(&self) -> Check<T> {
         Check {
-            name: self.name.to_string(),
-            column: self.column.to_string(),
+            name: T::str(&self.name),
+            column: T::str(&self.column),
             rule: match &self.rule {
                 CheckRule::Length { min, max } => CheckRule::Length {
                     min: *min,
                     max: *max,
                 },
                 CheckRule::Range { min, max } => CheckRule::Range {
-                    min: min.as_ref().map(Limit::owned),
-                    max: max.as_ref().map(Limit::owned),
+                    min: min.as_ref().map(Limit::convert::<T>),
+                    max: max.as_ref().map(Limit::convert::<T>),
                 },
-                CheckRule::OneOf(values) => {
-                    CheckRule::OneOf(values.iter().map(DefaultValue::owned).collect())
-                }
+                CheckRule::OneOf(values) => CheckRule::OneOf(convert_all::<T, _>(values)),
                 CheckRule::NotNull => CheckRule::NotNull,
             },
+        }
+    }
+}
+
+/// A list of the store's strings in store `T`.
+fn strings<S: Store, T: Store>(items: &[S::Str]) -> T::List<T::Str> {
+    T::list(items.iter().map(|item| T::str(item)).collect())
+}
+
+/// `items`, each in store `T`.
+pub fn convert_all<T: Store, C: Convert>(items: &[C]) -> T::List<C::In<T>>
+where
+    C::In<T>: Item,
+{
+    T::list(items.iter().map(C::convert::<T>).collect())
+}
+
+impl<S: Store> Convert for Op<S> {
+    type In<T: Store> = Op<T>;
+    fn convert<T: Store>(&self) -> Op<T> {
+        match self {
+            Op::CreateEnum(e) => Op::CreateEnum(e.convert::<T>()),
+            Op::DropEnum(name) => Op::DropEnum(T::str(name)),
+            Op::CreateTable(table) => Op::CreateTable(table.convert::<T>()),
+            Op::DropTable(name) => Op::DropTable(T::str(name)),
+            Op::RenameTable { from, to } => Op::RenameTable {
+                from: T::str(from),
+                to: T::str(to),
+            },
+            Op::AddEnumValue {
+                name,
+                value,
+                before,
+            } => Op::AddEnumValue {
+                name: T::str(name),
+                value: T::str(value),
+                before: before.as_ref().map(|b| T::str(b)),
+            },
+            Op::AlterTable(alter) => Op::AlterTable(AlterTable {
+                table: alter.table.convert::<T>(),
+                changes: convert_all::<T, _>(&alter.changes),
+            }),
+            Op::RecreateEnum {
+                name,
+                values,
+                columns,
+            } => Op::RecreateEnum {
+                name: T::str(name),
+                values: strings::<S, T>(values),
+                columns: convert_all::<T, _>(columns),
+            },
+        }
+    }
+}
+
+impl<S: Store> Convert for Change<S> {
+    type In<T: Store> = Change<T>;
+    fn convert<T: Store>(&self) -> Change<T> {
+        match self {
+            Change::AddColumn { column, backfill } => Change::AddColumn {
+                column: column.convert::<T>(),
+                backfill: backfill.as_ref().map(DefaultValue::convert::<T>),
+            },
+            Change::DropColumn(name) => Change::DropColumn(T::str(name)),
+            Change::RenameColumn { from, to } => Change::RenameColumn {
+                from: T::str(from),
+                to: T::str(to),
+            },
+            Change::AlterColumn { from, to, backfill } => Change::AlterColumn {
+                from: from.convert::<T>(),
+                to: to.convert::<T>(),
+                backfill: backfill.as_ref().map(DefaultValue::convert::<T>),
+            },
+            Change::CreateIndex(index) => Change::CreateIndex(index.convert::<T>()),
+            Change::DropIndex(index) => Change::DropIndex(index.convert::<T>()),
+            Change::AddForeignKey(fk) => Change::AddForeignKey(fk.convert::<T>()),
+            Change::DropForeignKey(name) => Change::DropForeignKey(T::str(name)),
+            Change::AddCheck(check) => Change::AddCheck(check.convert::<T>()),
+            Change::DropCheck(name) => Change::DropCheck(T::str(name)),
+            Change::TableComment(comment) => {
+                Change::TableComment(comment.as_ref().map(|c| T::str(c)))
+            }
+            Change::PrimaryKey {
+                from,
+                to,
+                add,
+                drop,
+            } => Change::PrimaryKey {
+                from: strings::<S, T>(from),
+                to: strings::<S, T>(to),
+                add: add.as_ref().map(Column::convert::<T>),
+                drop: drop.as_ref().map(|d| T::str(d)),
+            },
+        }
+    }
+}
+
+impl<S: Store> Convert for Enum<S> {
+    type In<T: Store> = Enum<T>;
+    fn convert<T: Store>(&self) -> Enum<T> {
+        Enum {
+            name: T::str(&self.name),
+            values: strings::<S, T>(&self.values),
+        }
+    }
+}
+
+impl<S: Store> Convert for EnumColumn<S> {
+    type In<T: Store> = EnumColumn<T>;
+    fn convert<T: Store>(&self) -> EnumColumn<T> {
+        EnumColumn {
+            table: T::str(&self.table),
+            column: T::str(&self.column),
+            default: self.default.as_ref().map(DefaultValue::convert::<T>),
+        }
+    }
+}
+
+impl<S: Store> Convert for Table<S> {
+    type In<T: Store> = Table<T>;
+    fn convert<T: Store>(&self) -> Table<T> {
+        Table {
+            name: T::str(&self.name),
+            comment: self.comment.as_ref().map(|c| T::str(c)),
+            columns: convert_all::<T, _>(&self.columns),
+            primary_key: strings::<S, T>(&self.primary_key),
+            indexes: convert_all::<T, _>(&self.indexes),
+            foreign_keys: convert_all::<T, _>(&self.foreign_keys),
+            checks: convert_all::<T, _>(&self.checks),
+        }
+    }
+}
+
+impl<S: Store> Convert for Column<S> {
+    type In<T: Store> = Column<T>;
+    fn convert<T: Store>(&self) -> Column<T> {
+        Column {
+            name: T::str(&self.name),
+            ty: self.ty.convert::<T>(),
+            null: self.null,
+            default: self.default.as_ref().map(DefaultValue::convert::<T>),
+            unique: self.unique,
+            auto_increment: self.auto_increment,
+            comment: self.comment.as_ref().map(|c| T::str(c)),
+            extra: self.extra.as_ref().map(|e| T::str(e)),
+        }
+    }
+}
+
+impl<S: Store> Convert for ColumnType<S> {
+    type In<T: Store> = ColumnType<T>;
+    fn convert<T: Store>(&self) -> ColumnType<T> {
+        match self {
+            ColumnType::Custom(name) => ColumnType::Custom(T::str(name)),
+            ColumnType::Enum { name, variants } => ColumnType::Enum {
+                name: T::str(name),
+                variants: strings::<S, T>(variants),
+            },
+            // The others hold no strings: the same variant, through sea-query's type.
+            other => ColumnType::from_sea_query(&other.to_sea_query())
+                .expect("every type but these two maps to sea-query and back"),
+        }
+    }
+}
+
+impl<S: Store> Convert for Index<S> {
+    type In<T: Store> = Index<T>;
+    fn convert<T: Store>(&self) -> Index<T> {
+        Index {
+            name: T::str(&self.name),
+            columns: strings::<S, T>(&self.columns),
+            unique: self.unique,
+        }
+    }
+}
+
+impl<S: Store> Convert for ForeignKey<S> {
+    type In<T: Store> = ForeignKey<T>;
+    fn convert<T: Store>(&self) -> ForeignKey<T> {
+        ForeignKey {
+            name: T::str(&self.name),
+            columns: strings::<S, T>(&self.columns),
+            ref_table: T::str(&self.ref_table),
+            ref_columns: strings::<S, T>(&self.ref_columns),
+            on_delete: self.on_delete,
+            on_update: self.on_update,
         }
     }
 }

@@ -131,14 +131,17 @@ impl TestDb {
 
 /// Runs `ops` as a generated migration runs them: through `v1::apply`, in a transaction on
 /// PostgreSQL (sea-orm-migration's default), in `apply`'s own on SQLite.
-pub async fn apply(connection: &DatabaseConnection, ops: &[v1::Op]) -> Result<(), String> {
+pub async fn apply<S: migration_ops::schema::Store>(
+    connection: &DatabaseConnection,
+    ops: &[migration_ops::schema::Op<S>],
+) -> Result<(), String> {
     if connection.get_database_backend() != DbBackend::Postgres {
-        return v1::apply(&SchemaManager::new(connection), ops)
+        return v1::apply_ops(&SchemaManager::new(connection), ops)
             .await
             .map_err(|e| e.to_string());
     }
     let transaction = connection.begin().await.map_err(|e| e.to_string())?;
-    v1::apply(&SchemaManager::new(&transaction), ops)
+    v1::apply_ops(&SchemaManager::new(&transaction), ops)
         .await
         .map_err(|e| e.to_string())?;
     transaction.commit().await.map_err(|e| e.to_string())

@@ -3,6 +3,7 @@
 //! data, exactly as a generated file is, and a migrator whose list is set per task.
 
 use migration_ops::runner::RunnerOptions;
+use migration_ops::schema::{self, Static, Store, convert_all};
 use migration_ops::v1::{self, ColumnType, Generated, Op, column, index, table};
 use sea_orm::DbErr;
 use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager, async_trait};
@@ -12,13 +13,13 @@ use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaMana
 pub struct DataMigration(pub Generated);
 
 impl DataMigration {
-    /// A migration named `name` (leaked: tests build a few) doing `up` and undone by `down`.
-    pub fn new(name: &str, up: Vec<Op>, down: Option<Vec<Op>>) -> Self {
-        let leak = |ops: Vec<Op>| -> &'static [Op] { Box::leak(ops.into_boxed_slice()) };
+    /// A migration named `name` doing `up` and undone by `down`, as static data (leaked: tests
+    /// build a few).
+    pub fn new<S: Store>(name: &str, up: &[schema::Op<S>], down: Option<&[schema::Op<S>]>) -> Self {
         DataMigration(Generated::new(
-            Box::leak(name.to_owned().into_boxed_str()),
-            leak(up),
-            down.map(leak),
+            Static::str(name),
+            convert_all::<Static, _>(up),
+            down.map(convert_all::<Static, _>),
         ))
     }
 }
@@ -136,11 +137,7 @@ pub fn large_history(tables: usize) -> Vec<DataMigration> {
     // Each migration's DOWN undoes its own tables, last first.
     let part = |ups: &[Op], downs: &[Op], at: usize, what: &str| {
         let down: Vec<Op> = downs.iter().rev().cloned().collect();
-        DataMigration::new(
-            &format!("m20300101_{at:06}_{what}_big"),
-            ups.to_vec(),
-            Some(down),
-        )
+        DataMigration::new(&format!("m20300101_{at:06}_{what}_big"), ups, Some(&down))
     };
     let mut migrations = Vec::new();
     for (at, (ups, downs)) in create.chunks(PART).zip(drop.chunks(PART)).enumerate() {

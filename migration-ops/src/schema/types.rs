@@ -4,7 +4,7 @@
 
 use sea_orm_migration::sea_query::{self, Alias, ForeignKeyAction, StringLen};
 
-use super::{Action, ColumnType, Len, Owned, Store};
+use super::{Action, ColumnType, Len, Store};
 
 /// Both directions of the mapping, from one list of the variants that map one to one:
 /// `$same` without an argument, `$copied` with one copied as is.
@@ -26,9 +26,7 @@ macro_rules! column_type_mapping {
                     },
                 }
             }
-        }
 
-        impl ColumnType<Owned> {
             /// The vocabulary's type for sea-query's `ty`; an error naming a type it lacks
             /// (intervals, arrays).
             pub fn from_sea_query(ty: &sea_query::ColumnType) -> Result<Self, String> {
@@ -38,10 +36,12 @@ macro_rules! column_type_mapping {
                     $(Q::$copied(argument) => ColumnType::$copied(*argument),)*
                     Q::String(len) => ColumnType::String(Len::from(len)),
                     Q::VarBinary(len) => ColumnType::VarBinary(Len::from(len)),
-                    Q::Custom(name) => ColumnType::Custom(name.to_string()),
+                    Q::Custom(name) => ColumnType::Custom(S::str(&name.to_string())),
                     Q::Enum { name, variants } => ColumnType::Enum {
-                        name: name.to_string(),
-                        variants: variants.iter().map(ToString::to_string).collect(),
+                        name: S::str(&name.to_string()),
+                        variants: S::list(
+                            variants.iter().map(|v| S::str(&v.to_string())).collect(),
+                        ),
                     },
                     other => return Err(format!("column type {other:?} is not supported yet")),
                 })

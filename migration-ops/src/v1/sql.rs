@@ -14,8 +14,8 @@ use sea_orm_migration::sea_query::{
 
 use crate::runner::journal;
 use crate::schema::{
-    AlterTable, Change, Check, CheckRule, Column, ColumnType, DefaultValue, ForeignKey, Index, Op,
-    Owned, Store, Table, ToOwnedData,
+    AlterTable, Change, Check, CheckRule, Column, ColumnType, Convert, DefaultValue, ForeignKey,
+    Index, Op, Owned, Store, Table,
 };
 
 /// The SQL statements that `ops` run on `backend`, in order (without the row counts that
@@ -396,7 +396,7 @@ fn op_steps<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<Step> {
         } if backend == DbBackend::Postgres => {
             let quoted_values = values
                 .iter()
-                .map(|v| string_literal(backend, &v))
+                .map(|v| string_literal(backend, v))
                 .collect::<Vec<_>>()
                 .join(", ");
             let mut steps: Vec<Step> = columns
@@ -426,7 +426,7 @@ fn op_steps<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<Step> {
 
 /// Counts the rows whose `key` would be NULL or shared with another row.
 fn key_precheck<S: Store>(table: &str, rows: &str, key: &[S::Str], backend: DbBackend) -> Precheck {
-    let columns: Vec<String> = key.iter().map(|c| quote(backend, &c)).collect();
+    let columns: Vec<String> = key.iter().map(|c| quote(backend, c)).collect();
     let list = columns.join(", ");
     let nulls: Vec<String> = columns.iter().map(|c| format!("{c} IS NULL")).collect();
     Precheck {
@@ -502,7 +502,7 @@ fn change_requirements<S: Store>(
             ))
         }
         Change::AddCheck(check) => Some((
-            check.owned(),
+            check.convert::<Owned>(),
             format!("check `{}` ({})", check.name, describe_check(check)),
         )),
         Change::AlterColumn {
@@ -574,7 +574,7 @@ fn check_sql<S: Store>(check: &Check<S>, backend: DbBackend) -> String {
 /// The condition of `check`: sea-query writes `char_length` as each backend spells it.
 fn check_expr<S: Store>(check: &Check<S>, backend: DbBackend) -> Expr {
     let column = || Expr::col(iden(&check.column));
-    let number = |text: &str| Expr::Keyword(Keyword::Custom(iden(&text).into()));
+    let number = |text: &str| Expr::Keyword(Keyword::Custom(iden(text).into()));
     let all = |conditions: Vec<Expr>| {
         conditions
             .into_iter()
@@ -633,7 +633,7 @@ fn op_to_sql<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<String> {
             DbBackend::Postgres => vec![
                 Type::create()
                     .as_enum(iden(&enum_type.name))
-                    .values(enum_type.values.iter().map(|v| iden(&v)))
+                    .values(enum_type.values.iter().map(|v| iden(v)))
                     .to_string(PostgresQueryBuilder),
             ],
             _ => Vec::new(),
@@ -641,7 +641,7 @@ fn op_to_sql<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<String> {
         Op::DropEnum(name) => match backend {
             DbBackend::Postgres => vec![
                 Type::drop()
-                    .name(iden(&name))
+                    .name(iden(name))
                     .to_string(PostgresQueryBuilder),
             ],
             _ => Vec::new(),
@@ -657,13 +657,13 @@ fn op_to_sql<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<String> {
             sql
         }
         Op::DropTable(name) => vec![build(
-            &sea_query::Table::drop().table(iden(&name)).to_owned(),
+            &sea_query::Table::drop().table(iden(name)).to_owned(),
             backend,
         )],
         Op::RenameTable { from, to } => {
             let mut sql = vec![build(
                 &sea_query::Table::rename()
-                    .table(iden(&from), iden(&to))
+                    .table(iden(from), iden(to))
                     .to_owned(),
                 backend,
             )];
@@ -680,11 +680,11 @@ fn op_to_sql<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<String> {
             DbBackend::Postgres => {
                 let mut sql = format!(
                     "ALTER TYPE {} ADD VALUE {}",
-                    quote(backend, &name),
-                    string_literal(backend, &value)
+                    quote(backend, name),
+                    string_literal(backend, value)
                 );
                 if let Some(before) = before {
-                    sql.push_str(&format!(" BEFORE {}", string_literal(backend, &before)));
+                    sql.push_str(&format!(" BEFORE {}", string_literal(backend, before)));
                 }
                 vec![sql]
             }
@@ -701,12 +701,12 @@ fn op_to_sql<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<String> {
                 let mut sql = vec![
                     format!(
                         "ALTER TYPE {} RENAME TO {}",
-                        quote(backend, &name),
+                        quote(backend, name),
                         quote(backend, &aside)
                     ),
                     Type::create()
-                        .as_enum(iden(&name))
-                        .values(values.iter().map(|v| iden(&v)))
+                        .as_enum(iden(name))
+                        .values(values.iter().map(|v| iden(v)))
                         .to_string(PostgresQueryBuilder),
                 ];
                 for c in columns.iter() {
@@ -720,7 +720,7 @@ fn op_to_sql<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<String> {
                     }
                     sql.push(format!(
                         "{alter} TYPE {ty} USING {column}::text::{ty}",
-                        ty = quote(backend, &name),
+                        ty = quote(backend, name),
                         column = quote(backend, &c.column)
                     ));
                     if let Some(default) = &c.default {
@@ -746,9 +746,9 @@ fn create_index_sql<S: Store>(table: &str, index: &Index<S>, backend: DbBackend)
     let mut statement = sea_query::Index::create();
     statement
         .name(quoted_inside(backend, &index.name))
-        .table(iden(&table));
+        .table(iden(table));
     for column in index.columns.iter() {
-        statement.col(iden(&column));
+        statement.col(iden(column));
     }
     if index.unique {
         statement.unique();
@@ -762,7 +762,7 @@ fn create_index_sql<S: Store>(table: &str, index: &Index<S>, backend: DbBackend)
 /// name would make it, so later changes find them.
 fn rename_postgres_constraints(from: &str, to: &str) -> String {
     let backend = DbBackend::Postgres;
-    let (from, to) = (string_literal(backend, &from), string_literal(backend, &to));
+    let (from, to) = (string_literal(backend, from), string_literal(backend, to));
     format!(
         "DO $migration$ DECLARE r record; BEGIN \
          FOR r IN SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(quote_ident({to})) \
@@ -801,7 +801,7 @@ fn change_sql<S: Store>(
     backend: DbBackend,
 ) -> Vec<String> {
     let table = &*alter_table.table.name;
-    let alter = || sea_query::Table::alter().table(iden(&table)).to_owned();
+    let alter = || sea_query::Table::alter().table(iden(table)).to_owned();
     match change {
         Change::AddColumn { column, backfill } => {
             let Some(value) = backfill else {
@@ -821,25 +821,22 @@ fn change_sql<S: Store>(
                 ),
                 format!(
                     "UPDATE {} SET {} = {}",
-                    quote(backend, &table),
+                    quote(backend, table),
                     quote(backend, &column.name),
                     value_sql(backend, value)
                 ),
             ];
             if !column.null {
-                sql.push(set_not_null_sql(&table, column, backend));
+                sql.push(set_not_null_sql(table, column, backend));
             }
             sql
         }
-        Change::DropColumn(name) => vec![build(alter().drop_column(iden(&name)), backend)],
+        Change::DropColumn(name) => vec![build(alter().drop_column(iden(name)), backend)],
         Change::RenameColumn { from, to } => {
-            let mut sql = vec![build(
-                alter().rename_column(iden(&from), iden(&to)),
-                backend,
-            )];
+            let mut sql = vec![build(alter().rename_column(iden(from), iden(to)), backend)];
             // The inline UNIQUE's name follows the column's on PostgreSQL and MySQL; keep it so.
             if unique_before(alter_table, to) {
-                let table_q = quote(backend, &table);
+                let table_q = quote(backend, table);
                 match backend {
                     DbBackend::Postgres => sql.push(format!(
                         "ALTER TABLE {table_q} RENAME CONSTRAINT {} TO {}",
@@ -848,8 +845,8 @@ fn change_sql<S: Store>(
                     )),
                     DbBackend::MySql => sql.push(format!(
                         "ALTER TABLE {table_q} RENAME INDEX {} TO {}",
-                        quote(backend, &from),
-                        quote(backend, &to)
+                        quote(backend, from),
+                        quote(backend, to)
                     )),
                     _ => {}
                 }
@@ -861,20 +858,20 @@ fn change_sql<S: Store>(
             if let Some(value) = backfill {
                 sql.push(format!(
                     "UPDATE {table_q} SET {column} = {value} WHERE {column} IS NULL",
-                    table_q = quote(backend, &table),
+                    table_q = quote(backend, table),
                     column = quote(backend, &to.name),
                     value = value_sql(backend, value)
                 ));
             }
-            sql.extend(alter_column_sql(&table, from, to, backend));
+            sql.extend(alter_column_sql(table, from, to, backend));
             sql
         }
-        Change::CreateIndex(index) => vec![create_index_sql(&table, index, backend)],
+        Change::CreateIndex(index) => vec![create_index_sql(table, index, backend)],
         Change::DropIndex(index) => {
             let drop = build(
                 sea_query::Index::drop()
                     .name(quoted_inside(backend, &index.name))
-                    .table(iden(&table)),
+                    .table(iden(table)),
                 backend,
             );
             // MySQL refuses to drop the index a foreign key relies on (it drops its own index
@@ -895,7 +892,7 @@ fn change_sql<S: Store>(
                     build(
                         sea_query::ForeignKey::drop()
                             .name(quoted_inside(backend, &fk.name))
-                            .table(iden(&table)),
+                            .table(iden(table)),
                         backend,
                     )
                 })
@@ -904,30 +901,30 @@ fn change_sql<S: Store>(
             sql.extend(
                 relying
                     .iter()
-                    .map(|fk| build(&foreign_key_statement(&table, fk, backend), backend)),
+                    .map(|fk| build(&foreign_key_statement(table, fk, backend), backend)),
             );
             sql
         }
         Change::AddForeignKey(foreign_key) => {
-            let statement = foreign_key_statement(&table, foreign_key, backend);
+            let statement = foreign_key_statement(table, foreign_key, backend);
             vec![build(&statement, backend)]
         }
         Change::DropForeignKey(name) => vec![build(
             sea_query::ForeignKey::drop()
-                .name(quoted_inside(backend, &name))
-                .table(iden(&table)),
+                .name(quoted_inside(backend, name))
+                .table(iden(table)),
             backend,
         )],
         Change::AddCheck(check) => vec![format!(
             "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})",
-            quote(backend, &table),
+            quote(backend, table),
             quote(backend, &check.name),
             check_sql(check, backend)
         )],
         Change::DropCheck(name) => vec![format!(
             "ALTER TABLE {} DROP CONSTRAINT {}",
-            quote(backend, &table),
-            quote(backend, &name)
+            quote(backend, table),
+            quote(backend, name)
         )],
         Change::PrimaryKey {
             from,
@@ -948,7 +945,7 @@ fn change_sql<S: Store>(
             // MySQL reads "no comment" as the empty one.
             DbBackend::MySql => vec![format!(
                 "ALTER TABLE {} COMMENT = {}",
-                quote(backend, &table),
+                quote(backend, table),
                 string_literal(backend, comment.as_deref().unwrap_or(""))
             )],
             _ => Vec::new(),
@@ -966,13 +963,13 @@ fn primary_key_sql<S: Store>(
     drop: Option<&str>,
     backend: DbBackend,
 ) -> Vec<String> {
-    let table_q = quote(backend, &table);
+    let table_q = quote(backend, table);
     let columns = to
         .iter()
-        .map(|c| quote(backend, &c))
+        .map(|c| quote(backend, c))
         .collect::<Vec<_>>()
         .join(", ");
-    let drop_column = drop.map(|c| format!("DROP COLUMN {}", quote(backend, &c)));
+    let drop_column = drop.map(|c| format!("DROP COLUMN {}", quote(backend, c)));
     let add_column = add.map(|c| {
         format!(
             "ADD COLUMN {}",
@@ -988,7 +985,7 @@ fn primary_key_sql<S: Store>(
                  WHERE conrelid = {}::regclass AND contype = 'p'; IF key_name IS NOT NULL THEN \
                  EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', {}, key_name); END IF; END",
                 string_literal(backend, &table_q),
-                string_literal(backend, &table)
+                string_literal(backend, table)
             );
             let mut sql = vec![postgres_block(&body)];
             sql.extend(
@@ -1033,7 +1030,7 @@ fn set_not_null_sql<S: Store>(table: &str, column: &Column<S>, backend: DbBacken
     match backend {
         DbBackend::Postgres => format!(
             "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL",
-            quote(backend, &table),
+            quote(backend, table),
             quote(backend, &column.name)
         ),
         _ => modify_column_sql(table, column, backend),
@@ -1049,7 +1046,7 @@ fn modify_column_sql<S: Store>(table: &str, column: &Column<S>, backend: DbBacke
     };
     format!(
         "ALTER TABLE {} MODIFY COLUMN {}",
-        quote(backend, &table),
+        quote(backend, table),
         column_def_sql(&column_def(&without_unique, backend, false), backend)
     )
 }
@@ -1060,7 +1057,7 @@ fn alter_column_sql<S: Store>(
     to: &Column<S>,
     backend: DbBackend,
 ) -> Vec<String> {
-    let table_q = quote(backend, &table);
+    let table_q = quote(backend, table);
     let column_q = quote(backend, &to.name);
     let mut sql = Vec::new();
     let type_changed = type_sql(backend, &from.ty) != type_sql(backend, &to.ty);
@@ -1223,7 +1220,7 @@ fn rebuild_copy<S: Store>(alter: &AlterTable<S>) -> Vec<(String, Option<String>)
                     source = backfill.as_ref().map(|value| value_sql(backend, value));
                 }
                 Change::RenameColumn { from, to } if *to == column.name => {
-                    source = Some(quote(backend, &from));
+                    source = Some(quote(backend, from));
                 }
                 // An auto-increment key column left out of the copy numbers the rows.
                 Change::PrimaryKey {
@@ -1302,7 +1299,7 @@ fn rebuild_sqlite_table<S: Store>(
 /// constraint names given as strings between quotes without escaping them (a `"` in one would
 /// end the name early, and what follows would run as SQL), so they are escaped here.
 fn quoted_inside(backend: DbBackend, name: &str) -> String {
-    let quoted = quote(backend, &name);
+    let quoted = quote(backend, name);
     quoted[1..quoted.len() - 1].to_owned()
 }
 
@@ -1416,7 +1413,7 @@ fn create_table_statement<S: Store>(table: &Table<S>, backend: DbBackend) -> Tab
     if table.primary_key.len() > 1 {
         let mut primary_key = sea_query::Index::create();
         for column in table.primary_key.iter() {
-            primary_key.col(iden(&column));
+            primary_key.col(iden(column));
         }
         let name = quoted_inside(backend, &format!("pk-{}", table.name));
         statement.primary_key(primary_key.name(name).primary());
@@ -1470,10 +1467,10 @@ fn foreign_key_statement<S: Store>(
 ) -> sea_query::ForeignKeyCreateStatement {
     let mut fk = sea_query::ForeignKey::create();
     for column in foreign_key.columns.iter() {
-        fk.from_col(iden(&column));
+        fk.from_col(iden(column));
     }
     for column in foreign_key.ref_columns.iter() {
-        fk.to_col(iden(&column));
+        fk.to_col(iden(column));
     }
     if let Some(action) = foreign_key.on_delete {
         fk.on_delete(action.into());
@@ -1482,7 +1479,7 @@ fn foreign_key_statement<S: Store>(
         fk.on_update(action.into());
     }
     fk.name(quoted_inside(backend, &foreign_key.name))
-        .from_tbl(iden(&table))
+        .from_tbl(iden(table))
         .to_tbl(iden(&foreign_key.ref_table));
     fk
 }
@@ -1511,7 +1508,7 @@ fn default_expr<S: Store>(default: &DefaultValue<S>, backend: DbBackend) -> Expr
         DefaultValue::Bool(value) => Expr::val(*value),
         // A keyword is written verbatim and without the parentheses sea-query puts around
         // expressions, which is how sea-query writes a numeric `Value`.
-        DefaultValue::Number(text) => Expr::Keyword(Keyword::Custom(iden(&text).into())),
+        DefaultValue::Number(text) => Expr::Keyword(Keyword::Custom(iden(text).into())),
         DefaultValue::String(text) => Expr::val(&**text),
         DefaultValue::CurrentTimestamp => Expr::Keyword(Keyword::CurrentTimestamp),
         DefaultValue::CurrentDate => Expr::Keyword(Keyword::CurrentDate),

@@ -27,7 +27,8 @@ use generator::diff::Options;
 use generator::generate::{self, Generation, Naming};
 use generator::layout::{MigrationDir, Recorded};
 use generator::model::{
-    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Rule, Schema, Table,
+    Check, CheckRule, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Schema,
+    Table,
 };
 use generator::render;
 use generator::snapshot::{FORMAT, Snapshot};
@@ -102,7 +103,7 @@ fn schema(n: usize) -> Schema {
                 Check {
                     name: constraint_name(&format!("ck_{name}_count_range")),
                     column: "count".to_owned(),
-                    rule: Rule::Range {
+                    rule: CheckRule::Range {
                         min: Some(Limit {
                             value: "0".to_owned(),
                             inclusive: true,
@@ -113,7 +114,7 @@ fn schema(n: usize) -> Schema {
                 Check {
                     name: constraint_name(&format!("ck_{name}_kind_allowed")),
                     column: "kind".to_owned(),
-                    rule: Rule::OneOf(
+                    rule: CheckRule::OneOf(
                         ["plain", "rich", "raw"]
                             .map(|v| DefaultValue::String(v.to_owned()))
                             .into(),
@@ -122,7 +123,7 @@ fn schema(n: usize) -> Schema {
                 Check {
                     name: constraint_name(&format!("ck_{name}_title_length")),
                     column: "title".to_owned(),
-                    rule: Rule::Length {
+                    rule: CheckRule::Length {
                         min: Some(1),
                         max: Some(200),
                     },
@@ -180,7 +181,7 @@ fn changed_every(a: &Schema, step: usize) -> Schema {
             unique: true,
         });
         for check in &mut table.checks {
-            if let Rule::Length { max, .. } = &mut check.rule {
+            if let CheckRule::Length { max, .. } = &mut check.rule {
                 *max = Some(150);
             }
         }
@@ -390,7 +391,7 @@ fn check_with_nothing_to_do(n: usize, runs: usize) -> Duration {
         assert!(recorded.tampering().is_empty());
         dir.check_consistency(&recorded).unwrap();
         assert_eq!(
-            generator::cli::snapshot_difference(&history.unwrap(), &recorded),
+            generator::cli::snapshot_difference(history.unwrap(), &recorded),
             None
         );
         let snapshot = recorded.snapshot.unwrap();
@@ -521,8 +522,8 @@ impl ScratchCrate {
 
 /// The same DDL as `up` (PostgreSQL's), as plain SQL strings run in a loop: the smallest code
 /// that could do the job.
-fn sql_shape(up: &[v1::Op], down: &[v1::Op]) -> String {
-    let strings = |ops: &[v1::Op]| {
+fn sql_shape(up: &[generator::lower::Op], down: &[generator::lower::Op]) -> String {
+    let strings = |ops: &[generator::lower::Op]| {
         v1::to_sql(ops, sea_orm::DbBackend::Postgres)
             .iter()
             .map(|sql| format!("    {sql:?},\n"))
@@ -656,7 +657,7 @@ fn apply_times(n: usize, runs: usize) -> Result<(Duration, Duration), String> {
                 .map_err(|e| e.to_string())?;
             let transaction = db.begin().await.map_err(|e| e.to_string())?;
             let manager = sea_orm_migration::SchemaManager::new(&transaction);
-            v1::apply(&manager, &generation.up)
+            v1::apply_ops(&manager, &generation.up)
                 .await
                 .map_err(|e| e.to_string())?;
             transaction.commit().await.map_err(|e| e.to_string())?;
@@ -798,7 +799,7 @@ fn profile(n: usize) {
             generator::lower::lower(&operations);
         }),
     );
-    let file = |up: &[v1::Op]| {
+    let file = |up: &[generator::lower::Op]| {
         render::migration_file(&render::MigrationFile {
             name: "m20260101_000000_initial",
             summary: &[],
@@ -808,20 +809,11 @@ fn profile(n: usize) {
         })
     };
     row(
-        "render, with rustfmt if installed",
+        "render",
         time(runs, || {
             file(&up);
         }),
     );
-    // SAFETY: single-threaded at this point; only this process reads the variable.
-    unsafe { std::env::set_var("RUSTFMT", "/bin/false") };
-    row(
-        "render, prettyplease only",
-        time(runs, || {
-            file(&up);
-        }),
-    );
-    unsafe { std::env::remove_var("RUSTFMT") };
     let source = file(&up);
     row(
         "fingerprint (lexing the file)",
@@ -861,10 +853,10 @@ fn profile(n: usize) {
     );
     let read_back = generator::reader::read_up(&source).unwrap().unwrap();
     row(
-        "replaying UP and comparing with the snapshot",
+        "replaying UP (a copy of it) and comparing with the snapshot",
         time(runs, || {
             let mut replayed = generator::replay::Replayed::default();
-            replayed.apply("m", &read_back).unwrap();
+            replayed.apply("m", read_back.clone()).unwrap();
             assert_eq!(generator::replay::first_difference(&a, &replayed), None);
         }),
     );

@@ -9,6 +9,7 @@ use generator::model::{Column, ColumnType, DefaultValue, Index, Len, Schema, Tab
 use generator::operation::Operation;
 use generator::render::{self, Down, MigrationFile};
 use generator::{constraints, lower, source};
+use migration_ops::schema::{Owned, convert_all};
 use migration_ops::v1;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value,
@@ -93,7 +94,7 @@ fn checked(name: &str, table: Table) -> Result<Schema, String> {
 }
 
 /// The v1 data of creating `schema`'s table, after a trip through a rendered migration file.
-fn through_rust(schema: &Schema) -> Result<Vec<v1::Op>, String> {
+fn through_rust(schema: &Schema) -> Result<Vec<lower::Op>, String> {
     let (name, table) = schema.tables.iter().next().unwrap();
     let operation = Operation::CreateTable {
         name: name.clone(),
@@ -115,14 +116,14 @@ fn through_rust(schema: &Schema) -> Result<Vec<v1::Op>, String> {
 }
 
 /// The operation that drops the table `created` creates.
-fn dropping(created: &v1::Op) -> v1::Op {
+fn dropping(created: &lower::Op) -> lower::Op {
     match created {
-        v1::Op::CreateTable(table) => v1::Op::DropTable(table.name),
+        lower::Op::CreateTable(table) => lower::Op::DropTable(table.name.clone()),
         other => unreachable!("not a table creation: {other:?}"),
     }
 }
 
-async fn run(connection: &DatabaseConnection, ops: &[v1::Op]) -> Result<(), String> {
+async fn run(connection: &DatabaseConnection, ops: &[lower::Op]) -> Result<(), String> {
     for sql in v1::to_sql(ops, connection.get_database_backend()) {
         connection
             .execute_unprepared(&sql)
@@ -459,7 +460,7 @@ fn a_migration_of_every_accepted_hostile_name_compiles_and_holds_them_exactly() 
         }
     }
     let up = lower::lower(&operations);
-    let down: Vec<v1::Op> = up.iter().rev().map(dropping).collect();
+    let down: Vec<lower::Op> = up.iter().rev().map(dropping).collect();
     let summary: Vec<String> = operations.iter().map(Operation::describe).collect();
     let rendered = render::migration_file(&MigrationFile {
         name: "m20260103_000000_hostile_names",
@@ -482,6 +483,6 @@ fn a_migration_of_every_accepted_hostile_name_compiles_and_holds_them_exactly() 
         hostile_names_migration::Migration.name(),
         "m20260103_000000_hostile_names"
     );
-    assert_eq!(hostile_names_migration::UP, up.as_slice());
-    assert_eq!(hostile_names_migration::DOWN, down.as_slice());
+    assert_eq!(convert_all::<Owned, _>(hostile_names_migration::UP), up);
+    assert_eq!(convert_all::<Owned, _>(hostile_names_migration::DOWN), down);
 }

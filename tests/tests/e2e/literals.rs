@@ -4,8 +4,9 @@
 //! migration file, which must parse to the same items as a plain one and read back to exactly
 //! the data it was rendered from.
 
+use generator::lower::Op;
+use generator::model::{Column, ColumnType, DefaultValue, Len, Table};
 use generator::render::{self, Down, MigrationFile};
-use migration_ops::v1::{self, ColumnType, DefaultValue, Len};
 use tests::rng::Rng;
 
 const PIECES: &[&str] = &[
@@ -69,35 +70,28 @@ fn random_string(rng: &mut Rng) -> String {
     text
 }
 
-fn leak<T>(items: Vec<T>) -> &'static [T] {
-    Box::leak(items.into_boxed_slice())
-}
-
-fn file_with(strings: &[String], summary: &[String]) -> (String, Vec<v1::Op>) {
-    let columns = leak(
-        strings
-            .iter()
-            .enumerate()
-            .map(|(at, text)| {
-                let text: &'static str = Box::leak(text.clone().into_boxed_str());
-                v1::column(
-                    Box::leak(format!("c{at}").into_boxed_str()),
-                    ColumnType::String(Len::None),
-                )
-                .default(DefaultValue::String(text))
-                .comment(text)
-            })
-            .collect(),
-    );
-    let up = vec![v1::Op::CreateTable(
-        v1::table("t", columns).primary_key(&["c0"]),
-    )];
+fn file_with(strings: &[String], summary: &[String]) -> (String, Vec<Op>) {
+    let columns = strings
+        .iter()
+        .enumerate()
+        .map(|(at, text)| Column {
+            default: Some(DefaultValue::String(text.clone())),
+            comment: Some(text.clone()),
+            ..Column::new(format!("c{at}"), ColumnType::String(Len::None))
+        })
+        .collect();
+    let up = vec![Op::CreateTable(Table {
+        name: "t".to_owned(),
+        columns,
+        primary_key: vec!["c0".to_owned()],
+        ..Table::default()
+    })];
     let source = render::migration_file(&MigrationFile {
         name: "m20260101_000000_literals",
         summary,
         destructive: false,
         up: &up,
-        down: &Down::Ops(vec![v1::Op::DropTable("t")]),
+        down: &Down::Ops(vec![Op::DropTable("t".to_owned())]),
     });
     (source, up)
 }
@@ -130,7 +124,7 @@ fn ten_thousand_random_strings_come_back_from_a_rendered_file_unchanged() {
     let data = generator::reader::read(&source).unwrap().expect("data");
     assert_eq!(data.up, up, "a string changed on its way through the file");
     let read_back = match &data.up[0] {
-        v1::Op::CreateTable(table) => table.columns.len(),
+        Op::CreateTable(table) => table.columns.len(),
         _ => 0,
     };
     assert_eq!(read_back, strings.len());

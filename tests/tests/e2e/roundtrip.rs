@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use generator::diff::{self, Options};
 use generator::lower;
 use generator::model::{
-    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Rule, Schema, Table,
+    Check, CheckRule, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Schema,
+    Table,
 };
 use generator::operation::{Operation, Plan};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
@@ -170,11 +171,11 @@ fn add_check(rng: &mut Rng, name: &str, table: &mut Table) {
     }
     let column = candidates[rng.below(candidates.len())];
     let rule = match column.ty {
-        ColumnType::Char(_) | ColumnType::String(_) | ColumnType::Text => Rule::Length {
+        ColumnType::Char(_) | ColumnType::String(_) | ColumnType::Text => CheckRule::Length {
             min: None,
             max: Some(500 + rng.below(10) as u64),
         },
-        _ => Rule::Range {
+        _ => CheckRule::Range {
             min: Some(Limit {
                 value: "-1000000000".to_owned(),
                 inclusive: true,
@@ -374,6 +375,7 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                 let dropped = table.columns.remove(at).name;
                 table.indexes.retain(|i| !i.columns.contains(&dropped));
                 table.checks.retain(|c| c.column != dropped);
+                b.renamed_from.remove(&(name.clone(), dropped));
             }
             2 if !plain.is_empty() => {
                 let at = plain[rng.below(plain.len())];
@@ -407,8 +409,12 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                 if let Some(value) = options.backfills.remove(&(name.clone(), old.clone())) {
                     options.backfills.insert((name.clone(), new.clone()), value);
                 }
+                // A declaration made earlier in this pair follows the column.
+                let declared = b.renamed_from.remove(&(name.clone(), old.clone()));
                 if rng.chance(50) && in_a {
-                    table.columns[at].renamed_from = Some(old);
+                    b.renamed_from.insert((name.clone(), new), old);
+                } else if let Some(declared) = declared {
+                    b.renamed_from.insert((name.clone(), new), declared);
                 } else if was_in_a && in_a {
                     options.column_renames.insert((name.clone(), old), new);
                 }
@@ -488,7 +494,7 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                     let at = rng.below(table.checks.len());
                     if rng.chance(50) {
                         table.checks.remove(at);
-                    } else if let Rule::Length { max, .. } = &mut table.checks[at].rule {
+                    } else if let CheckRule::Length { max, .. } = &mut table.checks[at].rule {
                         *max = Some(max.unwrap_or(500) + 1);
                     } else {
                         table.checks.remove(at);
@@ -541,6 +547,10 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
                     .into_iter()
                     .map(|((t, c), v)| ((if t == name { new_name.clone() } else { t }, c), v))
                     .collect();
+                b.renamed_from = std::mem::take(&mut b.renamed_from)
+                    .into_iter()
+                    .map(|((t, c), v)| ((if t == name { new_name.clone() } else { t }, c), v))
+                    .collect();
                 options.table_renames.insert(name, new_name);
             }
         }
@@ -559,7 +569,7 @@ fn mutate(rng: &mut Rng, a: &Schema) -> (Schema, Options) {
             continue;
         };
         for c in &table.columns {
-            let renamed = c.renamed_from.is_some()
+            let renamed = b.renamed_from.contains_key(&(name.clone(), c.name.clone()))
                 || options
                     .column_renames
                     .iter()
@@ -660,8 +670,14 @@ fn prefixed(schema: &Schema, prefix: &str) -> Schema {
         for check in &mut table.checks {
             check.name = format!("{prefix}{}", check.name);
         }
+        table.name = rename(name);
         out.tables.insert(rename(name), table);
     }
+    out.renamed_from = schema
+        .renamed_from
+        .iter()
+        .map(|((table, column), old)| ((rename(table), column.clone()), old.clone()))
+        .collect();
     out
 }
 
@@ -858,7 +874,8 @@ fn surviving_columns(from: &Schema, to: &Schema, options: &Options) -> Vec<KeptT
             .columns
             .iter()
             .filter_map(|c| {
-                let old = c.renamed_from.clone().unwrap_or_else(|| {
+                let declared = to.renamed_from.get(&(new_table.clone(), c.name.clone()));
+                let old = declared.cloned().unwrap_or_else(|| {
                     options
                         .column_renames
                         .iter()
@@ -1115,6 +1132,7 @@ async fn an_added_enum_value_can_be_stored(backend: Backend) {
                 },
             )]
             .into(),
+            ..Schema::default()
         }
     };
     let (a, b) = (schema(&["happy", "sad"]), schema(&["happy", "calm", "sad"]));
@@ -1379,6 +1397,7 @@ async fn an_enum_losing_and_reordering_values_is_rebuilt_safely(backend: Backend
                 },
             )]
             .into(),
+            ..Schema::default()
         }
     };
     let (a, b) = (

@@ -19,12 +19,12 @@ async fn change_database(db: &TestDb, from: &Schema, to: &Schema) {
     };
     let ops = lower::lower(&diff::diff(from, to, &options).unwrap());
     if db.backend == Backend::Sqlite {
-        v1::apply(&SchemaManager::new(&db.connection), &ops)
+        v1::apply_ops(&SchemaManager::new(&db.connection), &ops)
             .await
             .unwrap();
     } else {
         let transaction = db.connection.begin().await.unwrap();
-        v1::apply(&SchemaManager::new(&transaction), &ops)
+        v1::apply_ops(&SchemaManager::new(&transaction), &ops)
             .await
             .unwrap();
         transaction.commit().await.unwrap();
