@@ -1,0 +1,201 @@
+//! The interpreter's side that talks to a database: running the steps through the migration's
+//! connection (with the journal's progress on MySQL), and on SQLite a transaction of its own,
+//! with foreign keys off while tables are rebuilt and checked before committing.
+
+use sea_orm_migration::SchemaManager;
+use sea_orm_migration::sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr, Statement,
+};
+
+use super::rebuild::rebuilds_on_sqlite;
+use super::{Step, steps};
+use crate::runner::journal;
+use crate::schema::{Op, Store};
+
+/// Runs `ops` in order through the migration's connection. An error names the statement.
+///
+/// On SQLite, outside a transaction (sea-orm-migration's default there), it runs them in a
+/// transaction of its own on one connection, with foreign-key enforcement off while tables are
+/// rebuilt (SQLite's documented procedure: otherwise dropping the old table would cascade to,
+/// or retarget, the tables that reference it), then checks every foreign key before committing.
+pub async fn apply(manager: &SchemaManager<'_>, ops: &[crate::v1::Op]) -> Result<(), DbErr> {
+    apply_ops(manager, ops).await
+}
+
+/// [`apply`] for data of any [`Store`]: the generator's and the tests' run-time data.
+pub async fn apply_ops<S: Store>(manager: &SchemaManager<'_>, ops: &[Op<S>]) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    let connection = manager.get_connection();
+    let rebuilds = backend == DbBackend::Sqlite && ops.iter().any(rebuilds_on_sqlite);
+    if backend == DbBackend::Sqlite {
+        if let DatabaseExecutor::Connection(db) = connection {
+            return apply_sqlite(db, ops).await;
+        }
+        if rebuilds && sqlite_foreign_keys_on(connection).await? {
+            return Err(DbErr::Migration(
+                "this migration rebuilds a table on SQLite, which needs foreign keys off, and \
+                 SQLite cannot turn them off inside a transaction: run it through the project's \
+                 runner (`cargo run -p migration -- up` or `down`), which turns them off first"
+                    .to_owned(),
+            ));
+        }
+    }
+    let steps = steps(ops, backend);
+    let count = steps.len();
+    for (at, step) in steps.iter().enumerate() {
+        // On MySQL under the runner, the journal says which statements an interrupted run
+        // completed already, and records this run's progress (see `runner::journal`).
+        let next = journal::next();
+        let (number, uncertain) = match next {
+            journal::Next::Skip => continue,
+            journal::Next::Run => (None, false),
+            journal::Next::Journaled { number, uncertain } => (Some(number), uncertain),
+        };
+        if let Some(number) = number {
+            journal::started(connection, number).await?;
+        }
+        match step {
+            Step::Run(sql) => {
+                let outcome = connection.execute_unprepared(sql).await;
+                match outcome {
+                    Ok(_) => {}
+                    // Stopped during this statement before: it took effect then.
+                    Err(error) if uncertain && journal::already_applied(&error) => {}
+                    Err(error) => {
+                        return Err(statement_error(
+                            error,
+                            &format!("statement {} of {count}: {sql}", at + 1),
+                        ));
+                    }
+                }
+            }
+            Step::Count(precheck) => {
+                let row = connection
+                    .query_one_raw(Statement::from_string(backend, precheck.sql.clone()))
+                    .await
+                    .map_err(|error| statement_error(error, &precheck.sql))?;
+                let offending = row
+                    .map(|row| row.try_get_by_index::<i64>(0))
+                    .transpose()
+                    .map_err(|error| statement_error(error, &precheck.sql))?
+                    .unwrap_or(0);
+                if offending > 0 {
+                    return Err(precheck.failure(offending));
+                }
+            }
+        }
+    }
+    if rebuilds {
+        check_sqlite_foreign_keys(connection).await?;
+    }
+    Ok(())
+}
+
+async fn sqlite_foreign_keys_on(connection: &DatabaseExecutor<'_>) -> Result<bool, DbErr> {
+    let row = connection
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA foreign_keys",
+        ))
+        .await?;
+    Ok(row.map(|row| row.try_get_by_index::<i32>(0)).transpose()? == Some(1))
+}
+
+/// Fails when a row's foreign key points at nothing (possible after a rebuild with keys off).
+async fn check_sqlite_foreign_keys(connection: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let violations = connection
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA foreign_key_check",
+        ))
+        .await?;
+    match violations.first() {
+        None => Ok(()),
+        Some(row) => Err(foreign_key_violation(
+            violations.len(),
+            &row.try_get_by_index::<String>(0).unwrap_or_default(),
+            &row.try_get_by_index::<String>(2).unwrap_or_default(),
+        )),
+    }
+}
+
+fn foreign_key_violation(count: usize, table: &str, parent: &str) -> DbErr {
+    DbErr::Migration(format!(
+        "rebuilding left {count} row(s) whose foreign keys point at nothing (first: a row of \
+         `{table}` referencing `{parent}`); nothing was changed"
+    ))
+}
+
+fn statement_error(error: impl std::fmt::Display, sql: &str) -> DbErr {
+    DbErr::Migration(format!("{error}\n  while running: {sql}"))
+}
+
+async fn apply_sqlite<S: Store>(db: &DatabaseConnection, ops: &[Op<S>]) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::sqlx::{self, Row};
+    let mut connection = db
+        .get_sqlite_connection_pool()
+        .acquire()
+        .await
+        .map_err(|e| DbErr::Migration(format!("cannot get a SQLite connection: {e}")))?;
+    let rebuilds = ops.iter().any(rebuilds_on_sqlite);
+    if rebuilds {
+        run_sqlite(&mut connection, "PRAGMA foreign_keys = OFF").await?;
+    }
+    run_sqlite(&mut connection, "BEGIN").await?;
+    let mut outcome = Ok(());
+    for step in steps(ops, DbBackend::Sqlite) {
+        outcome = match step {
+            Step::Run(sql) => run_sqlite(&mut connection, &sql).await,
+            Step::Count(precheck) => {
+                match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(precheck.sql.clone()))
+                    .fetch_one(&mut *connection)
+                    .await
+                {
+                    Ok(0) => Ok(()),
+                    Ok(offending) => Err(precheck.failure(offending)),
+                    Err(error) => Err(statement_error(error, &precheck.sql)),
+                }
+            }
+        };
+        if outcome.is_err() {
+            break;
+        }
+    }
+    if outcome.is_ok() && rebuilds {
+        match sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *connection)
+            .await
+        {
+            Ok(violations) if violations.is_empty() => {}
+            Ok(violations) => {
+                let row = &violations[0];
+                let table: String = row.try_get(0).unwrap_or_default();
+                let parent: String = row.try_get(2).unwrap_or_default();
+                outcome = Err(foreign_key_violation(violations.len(), &table, &parent));
+            }
+            Err(error) => outcome = Err(statement_error(error, "PRAGMA foreign_key_check")),
+        }
+    }
+    let end = if outcome.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    let ended = run_sqlite(&mut connection, end).await;
+    if rebuilds {
+        run_sqlite(&mut connection, "PRAGMA foreign_keys = ON").await?;
+    }
+    outcome.and(ended)
+}
+
+async fn run_sqlite(
+    connection: &mut sea_orm_migration::sea_orm::sqlx::SqliteConnection,
+    sql: &str,
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::sqlx;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(connection)
+        .await
+        .map(|_| ())
+        .map_err(|error| statement_error(error, sql))
+}

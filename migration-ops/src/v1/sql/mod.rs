@@ -1,0 +1,188 @@
+//! The v1 interpreter: builds each backend's SQL for v1 operations with sea-query, exactly as
+//! SeaORM's `Schema` builds an entity's; where SQLite cannot alter a table in place, it rebuilds
+//! the table (rename, create, copy, drop) inside the migration's transaction.
+//!
+//! This module turns each operation into its steps (statements, and the row counts that run
+//! before a constraint is added); the submodules hold the rest, one concern each.
+
+mod apply;
+mod precheck;
+mod rebuild;
+mod statements;
+mod text;
+
+pub use apply::{apply, apply_ops};
+pub use precheck::describe_check;
+pub use rebuild::rebuilds_on_sqlite;
+pub use text::string_literal;
+
+use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::schema::{Op, Store};
+use precheck::{
+    Precheck, change_requirements, counts_existing_rows, key_precheck, new_key, requirements,
+};
+use rebuild::{rebuild_copy, rebuild_sqlite_table, sqlite_rebuilds};
+use statements::{change_sql, check_sql, op_to_sql};
+use text::{quote, value_sql};
+
+/// The SQL statements that `ops` run on `backend`, in order (without the row counts that
+/// [`apply`](fn@apply) runs before adding a constraint).
+pub fn to_sql<S: Store>(ops: &[Op<S>], backend: DbBackend) -> Vec<String> {
+    statements(steps(ops, backend))
+}
+
+/// The statements of `steps`, without their row counts.
+fn statements(steps: Vec<Step>) -> Vec<String> {
+    steps
+        .into_iter()
+        .filter_map(|step| match step {
+            Step::Run(sql) => Some(sql),
+            Step::Count(_) => None,
+        })
+        .collect()
+}
+
+/// One thing [`apply`](fn@apply) does.
+enum Step {
+    Run(String),
+    /// Counts the rows that break a constraint about to be added, and stops when there are any.
+    Count(Precheck),
+}
+
+/// Every step of `ops`, with each row count moved before the first statement when what it
+/// counts already exists then, so that a migration stops before changing anything (which
+/// matters on MySQL, where DDL cannot be rolled back).
+fn steps<S: Store>(ops: &[Op<S>], backend: DbBackend) -> Vec<Step> {
+    let mut early = Vec::new();
+    let mut rest = Vec::new();
+    for (at, op) in ops.iter().enumerate() {
+        for step in op_steps(op, backend) {
+            match step {
+                Step::Count(precheck) if counts_existing_rows(&ops[..at], op, &precheck) => {
+                    early.push(Step::Count(precheck))
+                }
+                step => rest.push(step),
+            }
+        }
+    }
+    early.extend(rest);
+    early
+}
+
+fn op_steps<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<Step> {
+    match op {
+        Op::AlterTable(alter) => {
+            if backend == DbBackend::Sqlite && alter.changes.iter().any(sqlite_rebuilds) {
+                let copy = rebuild_copy(alter);
+                // The rows as the rebuild will copy them; added columns get their default.
+                let rows = alter
+                    .table
+                    .columns
+                    .iter()
+                    .zip(&copy)
+                    .map(|(column, (target, source))| {
+                        let value = source.clone().unwrap_or_else(|| match &column.default {
+                            Some(default) => value_sql(backend, default),
+                            None => "NULL".to_owned(),
+                        });
+                        format!("{value} AS {target}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let copied = format!(
+                    "(SELECT {rows} FROM {}) AS \"__migration_rows\"",
+                    quote(backend, &alter.table.name)
+                );
+                let mut steps: Vec<Step> = requirements(alter)
+                    .map(|(check, what)| {
+                        Step::Count(Precheck {
+                            sql: format!(
+                                "SELECT COUNT(*) FROM {copied} WHERE NOT ({})",
+                                check_sql(&check, backend)
+                            ),
+                            table: alter.table.name.to_string(),
+                            what,
+                            over_copy: true,
+                        })
+                    })
+                    .collect();
+                for key in alter.changes.iter().filter_map(new_key) {
+                    steps.push(Step::Count(Precheck {
+                        over_copy: true,
+                        ..key_precheck::<S>(&alter.table.name, &copied, key, backend)
+                    }));
+                }
+                steps.extend(
+                    rebuild_sqlite_table(alter, &copy)
+                        .into_iter()
+                        .map(Step::Run),
+                );
+                steps
+            } else {
+                let mut steps = Vec::new();
+                for change in alter.changes.iter() {
+                    if let Some(key) = new_key(change) {
+                        let table = quote(backend, &alter.table.name);
+                        steps.push(Step::Count(key_precheck::<S>(
+                            &alter.table.name,
+                            &table,
+                            key,
+                            backend,
+                        )));
+                    }
+                    if let Some((check, what)) = change_requirements(change, backend) {
+                        steps.push(Step::Count(Precheck {
+                            sql: format!(
+                                "SELECT COUNT(*) FROM {} WHERE NOT ({})",
+                                quote(backend, &alter.table.name),
+                                check_sql(&check, backend)
+                            ),
+                            table: alter.table.name.to_string(),
+                            what,
+                            over_copy: false,
+                        }));
+                    }
+                    steps.extend(
+                        change_sql(alter, change, backend)
+                            .into_iter()
+                            .map(Step::Run),
+                    );
+                }
+                steps
+            }
+        }
+        Op::RecreateEnum {
+            name,
+            values,
+            columns,
+        } if backend == DbBackend::Postgres => {
+            let quoted_values = values
+                .iter()
+                .map(|v| string_literal(backend, v))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut steps: Vec<Step> = columns
+                .iter()
+                .map(|c| {
+                    Step::Count(Precheck {
+                        sql: format!(
+                            "SELECT COUNT(*) FROM {} WHERE {}::text NOT IN ({quoted_values})",
+                            quote(backend, &c.table),
+                            quote(backend, &c.column)
+                        ),
+                        table: c.table.to_string(),
+                        what: format!("the values of enum type `{name}`, in `{}`", c.column),
+                        over_copy: false,
+                    })
+                })
+                .collect();
+            steps.extend(op_to_sql(op, backend).into_iter().map(Step::Run));
+            steps
+        }
+        other => op_to_sql(other, backend)
+            .into_iter()
+            .map(Step::Run)
+            .collect(),
+    }
+}
