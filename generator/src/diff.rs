@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::model::is_numeric_literal;
-use crate::model::{Column, ColumnType, DefaultValue, ForeignKey, Schema, Table};
-use crate::operation::{Change, EnumUse, Operation};
+use crate::model::{Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Schema, Table};
+use crate::operation::{Change, ChangeMeaning, EnumUse, Operation};
 
 /// Decisions the user made on the command line.
 #[derive(Debug, Clone, Default)]
@@ -325,6 +325,46 @@ struct Across<'a> {
     options: &'a Options,
 }
 
+/// One kept table's two states and what they are compared under: each step of its diff is one
+/// method (foreign keys, dropped checks and indexes, columns, the primary key, added indexes
+/// and checks, the comment), and [`diff_table`] puts their changes in order.
+struct TableDiff<'a> {
+    name: &'a str,
+    before: &'a Table,
+    after: &'a Table,
+    /// new column name → old.
+    renamed_columns: &'a BTreeMap<&'a str, &'a str>,
+    across: &'a Across<'a>,
+    /// Whether the primary key changes, and the old one under the columns' new names.
+    key_changes: bool,
+    old_key: Vec<String>,
+}
+
+/// Foreign keys of a table, compared with the old ones' targets and columns seen under their
+/// new names.
+struct ForeignKeyDiff<'a> {
+    kept: Vec<ForeignKey>,
+    dropped: Vec<&'a ForeignKey>,
+    added: Vec<&'a ForeignKey>,
+}
+
+/// The column changes of a table, in the groups that the primary key orders around.
+#[derive(Default)]
+struct ColumnDiff {
+    /// Auto-increment turned off, before the key changes.
+    early_counters: Vec<Change>,
+    early_drops: Vec<Change>,
+    alters: Vec<Change>,
+    adds: Vec<Change>,
+    /// The key change itself, with the auto-increment column it adds or drops.
+    key: Option<Change>,
+    /// Columns of the old key: dropped, or altered, once the key no longer holds them.
+    late_drops: Vec<Change>,
+    late_alters: Vec<Change>,
+    /// Auto-increment turned on, after the key changes.
+    late_counters: Vec<Change>,
+}
+
 fn diff_table(
     old_name: &str,
     before: &Table,
@@ -333,45 +373,131 @@ fn diff_table(
     renamed_columns: &BTreeMap<&str, &str>,
     across: &Across,
 ) -> Result<TableAlters, Error> {
-    let Across {
-        renamed_tables,
-        rekeyed,
-        options,
-    } = across;
-    let old_column = |new: &str| -> String {
-        renamed_columns
-            .get(new)
-            .map_or_else(|| new.to_owned(), |old| (*old).to_owned())
-    };
-    let new_column = |old: &str| -> String {
-        renamed_columns
-            .iter()
-            .find(|(_, o)| **o == old)
-            .map_or_else(|| old.to_owned(), |(n, _)| (*n).to_owned())
-    };
-    let old_key = key_under_new_names(before, renamed_columns);
-    let key_changes = rekeyed.contains(name);
-    // Most tables of a large schema did not change: nothing to compare further.
     let keys_stay = |fk: &ForeignKey| {
-        !rekeyed.contains(fk.ref_table.as_str())
-            && !renamed_tables.values().any(|old| *old == fk.ref_table)
+        !across.rekeyed.contains(fk.ref_table.as_str())
+            && !across
+                .renamed_tables
+                .values()
+                .any(|old| *old == fk.ref_table)
     };
+    // Most tables of a large schema did not change: nothing to compare further.
     if before == after && renamed_columns.is_empty() && before.foreign_keys.iter().all(keys_stay) {
         return Ok(TableAlters::default());
     }
-
-    // Foreign keys, compared with the old one's target (renamed in step 4) and columns (renamed
-    // in step 6) seen under their new names.
-    let retargeted_fk = |fk: &ForeignKey| ForeignKey {
-        ref_table: renamed_tables
-            .iter()
-            .find(|(_, old)| **old == fk.ref_table)
-            .map_or_else(|| fk.ref_table.clone(), |(new, _)| (*new).to_owned()),
-        ..fk.clone()
+    let table = TableDiff {
+        name,
+        before,
+        after,
+        renamed_columns,
+        across,
+        key_changes: across.rekeyed.contains(name),
+        old_key: key_under_new_names(before, renamed_columns),
     };
-    // `state` with its foreign keys pointing at renamed tables by their new names.
-    let retargeted = |state: &Arc<Table>| -> Arc<Table> {
-        let foreign_keys: Vec<ForeignKey> = state.foreign_keys.iter().map(retargeted_fk).collect();
+    let foreign_keys = table.foreign_keys();
+    let mut alters = TableAlters::default();
+
+    // Step 2: the foreign keys that go away or change.
+    let mut state = Arc::new(before.clone());
+    if !foreign_keys.dropped.is_empty() {
+        let mut next = before.clone();
+        next.foreign_keys
+            .retain(|fk| !foreign_keys.dropped.contains(&fk));
+        let next = Arc::new(next);
+        alters.drop_foreign_keys.push(Operation::AlterTable {
+            name: old_name.to_owned(),
+            changes: foreign_keys
+                .dropped
+                .iter()
+                .map(|fk| Change::DropForeignKey(fk.name.clone()))
+                .collect(),
+            before: std::mem::replace(&mut state, next.clone()),
+            after: next,
+        });
+    }
+
+    // Step 6: checks and indexes go first and come back last, so that no column change runs
+    // under a check or index that names the column (MariaDB refuses to rename or drop such a
+    // column); the columns in between, ordered around the primary key.
+    let mut changes = table.dropped_checks_and_indexes();
+    let columns = table.columns()?;
+    changes.extend(columns.early_counters);
+    changes.extend(columns.early_drops);
+    changes.extend(table.column_renames());
+    changes.extend(columns.alters);
+    changes.extend(columns.adds);
+    changes.extend(columns.key);
+    changes.extend(columns.late_drops);
+    changes.extend(columns.late_alters);
+    changes.extend(columns.late_counters);
+    changes.extend(table.created_indexes_and_checks());
+    changes.extend(table.comment());
+    if !changes.is_empty() {
+        let mut next = after.clone();
+        next.foreign_keys = foreign_keys.kept;
+        let next = Arc::new(next);
+        alters.columns_and_indexes.push(Operation::AlterTable {
+            name: name.to_owned(),
+            before: table.retargeted(&state),
+            after: next.clone(),
+            changes,
+        });
+        state = next;
+    } else {
+        state = table.retargeted(&state);
+    }
+
+    // Step 7: the new and changed foreign keys.
+    if !foreign_keys.added.is_empty() {
+        alters.add_foreign_keys.push(Operation::AlterTable {
+            name: name.to_owned(),
+            before: state,
+            after: Arc::new(after.clone()),
+            changes: foreign_keys
+                .added
+                .iter()
+                .map(|fk| Change::AddForeignKey((*fk).clone()))
+                .collect(),
+        });
+    }
+    Ok(alters)
+}
+
+impl<'a> TableDiff<'a> {
+    /// A column's name before the changes, from its name after.
+    fn old_column(&self, new: &str) -> String {
+        self.renamed_columns
+            .get(new)
+            .map_or_else(|| new.to_owned(), |old| (*old).to_owned())
+    }
+
+    /// A column's name after the changes, from its name before.
+    fn new_column(&self, old: &str) -> String {
+        self.renamed_columns
+            .iter()
+            .find(|(_, o)| **o == old)
+            .map_or_else(|| old.to_owned(), |(n, _)| (*n).to_owned())
+    }
+
+    /// `fk` pointing at its target by the name the target has after step 4.
+    fn retargeted_fk(&self, fk: &ForeignKey) -> ForeignKey {
+        ForeignKey {
+            ref_table: self
+                .across
+                .renamed_tables
+                .iter()
+                .find(|(_, old)| **old == fk.ref_table)
+                .map_or_else(|| fk.ref_table.clone(), |(new, _)| (*new).to_owned()),
+            ..fk.clone()
+        }
+    }
+
+    /// `state` with its foreign keys pointing at renamed tables by their new names.
+    fn retargeted(&self, state: &Arc<Table>) -> Arc<Table> {
+        let foreign_keys: Vec<ForeignKey> = state
+            .foreign_keys
+            .iter()
+            .map(|fk| self.retargeted_fk(fk))
+            .collect();
         if foreign_keys == state.foreign_keys {
             return state.clone();
         }
@@ -379,118 +505,236 @@ fn diff_table(
             foreign_keys,
             ..(**state).clone()
         })
-    };
-    let renamed_fk = |fk: &ForeignKey| ForeignKey {
-        columns: fk.columns.iter().map(|c| new_column(c)).collect(),
-        ..retargeted_fk(fk)
-    };
-    let keeps = |fk: &ForeignKey| !key_changes && !rekeyed.contains(fk.ref_table.as_str());
-    let kept_fks: Vec<ForeignKey> = after
-        .foreign_keys
-        .iter()
-        .filter(|fk| {
-            keeps(fk)
-                && before
-                    .foreign_keys
+    }
+
+    /// Which foreign keys stay, go and come. A key stays only when neither end's primary
+    /// key changes; one whose target or columns were renamed stays under the new names
+    /// (steps 4 and 6 rename them under it).
+    fn foreign_keys(&self) -> ForeignKeyDiff<'a> {
+        let renamed_fk = |fk: &ForeignKey| ForeignKey {
+            columns: fk.columns.iter().map(|c| self.new_column(c)).collect(),
+            ..self.retargeted_fk(fk)
+        };
+        let keeps = |fk: &ForeignKey| {
+            !self.key_changes && !self.across.rekeyed.contains(fk.ref_table.as_str())
+        };
+        let kept: Vec<ForeignKey> = self
+            .after
+            .foreign_keys
+            .iter()
+            .filter(|fk| {
+                keeps(fk)
+                    && self
+                        .before
+                        .foreign_keys
+                        .iter()
+                        .any(|old| renamed_fk(old) == **fk)
+            })
+            .cloned()
+            .collect();
+        let dropped = self
+            .before
+            .foreign_keys
+            .iter()
+            .filter(|old| !kept.contains(&renamed_fk(old)))
+            .collect();
+        let added = self
+            .after
+            .foreign_keys
+            .iter()
+            .filter(|fk| !kept.contains(fk))
+            .collect();
+        ForeignKeyDiff {
+            kept,
+            dropped,
+            added,
+        }
+    }
+
+    fn renamed_index(&self, index: &Index) -> Index {
+        Index {
+            columns: index.columns.iter().map(|c| self.new_column(c)).collect(),
+            ..index.clone()
+        }
+    }
+
+    fn renamed_check(&self, check: &Check) -> Check {
+        Check {
+            column: self.new_column(&check.column),
+            ..check.clone()
+        }
+    }
+
+    /// The checks and indexes that go away or change.
+    fn dropped_checks_and_indexes(&self) -> Vec<Change> {
+        let checks = self
+            .before
+            .checks
+            .iter()
+            .filter(|check| !self.after.checks.contains(&self.renamed_check(check)))
+            .map(|check| Change::DropCheck(check.name.clone()));
+        let indexes = self
+            .before
+            .indexes
+            .iter()
+            .filter(|index| !self.after.indexes.contains(&self.renamed_index(index)))
+            .map(|index| Change::DropIndex(index.clone()));
+        checks.chain(indexes).collect()
+    }
+
+    /// The checks and indexes that come or change.
+    fn created_indexes_and_checks(&self) -> Vec<Change> {
+        let indexes = self
+            .after
+            .indexes
+            .iter()
+            .filter(|index| {
+                !self
+                    .before
+                    .indexes
                     .iter()
-                    .any(|old| renamed_fk(old) == **fk)
-        })
-        .cloned()
-        .collect();
-    let dropped_fks: Vec<&ForeignKey> = before
-        .foreign_keys
-        .iter()
-        .filter(|old| !kept_fks.contains(&renamed_fk(old)))
-        .collect();
-    let added_fks: Vec<&ForeignKey> = after
-        .foreign_keys
-        .iter()
-        .filter(|fk| !kept_fks.contains(fk))
-        .collect();
-
-    let mut alters = TableAlters {
-        drop_foreign_keys: Vec::new(),
-        columns_and_indexes: Vec::new(),
-        add_foreign_keys: Vec::new(),
-    };
-    let mut state = Arc::new(before.clone());
-    if !dropped_fks.is_empty() {
-        let mut next = before.clone();
-        next.foreign_keys.retain(|fk| !dropped_fks.contains(&fk));
-        let next = Arc::new(next);
-        alters.drop_foreign_keys.push(Operation::AlterTable {
-            name: old_name.to_owned(),
-            changes: dropped_fks
-                .iter()
-                .map(|fk| Change::DropForeignKey((*fk).clone()))
-                .collect(),
-            before: std::mem::replace(&mut state, next.clone()),
-            after: next,
-        });
+                    .any(|old| self.renamed_index(old) == **index)
+            })
+            .map(|index| Change::CreateIndex(index.clone()));
+        let checks = self
+            .after
+            .checks
+            .iter()
+            .filter(|check| {
+                !self
+                    .before
+                    .checks
+                    .iter()
+                    .any(|old| self.renamed_check(old) == **check)
+            })
+            .map(|check| Change::AddCheck(check.clone()));
+        indexes.chain(checks).collect()
     }
 
-    // Columns and indexes.
-    let mut changes = Vec::new();
-    let renamed_index = |index: &crate::model::Index| crate::model::Index {
-        columns: index.columns.iter().map(|c| new_column(c)).collect(),
-        ..index.clone()
-    };
-    // Checks go first and come back last, so no column change runs under a check that
-    // names the column (MariaDB refuses to rename or drop such a column).
-    let renamed_check = |check: &crate::model::Check| crate::model::Check {
-        column: new_column(&check.column),
-        ..check.clone()
-    };
-    for check in &before.checks {
-        if !after.checks.contains(&renamed_check(check)) {
-            changes.push(Change::DropCheck(check.clone()));
-        }
+    fn column_renames(&self) -> Vec<Change> {
+        self.renamed_columns
+            .iter()
+            .map(|(new, old)| Change::RenameColumn {
+                from: (*old).to_owned(),
+                to: (*new).to_owned(),
+            })
+            .collect()
     }
-    for index in &before.indexes {
-        if !after.indexes.contains(&renamed_index(index)) {
-            changes.push(Change::DropIndex(index.clone()));
-        }
+
+    fn comment(&self) -> Option<Change> {
+        (self.before.comment != self.after.comment)
+            .then(|| Change::TableComment(self.after.comment.clone()))
     }
-    let dropped_columns: Vec<&Column> = before
-        .columns
-        .iter()
-        .filter(|c| after.column(&new_column(&c.name)).is_none())
-        .collect();
-    let added_columns: Vec<&Column> = after
-        .columns
-        .iter()
-        .filter(|c| before.column(&old_column(&c.name)).is_none())
-        .collect();
-    // A possible rename stops even with --allow-destructive, which allows losing data, not
-    // guessing: one unrelated drop in the same run must not turn a rename into a drop.
-    for dropped in &dropped_columns {
-        if options
-            .no_rename_columns
-            .contains(&(name.to_owned(), dropped.name.clone()))
+
+    /// Dropped, altered and added columns and the primary key, refusing what it would have
+    /// to guess: a dropped and an added column of one type (a rename?), an auto-increment
+    /// column that comes or goes while the key stays, a NOT NULL column with no value for the
+    /// existing rows.
+    fn columns(&self) -> Result<ColumnDiff, Error> {
+        let (name, before, after) = (self.name, self.before, self.after);
+        let options = self.across.options;
+        let dropped_columns: Vec<&Column> = before
+            .columns
+            .iter()
+            .filter(|c| after.column(&self.new_column(&c.name)).is_none())
+            .collect();
+        let added_columns: Vec<&Column> = after
+            .columns
+            .iter()
+            .filter(|c| before.column(&self.old_column(&c.name)).is_none())
+            .collect();
+        self.refuse_guessed_renames(&dropped_columns, &added_columns)?;
+        let added_counter = self.counter(&added_columns, "added")?;
+        let dropped_counter = self.counter(&dropped_columns, "dropped")?;
+        if let Some(column) = &added_counter
+            && !after.primary_key.contains(&column.name)
         {
-            continue;
-        }
-        if let Some(added) = added_columns.iter().find(|a| a.ty == dropped.ty) {
             return Err(Error::Refused(format!(
-                "column `{name}.{old}` is gone and `{name}.{new}` is new with the same type: it \
-                 may be a rename; if it was renamed, add #[sea_orm(renamed_from = \"{old}\")] \
-                 to the field or pass --rename {name}.{old}={new}; if `{old}` really was \
-                 dropped, pass --no-rename {name}.{old} (and --allow-destructive)",
-                old = dropped.name,
-                new = added.name
+                "column `{name}.{}` is auto-increment but not part of the primary key",
+                column.name
             )));
         }
+        let mut diff = ColumnDiff::default();
+        // With a new key, columns of the old one go after it does. (No rename takes the name
+        // of a dropped column: a rename's new name is one the recorded table does not have.)
+        for column in dropped_columns.iter().filter(|c| !c.auto_increment) {
+            let drop = Change::DropColumn(column.name.clone());
+            if self.key_changes && self.old_key.contains(&column.name) {
+                diff.late_drops.push(drop);
+            } else {
+                diff.early_drops.push(drop);
+            }
+        }
+        for column in &after.columns {
+            if let Some(old) = before.column(&self.old_column(&column.name)) {
+                self.alter_column(old, column, &mut diff)?;
+            }
+        }
+        for column in added_columns.iter().filter(|c| !c.auto_increment) {
+            let backfill = backfill(name, column, options)?;
+            if !column.null && column.default.is_none() && backfill.is_none() {
+                return Err(Error::Refused(format!(
+                    "column `{name}.{col}` is NOT NULL with no default, and table `{name}` may \
+                     have rows; either give it a default (#[sea_orm(default_value = …)]) or \
+                     pass --backfill {name}.{col}=VALUE to fill the existing rows",
+                    col = column.name
+                )));
+            }
+            diff.adds.push(Change::AddColumn {
+                column: (*column).clone(),
+                backfill,
+            });
+        }
+        if self.key_changes {
+            diff.key = Some(Change::PrimaryKey {
+                from: self.old_key.clone(),
+                to: after.primary_key.clone(),
+                add: added_counter,
+                drop: dropped_counter.map(|column| column.name),
+            });
+        }
+        Ok(diff)
     }
-    // An auto-increment column comes and goes only with the primary key it numbers (SeaORM
-    // makes only a key auto-increment), in the key's own change.
-    let counter = |columns: &[&Column], what: &str| -> Result<Option<Column>, Error> {
+
+    /// A possible rename stops even with --allow-destructive, which allows losing data, not
+    /// guessing: one unrelated drop in the same run must not turn a rename into a drop.
+    fn refuse_guessed_renames(&self, dropped: &[&Column], added: &[&Column]) -> Result<(), Error> {
+        let name = self.name;
+        for dropped in dropped {
+            if self
+                .across
+                .options
+                .no_rename_columns
+                .contains(&(name.to_owned(), dropped.name.clone()))
+            {
+                continue;
+            }
+            if let Some(added) = added.iter().find(|a| a.ty == dropped.ty) {
+                return Err(Error::Refused(format!(
+                    "column `{name}.{old}` is gone and `{name}.{new}` is new with the same \
+                     type: it may be a rename; if it was renamed, add #[sea_orm(renamed_from = \
+                     \"{old}\")] to the field or pass --rename {name}.{old}={new}; if `{old}` \
+                     really was dropped, pass --no-rename {name}.{old} (and --allow-destructive)",
+                    old = dropped.name,
+                    new = added.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The auto-increment column among `columns` (added or dropped): one comes and goes only
+    /// with the primary key it numbers (SeaORM makes only a key auto-increment), in the key's
+    /// own change.
+    fn counter(&self, columns: &[&Column], what: &str) -> Result<Option<Column>, Error> {
         let counters: Vec<&&Column> = columns.iter().filter(|c| c.auto_increment).collect();
         match counters.as_slice() {
             [] => Ok(None),
-            [one] if key_changes => Ok(Some((**one).clone())),
+            [one] if self.key_changes => Ok(Some((**one).clone())),
             _ => Err(Error::Refused(format!(
-                "table `{name}`: auto-increment column(s) {} {what} while its primary key \
+                "table `{}`: auto-increment column(s) {} {what} while its primary key \
                  stays; an auto-increment column comes and goes only with the primary key",
+                self.name,
                 counters
                     .iter()
                     .map(|c| format!("`{}`", c.name))
@@ -498,43 +742,25 @@ fn diff_table(
                     .join(", ")
             ))),
         }
-    };
-    let added_counter = counter(&added_columns, "added")?;
-    let dropped_counter = counter(&dropped_columns, "dropped")?;
-    if let Some(column) = &added_counter
-        && !after.primary_key.contains(&column.name)
-    {
-        return Err(Error::Refused(format!(
-            "column `{name}.{}` is auto-increment but not part of the primary key",
-            column.name
-        )));
     }
-    // With a new key, columns of the old one go after it does. (No rename takes the name of
-    // a dropped column: a rename's new name is one the recorded table does not have.)
-    let (late_drops, early_drops): (Vec<&Column>, Vec<&Column>) = dropped_columns
-        .iter()
-        .filter(|c| !c.auto_increment)
-        .partition(|c| key_changes && old_key.contains(&c.name));
-    let drop_column = |column: &&Column| Change::DropColumn {
-        column: (*column).clone(),
-    };
-    let mut early_counters = Vec::new();
-    let mut column_alters = Vec::new();
-    let mut late_column_alters = Vec::new();
-    let mut late_counters = Vec::new();
-    for column in &after.columns {
-        let Some(old) = before.column(&old_column(&column.name)) else {
-            continue;
-        };
+
+    /// The change of a kept column from `old` to `column`, if any: auto-increment goes before
+    /// the key changes and comes after it (MySQL allows it only on a key column), and a column
+    /// leaving the key is altered once the key no longer holds it.
+    fn alter_column(
+        &self,
+        old: &Column,
+        column: &Column,
+        diff: &mut ColumnDiff,
+    ) -> Result<(), Error> {
         if !old.changes_to(column).any() {
-            continue;
+            return Ok(());
         }
+        let name = self.name;
         let old = Column {
             name: column.name.clone(),
             ..old.clone()
         };
-        // Auto-increment goes before the key changes and comes after (MySQL allows it only on
-        // a key column).
         let counts = old.auto_increment && column.auto_increment;
         let from = Column {
             auto_increment: counts,
@@ -545,23 +771,23 @@ fn diff_table(
             ..column.clone()
         };
         if old.auto_increment && !column.auto_increment {
-            early_counters.push(Change::AlterColumn {
+            diff.early_counters.push(Change::AlterColumn {
                 from: old.clone(),
                 to: from.clone(),
                 backfill: None,
             });
         }
         if column.auto_increment && !old.auto_increment {
-            late_counters.push(Change::AlterColumn {
+            diff.late_counters.push(Change::AlterColumn {
                 from: to.clone(),
                 to: column.clone(),
                 backfill: None,
             });
         }
         if from == to {
-            continue;
+            return Ok(());
         }
-        let backfill = match backfill(name, column, options)? {
+        let backfill = match backfill(name, column, self.across.options)? {
             Some(value) if old.null && !column.null => Some(value),
             Some(_) => {
                 return Err(Error::Usage(format!(
@@ -571,98 +797,17 @@ fn diff_table(
             }
             None => None,
         };
-        let leaves_key = key_changes
-            && old_key.contains(&column.name)
-            && !after.primary_key.contains(&column.name);
+        let leaves_key = self.key_changes
+            && self.old_key.contains(&column.name)
+            && !self.after.primary_key.contains(&column.name);
         if leaves_key {
-            &mut late_column_alters
+            &mut diff.late_alters
         } else {
-            &mut column_alters
+            &mut diff.alters
         }
         .push(Change::AlterColumn { from, to, backfill });
+        Ok(())
     }
-    changes.extend(early_counters);
-    changes.extend(early_drops.iter().map(drop_column));
-    for (new, old) in renamed_columns {
-        changes.push(Change::RenameColumn {
-            from: (*old).to_owned(),
-            to: (*new).to_owned(),
-        });
-    }
-    changes.extend(column_alters);
-    for column in added_columns.iter().filter(|c| !c.auto_increment) {
-        let backfill = backfill(name, column, options)?;
-        if !column.null && column.default.is_none() && backfill.is_none() {
-            return Err(Error::Refused(format!(
-                "column `{name}.{col}` is NOT NULL with no default, and table `{name}` may \
-                 have rows; either give it a default (#[sea_orm(default_value = …)]) or pass \
-                 --backfill {name}.{col}=VALUE to fill the existing rows",
-                col = column.name
-            )));
-        }
-        changes.push(Change::AddColumn {
-            column: (*column).clone(),
-            backfill,
-        });
-    }
-    if key_changes {
-        changes.push(Change::PrimaryKey {
-            from: old_key,
-            to: after.primary_key.clone(),
-            add: added_counter,
-            drop: dropped_counter,
-        });
-    }
-    changes.extend(late_drops.iter().map(drop_column));
-    changes.extend(late_column_alters);
-    changes.extend(late_counters);
-    for index in &after.indexes {
-        if !before
-            .indexes
-            .iter()
-            .any(|old| renamed_index(old) == *index)
-        {
-            changes.push(Change::CreateIndex(index.clone()));
-        }
-    }
-    for check in &after.checks {
-        if !before.checks.iter().any(|old| renamed_check(old) == *check) {
-            changes.push(Change::AddCheck(check.clone()));
-        }
-    }
-    if before.comment != after.comment {
-        changes.push(Change::TableComment {
-            from: before.comment.clone(),
-            to: after.comment.clone(),
-        });
-    }
-    if !changes.is_empty() {
-        let mut next = after.clone();
-        next.foreign_keys = kept_fks;
-        let next = Arc::new(next);
-        alters.columns_and_indexes.push(Operation::AlterTable {
-            name: name.to_owned(),
-            before: retargeted(&state),
-            after: next.clone(),
-            changes,
-        });
-        state = next;
-    } else {
-        state = retargeted(&state);
-    }
-
-    if !added_fks.is_empty() {
-        alters.add_foreign_keys.push(Operation::AlterTable {
-            name: name.to_owned(),
-            before: state,
-            after: Arc::new(after.clone()),
-            changes: added_fks
-                .iter()
-                .map(|fk| Change::AddForeignKey((*fk).clone()))
-                .collect(),
-        });
-    }
-    Ok(alters)
 }
 
 /// The primary key of `before`, its columns named as `renames` (new → old) name them now.
@@ -819,7 +964,10 @@ fn drop_order(dropped: &BTreeMap<&str, &Table>) -> (Vec<Operation>, Vec<Operatio
             name: name.to_owned(),
             before: Arc::new((*dropped[name]).clone()),
             after: Arc::new(definitions[name].clone()),
-            changes: keys.into_iter().map(Change::DropForeignKey).collect(),
+            changes: keys
+                .into_iter()
+                .map(|fk| Change::DropForeignKey(fk.name))
+                .collect(),
         })
         .collect();
     let drops = ordered

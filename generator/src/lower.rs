@@ -1,13 +1,13 @@
 //! Lowering: an operation's forward data, as the migration file holds it and the interpreter
 //! runs it (`migration_ops::schema::Op`). The rendered file and the SQL the generator shows
-//! are both made from this one value, so they cannot disagree. The schema types are the same
-//! on both sides; only operations differ, since an [`Operation`] also carries what its reverse
-//! needs.
+//! are both made from this one value, so they cannot disagree. Tables and changes are the same
+//! types on both sides; only the top-level operations differ, since an [`Operation`] also
+//! carries what its reverse needs (a dropped table's definition, the states around a change).
 
 use migration_ops::schema;
 
 use crate::model::{Owned, Table};
-use crate::operation::{Change, Operation};
+use crate::operation::Operation;
 
 /// An operation's data.
 pub type Op = schema::Op<Owned>;
@@ -53,36 +53,8 @@ fn lower_operation(operation: &Operation) -> Op {
             ..
         } => Op::AlterTable(schema::AlterTable {
             table: named(name, after),
-            changes: changes.iter().map(lower_change).collect(),
+            changes: changes.clone(),
         }),
-    }
-}
-
-fn lower_change(change: &Change) -> schema::Change<Owned> {
-    use schema::Change as C;
-    match change.clone() {
-        Change::AddColumn { column, backfill } => C::AddColumn { column, backfill },
-        Change::DropColumn { column } => C::DropColumn(column.name),
-        Change::RenameColumn { from, to } => C::RenameColumn { from, to },
-        Change::AlterColumn { from, to, backfill } => C::AlterColumn { from, to, backfill },
-        Change::CreateIndex(index) => C::CreateIndex(index),
-        Change::DropIndex(index) => C::DropIndex(index),
-        Change::AddForeignKey(fk) => C::AddForeignKey(fk),
-        Change::DropForeignKey(fk) => C::DropForeignKey(fk.name),
-        Change::AddCheck(check) => C::AddCheck(check),
-        Change::DropCheck(check) => C::DropCheck(check.name),
-        Change::TableComment { to, .. } => C::TableComment(to),
-        Change::PrimaryKey {
-            from,
-            to,
-            add,
-            drop,
-        } => C::PrimaryKey {
-            from,
-            to,
-            add,
-            drop: drop.map(|column| column.name),
-        },
     }
 }
 

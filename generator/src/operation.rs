@@ -4,12 +4,10 @@
 
 use std::sync::Arc;
 
-use crate::model::{
-    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Table, show_value,
-};
+use crate::model::{Column, ColumnType, DefaultValue, Len, Owned, Table, show_value};
 
-/// One schema change. Drops and alters carry the full old definition, so that `reverse` needs
-/// no lookup.
+/// One schema change, with what its reverse needs: dropped tables and enum types carry their
+/// definition, and changes to a table the table before and after them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
     CreateEnum {
@@ -61,45 +59,10 @@ pub enum Operation {
 /// is recreated).
 pub type EnumUse = migration_ops::schema::EnumColumn<crate::model::Owned>;
 
-/// One change inside an [`Operation::AlterTable`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    AddColumn {
-        column: Column,
-        backfill: Option<DefaultValue>,
-    },
-    DropColumn {
-        column: Column,
-    },
-    RenameColumn {
-        from: String,
-        to: String,
-    },
-    AlterColumn {
-        from: Column,
-        to: Column,
-        backfill: Option<DefaultValue>,
-    },
-    CreateIndex(Index),
-    DropIndex(Index),
-    AddForeignKey(ForeignKey),
-    DropForeignKey(ForeignKey),
-    AddCheck(Check),
-    DropCheck(Check),
-    /// The table's comment, from one to the other (`None`: no comment).
-    TableComment {
-        from: Option<String>,
-        to: Option<String>,
-    },
-    /// The primary key, from one column list to the other, with the auto-increment column
-    /// that comes (`add`) or goes (`drop`) with it.
-    PrimaryKey {
-        from: Vec<String>,
-        to: Vec<String>,
-        add: Option<Column>,
-        drop: Option<Column>,
-    },
-}
+/// One change inside an [`Operation::AlterTable`]: the vocabulary's own `Change`. What it
+/// drops is found by name in the table before the operation, so that its reverse needs
+/// nothing more ([`ChangeMeaning`]).
+pub type Change = migration_ops::schema::Change<Owned>;
 
 impl Operation {
     /// The operation that undoes this one. `None` when there is none: adding an enum value
@@ -147,11 +110,16 @@ impl Operation {
                 // A dropped column of a unique index, re-added with one value for every row,
                 // could break that index when it comes back.
                 let breaks_unique_index = changes.iter().any(|change| {
-                    matches!(change, Change::DropColumn { column }
-                    if (!column.null || column.default.is_some())
-                        && before.indexes.iter().any(|index| {
-                            index.unique && index.columns.contains(&column.name)
-                        }))
+                    let Change::DropColumn(name) = change else {
+                        return false;
+                    };
+                    before.column(name).is_some_and(|column| {
+                        (!column.null || column.default.is_some())
+                            && before
+                                .indexes
+                                .iter()
+                                .any(|index| index.unique && index.columns.contains(name))
+                    })
                 });
                 if breaks_unique_index {
                     return None;
@@ -163,7 +131,7 @@ impl Operation {
                     changes: changes
                         .iter()
                         .rev()
-                        .map(Change::reverse)
+                        .map(|change| change.reverse(before))
                         .collect::<Option<_>>()?,
                 }
             }
@@ -227,15 +195,27 @@ impl Operation {
     }
 }
 
-impl Change {
-    /// The change that undoes this one; `None` for dropping a column that no single value can
-    /// refill: a UNIQUE one that every row would get the same value in, or a NOT NULL one
-    /// without a default of a type with no neutral value.
-    pub fn reverse(&self) -> Option<Change> {
+/// What a [`Change`] means to the generator: its reverse, its line in the review, its piece
+/// of the migration's name, and whether it loses data.
+pub trait ChangeMeaning {
+    /// The change that undoes this one, made to the table as it left `before`; `None` for
+    /// dropping a column that no single value can refill: a UNIQUE one that every row would
+    /// get the same value in, or a NOT NULL one without a default of a type with no neutral
+    /// value.
+    fn reverse(&self, before: &Table) -> Option<Change>;
+    fn describe(&self, table: &str) -> String;
+    fn name_fragment(&self, table: &str) -> String;
+    fn is_destructive(&self) -> bool;
+}
+
+impl ChangeMeaning for Change {
+    fn reverse(&self, before: &Table) -> Option<Change> {
+        let named = |name: &str| -> Option<Column> { before.column(name).cloned() };
         Some(match self.clone() {
-            Change::AddColumn { column, .. } => Change::DropColumn { column },
+            Change::AddColumn { column, .. } => Change::DropColumn(column.name),
             // Re-adding a dropped NOT NULL column needs a value for the existing rows.
-            Change::DropColumn { column } => {
+            Change::DropColumn(name) => {
+                let column = named(&name)?;
                 // Re-added, a UNIQUE column would give every existing row the same value (its
                 // default, or the one refilling it), which only NULL may repeat.
                 let same_value_for_all = !column.null || column.default.is_some();
@@ -261,11 +241,19 @@ impl Change {
             },
             Change::CreateIndex(index) => Change::DropIndex(index),
             Change::DropIndex(index) => Change::CreateIndex(index),
-            Change::AddForeignKey(fk) => Change::DropForeignKey(fk),
-            Change::DropForeignKey(fk) => Change::AddForeignKey(fk),
-            Change::AddCheck(check) => Change::DropCheck(check),
-            Change::DropCheck(check) => Change::AddCheck(check),
-            Change::TableComment { from, to } => Change::TableComment { from: to, to: from },
+            Change::AddForeignKey(fk) => Change::DropForeignKey(fk.name),
+            Change::DropForeignKey(name) => Change::AddForeignKey(
+                before
+                    .foreign_keys
+                    .iter()
+                    .find(|fk| fk.name == name)?
+                    .clone(),
+            ),
+            Change::AddCheck(check) => Change::DropCheck(check.name),
+            Change::DropCheck(name) => {
+                Change::AddCheck(before.checks.iter().find(|c| c.name == name)?.clone())
+            }
+            Change::TableComment(_) => Change::TableComment(before.comment.clone()),
             Change::PrimaryKey {
                 from,
                 to,
@@ -274,13 +262,16 @@ impl Change {
             } => Change::PrimaryKey {
                 from: to,
                 to: from,
-                add: drop,
-                drop: add,
+                add: match drop {
+                    Some(name) => Some(named(&name)?),
+                    None => None,
+                },
+                drop: add.map(|column| column.name),
             },
         })
     }
 
-    pub fn describe(&self, table: &str) -> String {
+    fn describe(&self, table: &str) -> String {
         match self {
             Change::AddColumn { column, backfill } => {
                 let mut line = format!("+ column {table}.{}", column.name);
@@ -289,19 +280,20 @@ impl Change {
                 }
                 line
             }
-            Change::DropColumn { column } => format!("- column {table}.{}", column.name),
+            Change::DropColumn(name) => format!("- column {table}.{name}"),
             Change::RenameColumn { from, to } => {
                 format!("~ column {table}.{from} renamed to {to}")
             }
-            Change::AlterColumn { from, to, .. } => {
+            Change::AlterColumn { from, to, backfill } => {
+                let changed = from.changes_to(to);
                 let mut parts = Vec::new();
-                if from.ty != to.ty {
+                if changed.ty {
                     parts.push(format!("type {:?} -> {:?}", from.ty, to.ty));
                 }
-                if from.null != to.null {
+                if changed.null {
                     parts.push(if to.null { "NULL" } else { "NOT NULL" }.to_owned());
                 }
-                if from.default != to.default {
+                if changed.default {
                     let show =
                         |d: &Option<DefaultValue>| d.as_ref().map_or("none".to_owned(), show_value);
                     parts.push(format!(
@@ -310,13 +302,13 @@ impl Change {
                         show(&to.default)
                     ));
                 }
-                if from.unique != to.unique {
+                if changed.unique {
                     parts.push(if to.unique { "unique" } else { "not unique" }.to_owned());
                 }
-                if from.comment != to.comment {
+                if changed.comment {
                     parts.push("comment".to_owned());
                 }
-                if from.auto_increment != to.auto_increment {
+                if changed.auto_increment {
                     parts.push(
                         if to.auto_increment {
                             "now auto-increment"
@@ -326,14 +318,10 @@ impl Change {
                         .to_owned(),
                     );
                 }
-                if from.extra != to.extra {
+                if changed.extra {
                     parts.push(format!("extra {:?}", to.extra.as_deref().unwrap_or("")));
                 }
-                if let Change::AlterColumn {
-                    backfill: Some(value),
-                    ..
-                } = self
-                {
+                if let Some(value) = backfill {
                     parts.push(format!("rows holding NULL get {}", show_value(value)));
                 }
                 format!("~ {table}.{} {}", to.name, parts.join(", "))
@@ -352,14 +340,14 @@ impl Change {
                 fk.ref_table,
                 fk.ref_columns.join(", ")
             ),
-            Change::DropForeignKey(fk) => format!("- foreign key {} on {table}", fk.name),
+            Change::DropForeignKey(name) => format!("- foreign key {name} on {table}"),
             Change::AddCheck(check) => format!(
                 "+ check {} on {table} ({})",
                 check.name,
                 migration_ops::v1::describe_check(check)
             ),
-            Change::DropCheck(check) => format!("- check {} on {table}", check.name),
-            Change::TableComment { to, .. } => match to {
+            Change::DropCheck(name) => format!("- check {name} on {table}"),
+            Change::TableComment(to) => match to {
                 Some(text) => format!("~ table {table} comment {text:?}"),
                 None => format!("~ table {table} comment removed"),
             },
@@ -377,8 +365,8 @@ impl Change {
                 if let Some(column) = add {
                     line.push_str(&format!(", auto-increment column {} added", column.name));
                 }
-                if let Some(column) = drop {
-                    line.push_str(&format!(", auto-increment column {} dropped", column.name));
+                if let Some(name) = drop {
+                    line.push_str(&format!(", auto-increment column {name} dropped"));
                 }
                 line
             }
@@ -388,20 +376,21 @@ impl Change {
     fn name_fragment(&self, table: &str) -> String {
         match self {
             Change::AddColumn { column, .. } => format!("add_{table}_{}", column.name),
-            Change::DropColumn { column } => format!("drop_{table}_{}", column.name),
+            Change::DropColumn(name) => format!("drop_{table}_{name}"),
             Change::RenameColumn { from, to } => format!("rename_{table}_{from}_to_{to}"),
             Change::AlterColumn { from, to, .. } => {
-                let what = if from.ty != to.ty {
+                let changed = from.changes_to(to);
+                let what = if changed.ty {
                     "type"
-                } else if from.null != to.null {
+                } else if changed.null {
                     "null"
-                } else if from.default != to.default {
+                } else if changed.default {
                     "default"
-                } else if from.unique != to.unique {
+                } else if changed.unique {
                     "unique"
-                } else if from.auto_increment != to.auto_increment {
+                } else if changed.auto_increment {
                     "auto_increment"
-                } else if from.extra != to.extra {
+                } else if changed.extra {
                     "extra"
                 } else {
                     "column"
@@ -411,17 +400,17 @@ impl Change {
             Change::CreateIndex(index) => format!("add_index_{}", index.name),
             Change::DropIndex(index) => format!("drop_index_{}", index.name),
             Change::AddForeignKey(fk) => format!("add_foreign_key_{}", fk.name),
-            Change::DropForeignKey(fk) => format!("drop_foreign_key_{}", fk.name),
+            Change::DropForeignKey(name) => format!("drop_foreign_key_{name}"),
             Change::AddCheck(check) => format!("add_check_{}", check.name),
-            Change::DropCheck(check) => format!("drop_check_{}", check.name),
-            Change::TableComment { .. } => format!("alter_{table}_comment"),
+            Change::DropCheck(name) => format!("drop_check_{name}"),
+            Change::TableComment(_) => format!("alter_{table}_comment"),
             Change::PrimaryKey { .. } => format!("alter_{table}_primary_key"),
         }
     }
 
-    pub fn is_destructive(&self) -> bool {
+    fn is_destructive(&self) -> bool {
         match self {
-            Change::DropColumn { .. } | Change::PrimaryKey { drop: Some(_), .. } => true,
+            Change::DropColumn(_) | Change::PrimaryKey { drop: Some(_), .. } => true,
             Change::AlterColumn { from, to, .. } => narrows(&from.ty, &to.ty),
             _ => false,
         }
