@@ -2,12 +2,15 @@
 //! the last migration, and writes the next sea-orm-migration file so that the database's
 //! constraints match the entities exactly.
 //!
-//! The pipeline, one module per stage:
-//! `source` (load entities, with `constraints` from their rules) → `model` → `diff` (against `snapshot`) → `operation` (ordered
-//! changes) → `lower` (v1 migration data) → `render` (Rust source) → `layout` (write files).
-//! `check` also replays the history (`reader` → `replay`) to prove the snapshot is what the
-//! migrations produce. Only `source`, `layout` and the command line do I/O; the rest are pure
-//! functions of their inputs.
+//! The pipeline, one module per stage (see `ARCHITECTURE.md`):
+//! `source` (load entities, with `constraints` from their rules) → `model` → `diff` (against
+//! `snapshot`) → `operation` (ordered, reversible changes) → `lower` (the data a file holds) →
+//! `render` (Rust source) → `layout` (write files). `check` also replays the history
+//! (`reader` → `replay`) to prove the snapshot is what the migrations produce. Every stage
+//! speaks the one vocabulary of `migration_ops::schema`. The pure stages (model, diff,
+//! operation, lower, render's data writer, reader, replay) do no I/O; `source` calls SeaORM,
+//! `layout` writes the migration folder, `render` may run `rustfmt` on `lib.rs`, and `cli` and
+//! `introspect` talk to databases.
 //!
 //! The library takes the entities as a `visit_all` function, so the same code serves the
 //! workspace's own `entity` crate (see `main.rs`) and the test suite's entity corpus.
