@@ -15,9 +15,9 @@ pub struct Model {
     #[validate(length(min = 1, max = TITLE_MAX_CHARS))]
     #[validate(custom(function = crate::rules::storable_text))]
     pub title: String,
-    /// Required and non-empty, text every backend stores.
+    /// Required and non-empty, at most 20,000 characters, text every backend stores.
     #[sea_orm(column_type = "Text")]
-    #[validate(length(min = 1))]
+    #[validate(length(min = 1, max = CONTENT_MAX_CHARS))]
     #[validate(custom(function = crate::rules::storable_text))]
     pub content: String,
     /// A new post is a draft unless it says otherwise, in the database too.
@@ -32,6 +32,10 @@ pub struct Model {
 
 /// The longest title the model, and so the database, accepts.
 pub const TITLE_MAX_CHARS: u64 = 200;
+
+/// The longest content the model, and so the database, accepts: a bound on every post's size,
+/// and so on every page of posts the app answers with.
+pub const CONTENT_MAX_CHARS: u64 = 20_000;
 
 /// Where a post is in its life; stored as text, limited to these values by a CHECK.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

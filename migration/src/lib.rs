@@ -6,21 +6,34 @@ pub use sea_orm_migration::prelude::*;
 #[rustfmt::skip]
 mod m20261127_180000_create_posts;
 
+#[rustfmt::skip]
+mod m20261201_071724_limit_posts_content;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_180000_create_posts::Migration)]
+        vec![
+            Box::new(m20261127_180000_create_posts::Migration),
+            Box::new(m20261201_071724_limit_posts_content::Migration),
+        ]
     }
 }
 
 /// The data of each generated migration, whose checksum the runner records when it
 /// applies one and compares on every later run.
 pub fn generated() -> Vec<migration_ops::v1::Generated> {
-    vec![migration_ops::v1::Generated::new(
-        "m20261127_180000_create_posts",
-        m20261127_180000_create_posts::UP,
-        Some(m20261127_180000_create_posts::DOWN),
-    )]
+    vec![
+        migration_ops::v1::Generated::new(
+            "m20261127_180000_create_posts",
+            m20261127_180000_create_posts::UP,
+            Some(m20261127_180000_create_posts::DOWN),
+        ),
+        migration_ops::v1::Generated::new(
+            "m20261201_071724_limit_posts_content",
+            m20261201_071724_limit_posts_content::UP,
+            Some(m20261201_071724_limit_posts_content::DOWN),
+        ),
+    ]
 }

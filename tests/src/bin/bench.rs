@@ -1216,7 +1216,7 @@ mod load {
     use tokio::net::TcpStream;
 
     const CONNECTIONS: usize = 64;
-    const LARGE_POST_CHARS: usize = 10_000;
+    const LARGE_POST_CHARS: usize = entity::post::CONTENT_MAX_CHARS as usize;
     const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -600,9 +600,17 @@ fn every_golden_migrations_checksum_is_pinned() {
         .collect();
     assert_eq!(
         shipped,
-        [(
-            "m20261127_180000_create_posts",
-            "v1-sha256:4b5a8e4694cc132a7f1b7c4ee90b4ed3fad588c0a1026bc4353ee44ceeee87af".to_owned()
-        )]
+        [
+            (
+                "m20261127_180000_create_posts",
+                "v1-sha256:4b5a8e4694cc132a7f1b7c4ee90b4ed3fad588c0a1026bc4353ee44ceeee87af"
+                    .to_owned()
+            ),
+            (
+                "m20261201_071724_limit_posts_content",
+                "v1-sha256:17180cdd09976df56d856d40b2fd64e00cb8ea1d3ba740a6e7330eb0ab09e1d0"
+                    .to_owned()
+            ),
+        ]
     );
 }

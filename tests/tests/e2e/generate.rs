@@ -1,5 +1,5 @@
-//! The generator on a temporary copy of the real migration folder: it reproduces the shipped
-//! migration byte for byte, finds nothing to do when nothing changed, and on bad input stops
+//! The generator on a temporary copy of the real migration folder: it reproduces the last
+//! shipped migration byte for byte, finds nothing to do when nothing changed, and on bad input stops
 //! with a clear error having written nothing.
 
 use std::collections::BTreeMap;
@@ -29,15 +29,72 @@ fn copy_of_migration_dir(test: &str) -> PathBuf {
     dir
 }
 
-/// A copy as it was before the first migration was generated: without it, the snapshot and
-/// the integrity file (`lib.rs` still lists it).
-fn copy_without_the_first_migration(test: &str) -> PathBuf {
+/// A copy as it was before the last shipped migration was generated: without its file, with
+/// the snapshot and integrity file of the history before it (none before the first one);
+/// `lib.rs` still lists it.
+fn copy_without_the_last_migration(test: &str) -> PathBuf {
     let dir = copy_of_migration_dir(test);
-    let first = &shipped_migrations()[0];
+    let migrations = shipped_migrations();
+    let (last, earlier) = migrations.split_last().unwrap();
+    fs::remove_file(dir.join("src").join(format!("{last}.rs"))).unwrap();
     fs::remove_file(dir.join("schema.json")).unwrap();
     fs::remove_file(dir.join("migrations.sum")).unwrap();
-    fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
+    if let Some(previous) = earlier.last() {
+        // The schema the earlier migrations produce, replayed from their files.
+        let folder = generator::layout::MigrationDir::new(&dir);
+        let history = cli::read_history(&folder, earlier).unwrap();
+        let mut replayed = generator::replay::Replayed::default();
+        for (name, up) in history.migrations {
+            replayed.apply(&name, up.unwrap_or_default()).unwrap();
+        }
+        let snapshot = generator::snapshot::Snapshot {
+            format: generator::snapshot::FORMAT,
+            migration: previous.clone(),
+            schema: generator::model::Schema {
+                tables: replayed.tables,
+                enums: replayed.enums,
+                ..Default::default()
+            },
+        };
+        fs::write(
+            dir.join("schema.json"),
+            generator::snapshot::print(&snapshot),
+        )
+        .unwrap();
+        run(&dir, &["hash"]).unwrap();
+    }
     dir
+}
+
+/// The last shipped migration: its name, and the arguments that generate it again.
+struct Last {
+    name: String,
+    /// The first line of its summary (`+ table posts (…)`).
+    summary: String,
+}
+
+impl Last {
+    fn args(&self) -> [&str; 4] {
+        ["--timestamp", &self.name[1..16], "--name", &self.name[17..]]
+    }
+}
+
+fn last_migration() -> Last {
+    let name = shipped_migrations().pop().unwrap();
+    let source = fs::read_to_string(
+        shipped_migration_dir()
+            .join("src")
+            .join(format!("{name}.rs")),
+    )
+    .unwrap();
+    let summary = source
+        .lines()
+        .skip_while(|line| *line != "//! ```text")
+        .nth(1)
+        .and_then(|line| line.strip_prefix("//! "))
+        .unwrap()
+        .to_owned();
+    Last { name, summary }
 }
 
 /// Every file under `dir` with its contents, to prove that nothing was written.
@@ -83,19 +140,10 @@ fn generating_again_with_unchanged_entities_writes_nothing() {
 }
 
 #[test]
-fn the_shipped_migration_is_the_generators_own_output_byte_for_byte() {
-    let migrations = shipped_migrations();
-    let [first] = migrations.as_slice() else {
-        panic!("expected one shipped migration, found {migrations:?}");
-    };
-    let dir = copy_of_migration_dir("reproduce");
-    let shipped = tree(&dir);
-    fs::remove_file(dir.join("schema.json")).unwrap();
-    fs::remove_file(dir.join("migrations.sum")).unwrap();
-    fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
-    let timestamp = &first[1..16];
-    let name = &first[17..];
-    run(&dir, &["--timestamp", timestamp, "--name", name]).unwrap();
+fn the_last_shipped_migration_is_the_generators_own_output_byte_for_byte() {
+    let shipped = tree(&copy_of_migration_dir("reproduce"));
+    let dir = copy_without_the_last_migration("reproduce");
+    run(&dir, &last_migration().args()).unwrap();
     let regenerated = tree(&dir);
     for (path, contents) in &shipped {
         assert!(
@@ -110,7 +158,7 @@ fn the_shipped_migration_is_the_generators_own_output_byte_for_byte() {
 
 #[test]
 fn check_exits_one_and_writes_nothing_when_a_migration_is_missing() {
-    let dir = copy_without_the_first_migration("missing");
+    let dir = copy_without_the_last_migration("missing");
     let before = tree(&dir);
     assert_eq!(
         run(&dir, &["check"]).unwrap(),
@@ -147,12 +195,12 @@ fn a_snapshot_edited_into_an_impossible_state_is_an_error() {
 #[test]
 fn a_snapshot_naming_a_missing_migration_is_an_error_and_nothing_is_written() {
     let dir = copy_of_migration_dir("disagree");
-    let first = &shipped_migrations()[0];
-    fs::remove_file(dir.join("src").join(format!("{first}.rs"))).unwrap();
+    let last = last_migration().name;
+    fs::remove_file(dir.join("src").join(format!("{last}.rs"))).unwrap();
     let before = tree(&dir);
     let error = run(&dir, &[]).unwrap_err();
     assert!(matches!(error, Error::Layout { .. }), "{error}");
-    assert!(error.to_string().contains(first.as_str()), "{error}");
+    assert!(error.to_string().contains(last.as_str()), "{error}");
     assert_eq!(tree(&dir), before);
     fs::remove_dir_all(dir).unwrap();
 }
@@ -210,8 +258,8 @@ fn a_new_entity_gets_a_follow_up_migration_named_after_it() {
         tree(&dir).keys().collect::<Vec<_>>()
     );
     let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
-    let first = &shipped_migrations()[0];
-    let order: Vec<usize> = [first.as_str(), "m29990101_000000"]
+    let last = last_migration().name;
+    let order: Vec<usize> = [last.as_str(), "m29990101_000000"]
         .iter()
         .map(|name| lib.rfind(name).unwrap())
         .collect();
@@ -221,10 +269,12 @@ fn a_new_entity_gets_a_follow_up_migration_named_after_it() {
 
 #[test]
 fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
-    let dir = copy_without_the_first_migration("diff");
+    let dir = copy_without_the_last_migration("diff");
     let before = tree(&dir);
+    let last = last_migration();
     let args = cli::GenerateArgs {
-        timestamp: Some("20261127_180000".to_owned()),
+        timestamp: Some(last.name[1..16].to_owned()),
+        name: Some(last.name[17..].to_owned()),
         ..Default::default()
     };
     let migration_dir = generator::layout::MigrationDir::new(&dir);
@@ -232,16 +282,17 @@ fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
         .unwrap()
         .expect("a change to show");
     assert!(
-        report.starts_with("+ table posts (id, title, content, status, reading_minutes, created_at, updated_at; 4 checks)\n")
+        report.starts_with(&format!("{}\n", last.summary)),
+        "{report}"
     );
     assert!(report.contains("--- /dev/null\n+++ "), "{report}");
     assert!(
-        report.contains("+        \"m20261127_180000_create_posts\"\n"),
+        report.contains(&format!("+        \"{}\"\n", last.name)),
         "{report}"
     );
     // lib.rs already lists the migration in this copy, so only the snapshot follows.
     assert!(
-        report.contains("+  \"migration\": \"m20261127_180000_create_posts\",\n"),
+        report.contains(&format!("+  \"migration\": \"{}\",\n", last.name)),
         "{report}"
     );
     assert!(!report.contains('\x1b'), "plain output has no colour codes");
@@ -427,15 +478,12 @@ fn the_binary_answers_in_json_with_the_documented_exit_codes() {
     );
     fs::remove_dir_all(&dir).unwrap();
 
-    let dir = copy_without_the_first_migration("json_missing");
+    let dir = copy_without_the_last_migration("json_missing");
     let (code, out) = run_binary(&dir, &["check", "--format", "json"]);
     assert_eq!(code, 1);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["status"], "migration_missing");
-    assert_eq!(
-        json["details"][0],
-        "+ table posts (id, title, content, status, reading_minutes, created_at, updated_at; 4 checks)"
-    );
+    assert_eq!(json["details"][0], last_migration().summary);
     let (code, out) = run_binary(&dir, &["diff", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(code, 0);
@@ -451,7 +499,7 @@ fn the_binary_answers_in_json_with_the_documented_exit_codes() {
 
 #[test]
 fn a_second_generator_run_waits_for_the_first_and_gives_up_clearly_writing_nothing() {
-    let dir = copy_without_the_first_migration("locked");
+    let dir = copy_without_the_last_migration("locked");
     let before = tree(&dir);
     // Another run holds the folder.
     let held = generator::layout::MigrationDir::new(&dir).lock().unwrap();
@@ -472,7 +520,7 @@ fn a_second_generator_run_waits_for_the_first_and_gives_up_clearly_writing_nothi
     assert_eq!(tree(&dir), before, "the waiting run wrote something");
     // Once the first run is done, the second one goes ahead.
     drop(held);
-    let (code, _) = run_binary(&dir, &["--timestamp", "20261127_180000"]);
+    let (code, _) = run_binary(&dir, &last_migration().args());
     assert_eq!(code, 0);
     assert_ne!(tree(&dir), before);
     fs::remove_dir_all(dir).unwrap();
@@ -623,14 +671,15 @@ fn relative_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 #[test]
 fn a_generation_stopped_after_any_number_of_renames_is_finished_by_the_next_run() {
-    let timestamp = ["--timestamp", "20261127_180000"];
-    let reference = copy_without_the_first_migration("uninterrupted");
+    let last = last_migration();
+    let timestamp = last.args();
+    let reference = copy_without_the_last_migration("uninterrupted");
     assert_eq!(run_binary_with(&reference, &timestamp, &[]).0, 0);
     let whole = relative_tree(&reference);
     fs::remove_dir_all(reference).unwrap();
     // The migration, lib.rs, migrations.sum and schema.json: 4 renames.
     for stop in 0..=4 {
-        let dir = copy_without_the_first_migration(&format!("interrupted_{stop}"));
+        let dir = copy_without_the_last_migration(&format!("interrupted_{stop}"));
         let (code, stderr) = run_binary_with(
             &dir,
             &timestamp,
@@ -645,10 +694,10 @@ fn a_generation_stopped_after_any_number_of_renames_is_finished_by_the_next_run(
         let (code, stderr) = run_binary_with(&dir, &["check"], &[]);
         assert_eq!(code, 0, "stopped after {stop} renames: {stderr}");
         assert!(
-            stderr.contains(
-                "finished an interrupted generation: m20261127_180000_create_posts is now \
-                 complete"
-            ),
+            stderr.contains(&format!(
+                "finished an interrupted generation: {} is now complete",
+                last.name
+            )),
             "{stderr}"
         );
         assert_eq!(relative_tree(&dir), whole, "stopped after {stop} renames");
@@ -675,12 +724,13 @@ fn a_garbled_generation_journal_is_rolled_back_and_its_temporary_files_removed()
 
 #[test]
 fn a_journal_that_cannot_be_finished_is_named_instead_of_advice_about_tampering() {
-    let dir = copy_without_the_first_migration("unfinishable");
-    let timestamp = ["--timestamp", "20261127_180000"];
+    let dir = copy_without_the_last_migration("unfinishable");
+    let last = last_migration();
+    let timestamp = last.args();
     let stop = [(generator::layout::FAIL_AFTER_RENAMES, "0")];
     assert_eq!(run_binary_with(&dir, &timestamp, &stop).0, 2);
     // Something now stands where the migration goes, so its rename fails.
-    let blocker = dir.join("src/m20261127_180000_create_posts.rs");
+    let blocker = dir.join(format!("src/{}.rs", last.name));
     fs::create_dir_all(blocker.join("inside")).unwrap();
     let (code, stderr) = run_binary_with(&dir, &["check"], &[]);
     assert_eq!(code, 2, "{stderr}");

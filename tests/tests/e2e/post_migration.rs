@@ -1,8 +1,10 @@
-//! The shipped `posts` migration on real databases: the database itself enforces what the
-//! `Post` entity says, and `down` / `up` remove and restore the table.
+//! The shipped `posts` migrations on real databases, run as a deploy runs them (the project's
+//! runner): the database itself enforces what the `Post` entity says, and `down` / `up` remove
+//! and restore the table.
 
 use entity::post;
-use migration::{Migrator, MigratorTrait};
+use migration::Migrator;
+use migration_ops::runner::{self, Command, RunnerOptions};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use sea_orm_migration::SchemaManager;
 use tests::db::{Backend, TestDb};
@@ -18,7 +20,12 @@ fn now() -> sea_orm::prelude::DateTimeWithTimeZone {
 async fn the_database_enforces_the_post_entity(backend: Backend) {
     let db = TestDb::fresh(backend, "posts").await;
     let connection = &db.connection;
-    Migrator::up(connection, None).await.unwrap();
+    let options = RunnerOptions {
+        generated: migration::generated(),
+        ..RunnerOptions::default()
+    };
+    let migrate = |command| runner::run::<Migrator>(&db.url, command, &options);
+    migrate(Command::Up(None)).await.unwrap();
 
     let without_title = post::ActiveModel {
         content: Set("body".to_owned()),
@@ -50,12 +57,12 @@ async fn the_database_enforces_the_post_entity(backend: Backend) {
     assert_eq!(read_back.title, "Hello");
 
     let manager = SchemaManager::new(connection);
-    Migrator::down(connection, None).await.unwrap();
+    migrate(Command::Down(None)).await.unwrap();
     assert!(
         !manager.has_table("posts").await.unwrap(),
         "down left the table"
     );
-    Migrator::up(connection, None).await.unwrap();
+    migrate(Command::Up(None)).await.unwrap();
     assert!(
         manager.has_table("posts").await.unwrap(),
         "up did not restore the table"

@@ -34,6 +34,9 @@ fn cases() -> Vec<Case> {
         case("title", json!("é".repeat(201)), false),
         case("content", json!(""), false),
         case("content", json!("c"), true),
+        // At most 20,000 characters, which bounds every post and every page of posts.
+        case("content", json!("é".repeat(20_000)), true),
+        case("content", json!("c".repeat(20_001)), false),
         case("status", json!("published"), true),
         case("status", json!("archived"), true),
         case("status", json!("secret"), false),
