@@ -396,7 +396,7 @@ async fn a_checksum_of_the_earlier_format_is_verified_and_upgraded(backend: Back
     let recorded = connection
         .query_one_raw(sea_orm::Statement::from_string(
             backend.db_backend(),
-            &format!(
+            format!(
                 "SELECT checksum FROM seaql_migrations_checksums WHERE version = '{}'",
                 shipped.name
             ),
