@@ -48,7 +48,8 @@ pub type Str = &'static str;
 pub type List<T> = &'static [T];
 
 // The vocabulary's types (see `crate::schema`) as migration files hold them: `&'static` data.
-pub use crate::schema::{Action, ColumnChanges, Len, Static};
+use crate::schema::Static;
+pub use crate::schema::{Action, Len};
 /// One schema change (see [`crate::schema::Op`]).
 pub type Op = crate::schema::Op<Static>;
 /// See [`crate::schema::EnumColumn`].
