@@ -1,5 +1,5 @@
 //! `#[derive(DatabaseRules)]`: reads the `validator` crate's field attributes on a SeaORM model
-//! and implements `entity::rules::DeclaredRules`, so that the migration generator sees the very
+//! and implements `entity_rules::DeclaredRules`, so that the migration generator sees the very
 //! rules the application validates with, as data, and can turn them into CHECK constraints.
 //!
 //! It understands `length(min, max, equal)`, `range(min, max, exclusive_min, exclusive_max)` and
@@ -16,7 +16,7 @@ use syn::{
     parse_macro_input, spanned::Spanned,
 };
 
-/// Implements `entity::rules::DeclaredRules` for a SeaORM `Model` from its `#[validate(…)]`
+/// Implements `entity_rules::DeclaredRules` for a SeaORM `Model` from its `#[validate(…)]`
 /// field attributes and its fields' types. Put it next to `Validate` in the derive list.
 #[proc_macro_derive(DatabaseRules)]
 pub fn derive_database_rules(input: TokenStream) -> TokenStream {
@@ -57,19 +57,19 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             .flatten();
         let column = match variant {
             Some(variant) => {
-                quote!(::core::option::Option::Some(::entity::rules::column_name(Column::#variant)))
+                quote!(::core::option::Option::Some(::entity_rules::column_name(Column::#variant)))
             }
             None => quote!(::core::option::Option::None),
         };
         let probed = unwrap_option(&field.ty);
         entries.push(quote! {
-            ::entity::rules::FieldRules {
+            ::entity_rules::FieldRules {
                 field: #name,
                 column: #column,
                 allowed_values: {
                     #[allow(unused_imports)]
-                    use ::entity::rules::probe::{ActiveEnumValues as _, NoValues as _};
-                    (&&::entity::rules::probe::Probe::<#probed>::new()).allowed_values()
+                    use ::entity_rules::probe::{ActiveEnumValues as _, NoValues as _};
+                    (&&::entity_rules::probe::Probe::<#probed>::new()).allowed_values()
                 },
                 rules: ::std::vec![#(#rules),*],
             }
@@ -78,8 +78,8 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let name = &input.ident;
     let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
     Ok(quote! {
-        impl #impl_generics ::entity::rules::DeclaredRules for #name #type_generics #where_clause {
-            fn declared_rules() -> ::std::vec::Vec<::entity::rules::FieldRules> {
+        impl #impl_generics ::entity_rules::DeclaredRules for #name #type_generics #where_clause {
+            fn declared_rules() -> ::std::vec::Vec<::entity_rules::FieldRules> {
                 ::std::vec![#(#entries),*]
             }
         }
@@ -145,7 +145,7 @@ fn unwrap_option(ty: &Type) -> &Type {
     ty
 }
 
-/// The rules of one `#[validate(…)]` attribute, as `entity::rules::Rule` expressions.
+/// The rules of one `#[validate(…)]` attribute, as `entity_rules::Rule` expressions.
 fn read_validate(attr: &syn::Attribute) -> syn::Result<Vec<Tokens>> {
     let mut rules = Vec::new();
     attr.parse_nested_meta(|meta| {
@@ -170,7 +170,7 @@ fn read_validate(attr: &syn::Attribute) -> syn::Result<Vec<Tokens>> {
                 })?;
                 let values = values.iter().map(|value| match value {
                     Some(expr) => {
-                        quote!(::core::option::Option::Some(::entity::rules::bound(#expr)))
+                        quote!(::core::option::Option::Some(::entity_rules::bound(#expr)))
                     }
                     None => quote!(::core::option::Option::None),
                 });
@@ -178,18 +178,18 @@ fn read_validate(attr: &syn::Attribute) -> syn::Result<Vec<Tokens>> {
                     .iter()
                     .map(|key| syn::Ident::new(key, meta.path.span()));
                 rules.push(if rule == "length" {
-                    quote!(::entity::rules::Rule::Length { #(#fields: #values),* })
+                    quote!(::entity_rules::Rule::Length { #(#fields: #values),* })
                 } else {
-                    quote!(::entity::rules::Rule::Range { #(#fields: #values),* })
+                    quote!(::entity_rules::Rule::Range { #(#fields: #values),* })
                 });
             }
             "required" => {
                 skip_meta_value(&meta)?;
-                rules.push(quote!(::entity::rules::Rule::Required));
+                rules.push(quote!(::entity_rules::Rule::Required));
             }
             other => {
                 skip_meta_value(&meta)?;
-                rules.push(quote!(::entity::rules::Rule::ApplicationOnly(#other)));
+                rules.push(quote!(::entity_rules::Rule::ApplicationOnly(#other)));
             }
         }
         Ok(())

@@ -1,5 +1,7 @@
-//! `cargo run -p generator`: the generator bound to this workspace's `entity` crate.
+//! `cargo run -p generator`: the generator bound to this workspace's entities. A project whose
+//! entities live elsewhere writes the same few lines, naming its own entity modules (see the
+//! README's "Adopting an existing project").
 
 fn main() -> std::process::ExitCode {
-    generator::cli::main(entity::visit_all)
+    generator_core::cli::main(entity::visit_all)
 }

@@ -7,7 +7,7 @@
 //! when one runs anyway (`--include-ignored`) or set but unreachable, the test fails: CI sets
 //! both, so a database that is down fails the build.
 
-use generator::introspect::{quote_database, replace_database};
+use generator_core::introspect::{quote_database, replace_database};
 use migration_ops::v1;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
 use sea_orm_migration::SchemaManager;

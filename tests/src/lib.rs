@@ -2,6 +2,7 @@
 //! databases per test on SQLite, PostgreSQL and MariaDB, and a seeded random generator.
 
 pub mod bad;
+pub mod bakery;
 pub mod corpus;
 pub mod db;
 pub mod deploy;

@@ -22,16 +22,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use generator::constraints::constraint_name;
-use generator::diff::Options;
-use generator::generate::{self, Generation, Naming};
-use generator::layout::{MigrationDir, Recorded};
-use generator::model::{
+use generator_core::constraints::constraint_name;
+use generator_core::diff::Options;
+use generator_core::generate::{self, Generation, Naming};
+use generator_core::layout::{MigrationDir, Recorded};
+use generator_core::model::{
     Check, CheckRule, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Schema,
     Table,
 };
-use generator::render;
-use generator::snapshot::{FORMAT, Snapshot};
+use generator_core::render;
+use generator_core::snapshot::{FORMAT, Snapshot};
 use migration_ops::v1;
 
 // --- the synthetic project ---------------------------------------------------------------
@@ -365,8 +365,8 @@ fn diff_and_render(a: &Schema, step: usize, runs: usize) -> Duration {
     let b = changed_every(a, step);
     let options = options_for(a, &b);
     time(runs, || {
-        let operations = generator::diff::diff(a, &b, &options).unwrap();
-        let plan = generator::operation::Plan { operations };
+        let operations = generator_core::diff::diff(a, &b, &options).unwrap();
+        let plan = generator_core::operation::Plan { operations };
         generate::render_plan(&plan, "m20260102_000000_change");
     })
 }
@@ -403,16 +403,16 @@ fn check_with_nothing_to_do(n: usize, runs: usize) -> Duration {
     let schema = schema(n);
     dir.write(&initial_in(&dir, &schema).files).unwrap();
     let took = time(runs, || {
-        let (recorded, history) = generator::cli::read_with_history(&dir).unwrap();
+        let (recorded, history) = generator_core::cli::read_with_history(&dir).unwrap();
         assert!(recorded.tampering().is_empty());
         dir.check_consistency(&recorded).unwrap();
         assert_eq!(
-            generator::cli::snapshot_difference(history.unwrap(), &recorded),
+            generator_core::cli::snapshot_difference(history.unwrap(), &recorded),
             None
         );
         let snapshot = recorded.snapshot.unwrap();
         assert!(
-            generator::diff::diff(&snapshot.schema, &schema, &Options::default())
+            generator_core::diff::diff(&snapshot.schema, &schema, &Options::default())
                 .unwrap()
                 .is_empty()
         );
@@ -538,8 +538,8 @@ impl ScratchCrate {
 
 /// The same DDL as `up` (PostgreSQL's), as plain SQL strings run in a loop: the smallest code
 /// that could do the job.
-fn sql_shape(up: &[generator::lower::Op], down: &[generator::lower::Op]) -> String {
-    let strings = |ops: &[generator::lower::Op]| {
+fn sql_shape(up: &[generator_core::lower::Op], down: &[generator_core::lower::Op]) -> String {
+    let strings = |ops: &[generator_core::lower::Op]| {
         v1::to_sql(ops, sea_orm::DbBackend::Postgres)
             .iter()
             .map(|sql| format!("    {sql:?},\n"))
@@ -653,7 +653,7 @@ fn apply_times(n: usize, runs: usize) -> Result<(Duration, Duration), String> {
             .await
             .map_err(|e| format!("PostgreSQL is not reachable: {e}"))?;
         let name = format!("bench_apply_{}", std::process::id());
-        let db_url = generator::introspect::replace_database(&url, &name);
+        let db_url = generator_core::introspect::replace_database(&url, &name);
         let fresh = || async {
             server
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
@@ -774,7 +774,7 @@ fn runner_startup(runs: usize) -> Result<Duration, String> {
         };
         run(format!("DROP DATABASE IF EXISTS {name}")).await?;
         run(format!("CREATE DATABASE {name}")).await?;
-        let db_url = generator::introspect::replace_database(&url, &name);
+        let db_url = generator_core::introspect::replace_database(&url, &name);
         let options = RunnerOptions::default();
         runner::up::<Hundred>(&db_url, &options)
             .await
@@ -801,21 +801,21 @@ fn profile(n: usize) {
     let options = options();
     let runs = 5;
     let row = |what: &str, took: Duration| println!("{what:<44} {}", ms(took));
-    let operations = generator::diff::diff(&Schema::default(), &a, &options).unwrap();
+    let operations = generator_core::diff::diff(&Schema::default(), &a, &options).unwrap();
     row(
         "diff",
         time(runs, || {
-            generator::diff::diff(&Schema::default(), &a, &options).unwrap();
+            generator_core::diff::diff(&Schema::default(), &a, &options).unwrap();
         }),
     );
-    let up = generator::lower::lower(&operations);
+    let up = generator_core::lower::lower(&operations);
     row(
         "lower",
         time(runs, || {
-            generator::lower::lower(&operations);
+            generator_core::lower::lower(&operations);
         }),
     );
-    let file = |up: &[generator::lower::Op]| {
+    let file = |up: &[generator_core::lower::Op]| {
         render::migration_file(&render::MigrationFile {
             name: "m20260101_000000_initial",
             summary: &[],
@@ -834,7 +834,7 @@ fn profile(n: usize) {
     row(
         "fingerprint (lexing the file)",
         time(runs, || {
-            generator::integrity::Entry::new("m", &source).unwrap();
+            generator_core::integrity::Entry::new("m", &source).unwrap();
         }),
     );
     let snapshot = Snapshot {
@@ -842,38 +842,41 @@ fn profile(n: usize) {
         migration: "m20260101_000000_initial".to_owned(),
         schema: a.clone(),
     };
-    let text = generator::snapshot::print(&snapshot);
+    let text = generator_core::snapshot::print(&snapshot);
     row(
         "snapshot, print",
         time(runs, || {
-            generator::snapshot::print(&snapshot);
+            generator_core::snapshot::print(&snapshot);
         }),
     );
     row(
         "snapshot, parse",
         time(runs, || {
-            generator::snapshot::parse(&text, Path::new("schema.json")).unwrap();
+            generator_core::snapshot::parse(&text, Path::new("schema.json")).unwrap();
         }),
     );
     row(
         "diff of the schema against itself",
         time(runs, || {
-            generator::diff::diff(&a, &a, &options).unwrap();
+            generator_core::diff::diff(&a, &a, &options).unwrap();
         }),
     );
     row(
         "reading UP back (replay, parsing the file)",
         time(runs, || {
-            generator::reader::read_up(&source).unwrap();
+            generator_core::reader::read_up(&source).unwrap();
         }),
     );
-    let read_back = generator::reader::read_up(&source).unwrap().unwrap();
+    let read_back = generator_core::reader::read_up(&source).unwrap().unwrap();
     row(
         "replaying UP (a copy of it) and comparing with the snapshot",
         time(runs, || {
-            let mut replayed = generator::replay::Replayed::default();
+            let mut replayed = generator_core::replay::Replayed::default();
             replayed.apply("m", read_back.clone()).unwrap();
-            assert_eq!(generator::replay::first_difference(&a, &replayed), None);
+            assert_eq!(
+                generator_core::replay::first_difference(&a, &replayed),
+                None
+            );
         }),
     );
     println!(
@@ -1168,7 +1171,7 @@ fn main() {
             f.what, f.measured, f.target, f.verdict
         ));
     }
-    report.push_str(&format!("\n{detail}\nMedians of {runs} runs (compile, rebuild, memory and apply figures: of {}); release build of the generator; generation includes running rustfmt on `lib.rs`. Machine: {} cores.\n",
+    report.push_str(&format!("\n{detail}\nMedians of {runs} runs (compile, rebuild, memory and apply figures: of {}); release build of the generator. Machine: {} cores.\n",
         runs.min(3),
         std::thread::available_parallelism().map_or(0, |n| n.get())));
     print!("{report}");

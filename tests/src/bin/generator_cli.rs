@@ -2,5 +2,5 @@
 //! `cargo run -p generator` runs it, so the tests can drive a real binary and read its output.
 
 fn main() -> std::process::ExitCode {
-    generator::cli::main(entity::visit_all)
+    generator_core::cli::main(entity::visit_all)
 }

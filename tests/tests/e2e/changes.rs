@@ -4,14 +4,14 @@
 //! from. Refresh with `UPDATE_GOLDEN=1 cargo test -p tests` after an intended change, and
 //! review the diff.
 
-use generator::diff::Options;
-use generator::generate::{self, Generation, Naming};
-use generator::layout::{MigrationDir, Recorded};
-use generator::model::{
+use generator_core::diff::Options;
+use generator_core::generate::{self, Generation, Naming};
+use generator_core::layout::{MigrationDir, Recorded};
+use generator_core::model::{
     Action, Check, CheckRule, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Schema,
     Table,
 };
-use generator::snapshot::{FORMAT, Snapshot};
+use generator_core::snapshot::{FORMAT, Snapshot};
 use migration_ops::schema::{Owned, convert_all};
 use migration_ops::v1;
 use tests::db::{Backend, TestDb};
@@ -173,10 +173,10 @@ fn assert_golden(name: &str, generation: &Generation, up: &[v1::Op], down: &[v1:
     );
     assert_eq!(convert_all::<Owned, _>(up), generation.up, "{name}: UP");
     match &generation.down {
-        generator::render::Down::Ops(ops) => {
+        generator_core::render::Down::Ops(ops) => {
             assert_eq!(convert_all::<Owned, _>(down), *ops, "{name}: DOWN")
         }
-        generator::render::Down::Irreversible(_) => assert!(down.is_empty(), "{name}: DOWN"),
+        generator_core::render::Down::Irreversible(_) => assert!(down.is_empty(), "{name}: DOWN"),
     }
 }
 
@@ -446,7 +446,7 @@ async fn every_golden_change_goes_up_and_down_and_up_again(backend: Backend) {
     )
     .unwrap()
     .unwrap();
-    let generator::render::Down::Ops(base_down) = base_generation.down else {
+    let generator_core::render::Down::Ops(base_down) = base_generation.down else {
         panic!("the base can be undone");
     };
     for (name, up, down) in goldens() {

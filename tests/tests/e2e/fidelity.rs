@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use generator::generate::{self, Generation, Naming};
-use generator::layout::{MigrationDir, Recorded};
-use generator::model::{ColumnType, Schema};
-use generator::{diff, lower, source};
+use generator_core::generate::{self, Generation, Naming};
+use generator_core::layout::{MigrationDir, Recorded};
+use generator_core::model::{ColumnType, Schema};
+use generator_core::{diff, lower, source};
 use migration_ops::schema::{Convert, Owned};
 use migration_ops::v1;
 use sea_orm::sea_query::{
@@ -43,7 +43,7 @@ struct SeaOrmSql {
 }
 
 impl entity::EntityVisitor for SeaOrmSql {
-    fn visit<E: EntityTrait + Default>(&mut self, _rules: &[entity::rules::FieldRules]) {
+    fn visit<E: EntityTrait + Default>(&mut self, _rules: &[entity_rules::FieldRules]) {
         let backend = self.backend.unwrap();
         let schema = sea_orm::Schema::new(backend);
         let entity = E::default();
@@ -77,7 +77,7 @@ fn generated_sql(schema: &Schema, table: &str, backend: DbBackend) -> Vec<String
     let mut ops = Vec::new();
     for column in &definition.columns {
         if let ColumnType::Enum { name, .. } = &column.ty {
-            let op = generator::operation::Operation::CreateEnum {
+            let op = generator_core::operation::Operation::CreateEnum {
                 name: name.clone(),
                 values: schema.enums[name].clone(),
             };
@@ -87,7 +87,7 @@ fn generated_sql(schema: &Schema, table: &str, backend: DbBackend) -> Vec<String
             }
         }
     }
-    ops.push(lower::Op::CreateTable(generator::model::Table {
+    ops.push(lower::Op::CreateTable(generator_core::model::Table {
         name: table.to_owned(),
         ..definition.clone()
     }));
@@ -117,7 +117,7 @@ fn generated_sql_equals_seaorm_sql_for_every_corpus_entity_on_every_backend() {
             let actual = generated_sql(&without_checks, table, backend);
             let mut expected = expected.clone();
             for column in &schema.tables[table].columns {
-                if let (DbBackend::MySql, Some(generator::model::DefaultValue::String(text))) =
+                if let (DbBackend::MySql, Some(generator_core::model::DefaultValue::String(text))) =
                     (backend, &column.default)
                 {
                     let seaorm = MysqlQueryBuilder.value_to_string(&text.as_str().into());
@@ -165,7 +165,7 @@ fn renamed_from_stays_out_of_the_mysql_column_comment() {
         "{seaorm}"
     );
     let schema = source::load(|loader| {
-        use entity::rules::DeclaredRules;
+        use entity_rules::DeclaredRules;
         entity::EntityVisitor::visit::<renamed::Entity>(loader, &renamed::Model::declared_rules())
     })
     .unwrap();
@@ -213,7 +213,9 @@ fn corpus_changes() -> (Schema, diff::Options) {
         .iter_mut()
         .find(|c| c.name == "status")
         .unwrap();
-    status.default = Some(generator::model::DefaultValue::String("pending".to_owned()));
+    status.default = Some(generator_core::model::DefaultValue::String(
+        "pending".to_owned(),
+    ));
     schema
         .tables
         .get_mut("all_types")
@@ -236,7 +238,7 @@ fn corpus_changes() -> (Schema, diff::Options) {
         .get_mut("book")
         .unwrap()
         .indexes
-        .push(generator::model::Index {
+        .push(generator_core::model::Index {
             name: "idx-book-title".to_owned(),
             columns: vec!["title".to_owned()],
             unique: false,
@@ -248,7 +250,7 @@ fn corpus_changes() -> (Schema, diff::Options) {
         .foreign_keys
         .retain(|fk| fk.ref_table != "book");
     // A rule added, and a rule changed (its check is dropped and added again).
-    use generator::model::{Check, CheckRule, DefaultValue};
+    use generator_core::model::{Check, CheckRule, DefaultValue};
     schema.tables.get_mut("book").unwrap().checks.push(Check {
         name: "ck_book_title_length".to_owned(),
         column: "title".to_owned(),
@@ -281,8 +283,8 @@ fn corpus_changes_generation() -> Generation {
     let recorded = Recorded {
         migrations: vec!["m20260101_000000_corpus".to_owned()],
         generated: vec!["m20260101_000000_corpus".to_owned()],
-        snapshot: Some(generator::snapshot::Snapshot {
-            format: generator::snapshot::FORMAT,
+        snapshot: Some(generator_core::snapshot::Snapshot {
+            format: generator_core::snapshot::FORMAT,
             migration: "m20260101_000000_corpus".to_owned(),
             schema: corpus_schema(),
         }),
@@ -321,7 +323,7 @@ fn assert_matches_golden(golden: &str, generation: &Generation) {
 
 /// The compiled file's `UP` and `DOWN` equal the data the file was rendered from.
 fn assert_compiled_data(up: &[v1::Op], down: &[v1::Op], generation: &Generation) {
-    let generator::render::Down::Ops(rendered_down) = &generation.down else {
+    let generator_core::render::Down::Ops(rendered_down) = &generation.down else {
         panic!("these changes can be undone");
     };
     for (compiled, rendered_from, what) in
@@ -465,11 +467,11 @@ async fn corpus_migration_runs_up_and_down(backend: Backend) {
 #[test]
 fn reading_a_rendered_migration_back_gives_exactly_its_data() {
     for generation in [corpus_generation(), corpus_changes_generation()] {
-        let data = generator::reader::read(&generation.files[0].1)
+        let data = generator_core::reader::read(&generation.files[0].1)
             .unwrap()
             .expect("a generated migration has data");
         assert_eq!(data.up, generation.up, "{}", generation.name);
-        let generator::render::Down::Ops(down) = &generation.down else {
+        let generator_core::render::Down::Ops(down) = &generation.down else {
             panic!("these changes can be undone");
         };
         assert_eq!(data.down.as_ref(), Some(down), "{}", generation.name);

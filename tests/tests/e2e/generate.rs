@@ -7,8 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use generator::Error;
-use generator::cli::{self, Cli};
+use generator_core::Error;
+use generator_core::cli::{self, Cli};
 
 fn shipped_migration_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../migration")
@@ -30,27 +30,33 @@ fn copy_of_migration_dir(test: &str) -> PathBuf {
 }
 
 /// A copy as it was before the last shipped migration was generated: without its file, with
-/// the snapshot and integrity file of the history before it (none before the first one);
-/// `lib.rs` still lists it.
+/// the snapshot, integrity file and `lib.rs` of the history before it (none before the first
+/// one).
 fn copy_without_the_last_migration(test: &str) -> PathBuf {
     let dir = copy_of_migration_dir(test);
     let migrations = shipped_migrations();
     let (last, earlier) = migrations.split_last().unwrap();
     fs::remove_file(dir.join("src").join(format!("{last}.rs"))).unwrap();
+    // lib.rs as the generator wrote it for the earlier history.
+    fs::write(
+        dir.join("src/lib.rs"),
+        generator_core::render::migrator_list(earlier, earlier, &[]),
+    )
+    .unwrap();
     fs::remove_file(dir.join("schema.json")).unwrap();
     fs::remove_file(dir.join("migrations.sum")).unwrap();
     if let Some(previous) = earlier.last() {
         // The schema the earlier migrations produce, replayed from their files.
-        let folder = generator::layout::MigrationDir::new(&dir);
+        let folder = generator_core::layout::MigrationDir::new(&dir);
         let history = cli::read_history(&folder, earlier).unwrap();
-        let mut replayed = generator::replay::Replayed::default();
+        let mut replayed = generator_core::replay::Replayed::default();
         for (name, up) in history.migrations {
             replayed.apply(&name, up.unwrap_or_default()).unwrap();
         }
-        let snapshot = generator::snapshot::Snapshot {
-            format: generator::snapshot::FORMAT,
+        let snapshot = generator_core::snapshot::Snapshot {
+            format: generator_core::snapshot::FORMAT,
             migration: previous.clone(),
-            schema: generator::model::Schema {
+            schema: generator_core::model::Schema {
                 tables: replayed.tables,
                 enums: replayed.enums,
                 ..Default::default()
@@ -58,7 +64,7 @@ fn copy_without_the_last_migration(test: &str) -> PathBuf {
         };
         fs::write(
             dir.join("schema.json"),
-            generator::snapshot::print(&snapshot),
+            generator_core::snapshot::print(&snapshot),
         )
         .unwrap();
         run(&dir, &["hash"]).unwrap();
@@ -121,7 +127,7 @@ fn run(dir: &Path, args: &[&str]) -> Result<std::process::ExitCode, Error> {
 }
 
 fn shipped_migrations() -> Vec<String> {
-    generator::layout::MigrationDir::new(shipped_migration_dir())
+    generator_core::layout::MigrationDir::new(shipped_migration_dir())
         .migrations()
         .unwrap()
 }
@@ -193,7 +199,7 @@ fn a_snapshot_edited_into_an_impossible_state_is_an_error() {
 }
 
 #[test]
-fn a_snapshot_naming_a_missing_migration_is_an_error_and_nothing_is_written() {
+fn a_migration_list_naming_a_missing_file_is_an_error_and_nothing_is_written() {
     let dir = copy_of_migration_dir("disagree");
     let last = last_migration().name;
     fs::remove_file(dir.join("src").join(format!("{last}.rs"))).unwrap();
@@ -277,7 +283,7 @@ fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
         name: Some(last.name[17..].to_owned()),
         ..Default::default()
     };
-    let migration_dir = generator::layout::MigrationDir::new(&dir);
+    let migration_dir = generator_core::layout::MigrationDir::new(&dir);
     let report = cli::diff_report(&migration_dir, entity::visit_all, &args, false)
         .unwrap()
         .expect("a change to show");
@@ -290,9 +296,16 @@ fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
         report.contains(&format!("+        \"{}\"\n", last.name)),
         "{report}"
     );
-    // lib.rs already lists the migration in this copy, so only the snapshot follows.
+    // The snapshot follows, and lib.rs gains the migration.
     assert!(
         report.contains(&format!("+  \"migration\": \"{}\",\n", last.name)),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "+            Box::new({}::Migration),\n",
+            last.name
+        )),
         "{report}"
     );
     assert!(!report.contains('\x1b'), "plain output has no colour codes");
@@ -334,16 +347,32 @@ fn check_catches_tampered_history_and_ignores_formatting() {
 
     // An inserted (older) migration, as a bad merge leaves one.
     let inserted = dir.join("src/m20200101_000000_backfill.rs");
+    let lib = dir.join("src/lib.rs");
+    let listed = fs::read_to_string(&lib).unwrap();
     fs::write(&inserted, "pub fn nothing() {}\n").unwrap();
+    let entry = generator_core::migrator::Entry {
+        name: "m20200101_000000_backfill",
+        generated: false,
+        irreversible: false,
+    };
+    fs::write(&lib, generator_core::migrator::add(&listed, entry).unwrap()).unwrap();
     assert_eq!(
         check(&dir),
         std::process::ExitCode::from(1),
         "an insertion went unnoticed"
     );
     fs::remove_file(&inserted).unwrap();
+    fs::write(&lib, &listed).unwrap();
 
-    // A removed migration.
+    // A removed migration, its file and its lines in lib.rs.
     fs::remove_file(&first).unwrap();
+    let first_name = first.file_stem().unwrap().to_str().unwrap();
+    let without: String = listed
+        .lines()
+        .filter(|line| !line.contains(first_name))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    fs::write(&lib, without).unwrap();
     assert_eq!(
         check(&dir),
         std::process::ExitCode::from(1),
@@ -382,7 +411,7 @@ fn hand_written_migrations_join_the_history_and_are_never_rewritten() {
 
 #[test]
 fn sql_prints_what_the_shipped_migrations_run_on_each_backend() {
-    let dir = generator::layout::MigrationDir::new(shipped_migration_dir());
+    let dir = generator_core::layout::MigrationDir::new(shipped_migration_dir());
     let postgres = cli::sql(&dir, "postgres", None, None, false).unwrap();
     assert!(
         postgres.contains(r#"CREATE TABLE "posts" ( "id" integer GENERATED BY DEFAULT AS IDENTITY NOT NULL PRIMARY KEY, "title" varchar NOT NULL"#),
@@ -402,9 +431,9 @@ fn sql_prints_what_the_shipped_migrations_run_on_each_backend() {
 
 #[test]
 fn the_readme_shows_the_current_schema_diagram() {
-    let dir = generator::layout::MigrationDir::new(shipped_migration_dir());
+    let dir = generator_core::layout::MigrationDir::new(shipped_migration_dir());
     let schema = dir.read().unwrap().snapshot.unwrap().schema;
-    let diagram = format!("```mermaid\n{}```\n", generator::erd::erd(&schema));
+    let diagram = format!("```mermaid\n{}```\n", generator_core::erd::erd(&schema));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
     let readme = fs::read_to_string(&path).unwrap();
     let (before, rest) = readme
@@ -427,8 +456,8 @@ fn the_readme_shows_the_current_schema_diagram() {
 
 #[test]
 fn the_diagram_shows_keys_types_and_relations() {
-    let schema = generator::source::load(tests::corpus::visit_all).unwrap();
-    let diagram = generator::erd::erd(&schema);
+    let schema = generator_core::source::load(tests::corpus::visit_all).unwrap();
+    let diagram = generator_core::erd::erd(&schema);
     assert!(
         diagram.contains("    author ||--o{ book : \"fk-book-author_id\"\n"),
         "{diagram}"
@@ -502,7 +531,9 @@ fn a_second_generator_run_waits_for_the_first_and_gives_up_clearly_writing_nothi
     let dir = copy_without_the_last_migration("locked");
     let before = tree(&dir);
     // Another run holds the folder.
-    let held = generator::layout::MigrationDir::new(&dir).lock().unwrap();
+    let held = generator_core::layout::MigrationDir::new(&dir)
+        .lock()
+        .unwrap();
     let started = std::time::Instant::now();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_generator_cli"))
         .args(["--migration-dir", dir.to_str().unwrap()])
@@ -617,7 +648,7 @@ fn check_passes_on_the_shipped_folder_and_after_two_generations() {
         std::process::ExitCode::SUCCESS
     );
     // Two generations: the corpus's tables added, then dropped again.
-    fn with_corpus(v: &mut generator::source::Loader) {
+    fn with_corpus(v: &mut generator_core::source::Loader) {
         entity::visit_all(v);
         tests::corpus::visit_all(v);
     }
@@ -634,7 +665,7 @@ fn check_passes_on_the_shipped_folder_and_after_two_generations() {
         entity::visit_all,
     )
     .unwrap();
-    let migrations = generator::layout::MigrationDir::new(&dir)
+    let migrations = generator_core::layout::MigrationDir::new(&dir)
         .migrations()
         .unwrap();
     assert_eq!(
@@ -683,14 +714,17 @@ fn a_generation_stopped_after_any_number_of_renames_is_finished_by_the_next_run(
         let (code, stderr) = run_binary_with(
             &dir,
             &timestamp,
-            &[(generator::layout::FAIL_AFTER_RENAMES, &stop.to_string())],
+            &[(
+                generator_core::layout::FAIL_AFTER_RENAMES,
+                &stop.to_string(),
+            )],
         );
         assert_eq!(code, 2, "{stderr}");
         assert!(
             stderr.contains("the next generator run (any command) finishes it"),
             "{stderr}"
         );
-        assert!(dir.join(generator::layout::JOURNAL).exists());
+        assert!(dir.join(generator_core::layout::JOURNAL).exists());
         let (code, stderr) = run_binary_with(&dir, &["check"], &[]);
         assert_eq!(code, 0, "stopped after {stop} renames: {stderr}");
         assert!(
@@ -709,7 +743,7 @@ fn a_generation_stopped_after_any_number_of_renames_is_finished_by_the_next_run(
 fn a_garbled_generation_journal_is_rolled_back_and_its_temporary_files_removed() {
     let dir = copy_of_migration_dir("garbled_journal");
     let before = tree(&dir);
-    fs::write(dir.join(generator::layout::JOURNAL), "\u{0}garbage\n").unwrap();
+    fs::write(dir.join(generator_core::layout::JOURNAL), "\u{0}garbage\n").unwrap();
     fs::write(dir.join("src/lib.rs.generator-tmp"), "half a lib").unwrap();
     fs::write(dir.join("schema.json.generator-tmp"), "{").unwrap();
     let (code, stderr) = run_binary_with(&dir, &["check"], &[]);
@@ -727,7 +761,7 @@ fn a_journal_that_cannot_be_finished_is_named_instead_of_advice_about_tampering(
     let dir = copy_without_the_last_migration("unfinishable");
     let last = last_migration();
     let timestamp = last.args();
-    let stop = [(generator::layout::FAIL_AFTER_RENAMES, "0")];
+    let stop = [(generator_core::layout::FAIL_AFTER_RENAMES, "0")];
     assert_eq!(run_binary_with(&dir, &timestamp, &stop).0, 2);
     // Something now stands where the migration goes, so its rename fails.
     let blocker = dir.join(format!("src/{}.rs", last.name));
@@ -736,7 +770,7 @@ fn a_journal_that_cannot_be_finished_is_named_instead_of_advice_about_tampering(
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("an interrupted generation could not be resolved")
-            && stderr.contains(generator::layout::JOURNAL)
+            && stderr.contains(generator_core::layout::JOURNAL)
             && !stderr.contains("hash")
             && !stderr.contains("restore the snapshot"),
         "{stderr}"

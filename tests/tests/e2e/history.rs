@@ -39,7 +39,7 @@ async fn count(connection: &DatabaseConnection, sql: &str) -> i64 {
 /// runner's bookkeeping (applied versions, checksum rows, journal rows).
 async fn state(db: &TestDb) -> (Vec<String>, Vec<String>, i64, i64) {
     let connection = &db.connection;
-    let catalog = generator::introspect::catalog(connection, "")
+    let catalog = generator_core::introspect::catalog(connection, "")
         .await
         .expect("the catalog reads");
     let versions = if has_table(db, "seaql_migrations").await {

@@ -5,10 +5,10 @@
 //! PostgreSQL and MariaDB, the last also in a session with `NO_BACKSLASH_ESCAPES` and
 //! `ANSI_QUOTES`. The counts are printed; `failed` must be 0.
 
-use generator::model::{Column, ColumnType, DefaultValue, Index, Len, Schema, Table};
-use generator::operation::Operation;
-use generator::render::{self, Down, MigrationFile};
-use generator::{constraints, lower, source};
+use generator_core::model::{Column, ColumnType, DefaultValue, Index, Len, Schema, Table};
+use generator_core::operation::Operation;
+use generator_core::render::{self, Down, MigrationFile};
+use generator_core::{constraints, lower, source};
 use migration_ops::schema::{Owned, convert_all};
 use migration_ops::v1;
 use sea_orm::{
@@ -108,7 +108,7 @@ fn through_rust(schema: &Schema) -> Result<Vec<lower::Op>, String> {
         up: &up,
         down: &Down::Ops(vec![dropping(&up[0])]),
     });
-    let read = generator::reader::read(&source)?.ok_or("no data read back")?;
+    let read = generator_core::reader::read(&source)?.ok_or("no data read back")?;
     if read.up != up {
         return Err(format!("the file reads back as {:?}", read.up));
     }

@@ -2,9 +2,9 @@
 //! what the rows keep, what new rows get, and where a migration must stop. (The random
 //! round-trip pairs change keys too; these tests check what a catalog comparison cannot.)
 
-use generator::diff::{self, Options};
-use generator::lower;
-use generator::model::{Column, ColumnType, Len, Schema, Table};
+use generator_core::diff::{self, Options};
+use generator_core::lower;
+use generator_core::model::{Column, ColumnType, Len, Schema, Table};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tests::db::{Backend, TestDb, apply};
 

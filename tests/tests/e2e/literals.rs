@@ -4,9 +4,9 @@
 //! migration file, which must parse to the same items as a plain one and read back to exactly
 //! the data it was rendered from.
 
-use generator::lower::Op;
-use generator::model::{Column, ColumnType, DefaultValue, Len, Table};
-use generator::render::{self, Down, MigrationFile};
+use generator_core::lower::Op;
+use generator_core::model::{Column, ColumnType, DefaultValue, Len, Table};
+use generator_core::render::{self, Down, MigrationFile};
 use tests::rng::Rng;
 
 const PIECES: &[&str] = &[
@@ -121,7 +121,9 @@ fn ten_thousand_random_strings_come_back_from_a_rendered_file_unchanged() {
     let plain = file_with(&["x".to_owned()], &["+ table t (c0)".to_owned()]).0;
     assert_eq!(items(&source), items(&plain));
 
-    let data = generator::reader::read(&source).unwrap().expect("data");
+    let data = generator_core::reader::read(&source)
+        .unwrap()
+        .expect("data");
     assert_eq!(data.up, up, "a string changed on its way through the file");
     let read_back = match &data.up[0] {
         Op::CreateTable(table) => table.columns.len(),

@@ -28,6 +28,7 @@ macro_rules! on_each_backend {
     };
 }
 
+mod adopt;
 mod app_http;
 mod changes;
 mod deploy;

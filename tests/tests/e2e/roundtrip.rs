@@ -8,13 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use generator::diff::{self, Options};
-use generator::lower;
-use generator::model::{
+use generator_core::diff::{self, Options};
+use generator_core::lower;
+use generator_core::model::{
     Check, CheckRule, Column, ColumnType, DefaultValue, ForeignKey, Index, Len, Limit, Schema,
     Table,
 };
-use generator::operation::{Operation, Plan};
+use generator_core::operation::{Operation, Plan};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use tests::db::{Backend, TestDb};
 use tests::rng::Rng;
@@ -208,7 +208,7 @@ fn add_foreign_key(rng: &mut Rng, name: &str, table: &mut Table, targets: &[Stri
         columns: vec![column_name],
         ref_table: target,
         ref_columns: vec!["id".to_owned()],
-        on_delete: [None, Some(generator::model::Action::Cascade)][rng.below(2)],
+        on_delete: [None, Some(generator_core::model::Action::Cascade)][rng.below(2)],
         on_update: None,
     });
 }
@@ -781,7 +781,7 @@ async fn fill(connection: &DatabaseConnection, schema: &Schema) -> Result<(), St
 }
 
 async fn dump(connection: &DatabaseConnection, prefix: &str) -> Vec<String> {
-    generator::introspect::catalog(connection, prefix)
+    generator_core::introspect::catalog(connection, prefix)
         .await
         .unwrap()
 }
@@ -1385,7 +1385,9 @@ async fn an_enum_losing_and_reordering_values_is_rebuilt_safely(backend: Backend
                 variants: values.clone(),
             },
         );
-        mood.default = Some(generator::model::DefaultValue::String("sad".to_owned()));
+        mood.default = Some(generator_core::model::DefaultValue::String(
+            "sad".to_owned(),
+        ));
         Schema {
             enums: [("mood".to_owned(), values)].into(),
             tables: [(

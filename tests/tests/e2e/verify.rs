@@ -1,10 +1,10 @@
 //! `verify`: a database the migrations built shows no drift from the recorded schema, on every
 //! backend; each kind of change made behind the migrations' back is reported.
 
-use generator::diff::{self, Options};
-use generator::introspect;
-use generator::model::{ColumnType, DefaultValue, Schema};
-use generator::{lower, source};
+use generator_core::diff::{self, Options};
+use generator_core::introspect;
+use generator_core::model::{ColumnType, DefaultValue, Schema};
+use generator_core::{lower, source};
 use migration_ops::v1;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use sea_orm_migration::SchemaManager;
@@ -35,7 +35,7 @@ async fn change_database(db: &TestDb, from: &Schema, to: &Schema) {
 type ManualChange = (&'static str, fn(&mut Schema));
 
 fn manual_changes() -> Vec<ManualChange> {
-    fn book_title(schema: &mut Schema) -> &mut generator::model::Column {
+    fn book_title(schema: &mut Schema) -> &mut generator_core::model::Column {
         let book = schema.tables.get_mut("book").unwrap();
         book.columns.iter_mut().find(|c| c.name == "title").unwrap()
     }
@@ -108,7 +108,7 @@ async fn status_lists_applied_pending_and_edited_migrations(backend: Backend) {
     use migration_ops::runner::{self, RunnerOptions};
     let db = TestDb::fresh(backend, "status").await;
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migration");
-    let dir = generator::layout::MigrationDir::new(&shipped);
+    let dir = generator_core::layout::MigrationDir::new(&shipped);
     let listed = |state: &str| -> String {
         dir.migrations()
             .unwrap()
@@ -116,7 +116,7 @@ async fn status_lists_applied_pending_and_edited_migrations(backend: Backend) {
             .map(|name| format!("{state}  {name}\n"))
             .collect()
     };
-    let (report, edited) = generator::cli::status(&dir, &db.url).await.unwrap();
+    let (report, edited) = generator_core::cli::status(&dir, &db.url).await.unwrap();
     assert_eq!((report, edited), (listed("pending"), false));
 
     let options = RunnerOptions {
@@ -126,14 +126,14 @@ async fn status_lists_applied_pending_and_edited_migrations(backend: Backend) {
     runner::up::<migration::Migrator>(&db.url, &options)
         .await
         .unwrap();
-    let (report, edited) = generator::cli::status(&dir, &db.url).await.unwrap();
+    let (report, edited) = generator_core::cli::status(&dir, &db.url).await.unwrap();
     assert_eq!((report, edited), (listed("applied"), false));
 
     db.connection
         .execute_unprepared("UPDATE seaql_migrations_checksums SET checksum = 'v1-fnv1a64:0'")
         .await
         .unwrap();
-    let (report, edited) = generator::cli::status(&dir, &db.url).await.unwrap();
+    let (report, edited) = generator_core::cli::status(&dir, &db.url).await.unwrap();
     assert!(edited && report.starts_with("EDITED"), "{report}");
     db.drop_database().await;
 }

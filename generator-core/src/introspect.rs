@@ -12,6 +12,8 @@ use crate::diff::{self, Options};
 use crate::lower;
 use crate::model::Schema;
 
+mod live;
+
 /// The catalog's description of every table whose name starts with `prefix` (the runner's own
 /// `seaql_*` tables left out), with the prefix taken out of every name: one sorted line per
 /// column, index and foreign key, in the database's own spelling.
@@ -28,12 +30,18 @@ pub async fn catalog(connection: &DatabaseConnection, prefix: &str) -> Result<Ve
                  ' identity=' || is_identity AS line FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name LIKE '{like}' AND table_name NOT LIKE 'seaql%'"
             ),
+            // A primary key is shown by its columns alone (below): its name is whatever made
+            // the table chose (`pk-{table}` from SeaORM, `{table}_pkey` from a hand-written
+            // migration), and no migration names it (a key change drops the table's key by its
+            // catalog name).
             format!(
                 "SELECT indexdef AS line FROM pg_indexes WHERE schemaname = current_schema() \
-                 AND tablename LIKE '{like}' AND tablename NOT LIKE 'seaql%'"
+                 AND tablename LIKE '{like}' AND tablename NOT LIKE 'seaql%' AND indexname NOT IN \
+                 (SELECT conname FROM pg_constraint WHERE contype = 'p')"
             ),
             format!(
-                "SELECT conrelid::regclass::text || ' ' || conname || ' ' || \
+                "SELECT conrelid::regclass::text || ' ' || \
+                 CASE WHEN contype = 'p' THEN '(primary key)' ELSE conname END || ' ' || \
                  pg_get_constraintdef(oid) AS line FROM pg_constraint \
                  WHERE conrelid::regclass::text LIKE '{like}' AND conrelid::regclass::text NOT LIKE 'seaql%' \
                  AND connamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
@@ -188,6 +196,41 @@ fn sqlite_checks(sql: &str) -> Vec<String> {
 /// How `live` differs from `schema`: one line per catalog line missing (`-`) or unexpected
 /// (`+`) in the live database; empty when they match.
 pub async fn verify(url: &str, schema: &Schema) -> Result<Vec<String>, DbErr> {
+    with_scratch(url, async |live, scratch| {
+        build(scratch, schema).await?;
+        let (expected, actual) = (catalog(scratch, "").await?, catalog(live, "").await?);
+        let mut findings: Vec<String> = expected
+            .iter()
+            .filter(|line| !actual.contains(line))
+            .map(|line| format!("- {line}"))
+            .collect();
+        findings.extend(
+            actual
+                .iter()
+                .filter(|line| !expected.contains(line))
+                .map(|line| format!("+ {line}")),
+        );
+        Ok(findings)
+    })
+    .await
+}
+
+/// The schema the database at `url` holds, in the terms of `entities` wherever the two agree
+/// (see [`live`]), and what it had to leave out, one note each.
+pub async fn schema_of(url: &str, entities: &Schema) -> Result<(Schema, live::Notes), DbErr> {
+    with_scratch(url, async |live, scratch| {
+        live::schema_of(live, scratch, entities).await
+    })
+    .await
+}
+
+/// Runs `work` with a connection to the database at `url` and one to an empty scratch
+/// database on the same server (SQLite: in memory), which is dropped afterwards, whatever
+/// `work` returned. Needs the right to create a database.
+async fn with_scratch<T>(
+    url: &str,
+    work: impl AsyncFnOnce(&DatabaseConnection, &DatabaseConnection) -> Result<T, DbErr>,
+) -> Result<T, DbErr> {
     let live = Database::connect(url).await?;
     let backend = live.get_database_backend();
     let scratch_name = format!("verify_{}_{}", std::process::id(), nanos());
@@ -201,7 +244,7 @@ pub async fn verify(url: &str, schema: &Schema) -> Result<Vec<String>, DbErr> {
             (Database::connect(&scratch_url).await?, Some(quoted))
         }
     };
-    let result = compare_with_scratch(&live, &scratch, schema).await;
+    let result = work(&live, &scratch).await;
     scratch.close().await.ok();
     if let Some(quoted) = scratch_url {
         live.execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
@@ -211,29 +254,14 @@ pub async fn verify(url: &str, schema: &Schema) -> Result<Vec<String>, DbErr> {
     result
 }
 
-async fn compare_with_scratch(
-    live: &DatabaseConnection,
-    scratch: &DatabaseConnection,
-    schema: &Schema,
-) -> Result<Vec<String>, DbErr> {
+/// Creates `schema` in the empty database `scratch`.
+async fn build(scratch: &DatabaseConnection, schema: &Schema) -> Result<(), DbErr> {
     let operations = diff::diff(&Schema::default(), schema, &Options::default())
         .map_err(|e| DbErr::Custom(e.to_string()))?;
     for sql in v1::to_sql(&lower::lower(&operations), scratch.get_database_backend()) {
         scratch.execute_unprepared(&sql).await?;
     }
-    let (expected, actual) = (catalog(scratch, "").await?, catalog(live, "").await?);
-    let mut findings: Vec<String> = expected
-        .iter()
-        .filter(|line| !actual.contains(line))
-        .map(|line| format!("- {line}"))
-        .collect();
-    findings.extend(
-        actual
-            .iter()
-            .filter(|line| !expected.contains(line))
-            .map(|line| format!("+ {line}")),
-    );
-    Ok(findings)
+    Ok(())
 }
 
 fn nanos() -> u128 {

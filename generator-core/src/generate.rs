@@ -12,7 +12,7 @@ use crate::layout::{MigrationDir, Recorded};
 use crate::model::Schema;
 use crate::operation::{Plan, sanitize_name};
 use crate::snapshot::{self, Snapshot};
-use crate::{integrity, lower, render};
+use crate::{integrity, lower, migrator, render};
 
 /// How to name the next migration.
 #[derive(Debug, Clone, Default)]
@@ -82,7 +82,16 @@ pub fn prepare(
     // beside rendering `lib.rs` and the snapshot.
     let (sum, lib, snapshot_text) = std::thread::scope(|scope| {
         let sum = scope.spawn(|| integrity_with(recorded, &name, &source));
-        let lib = render::migrator_list(&migrations, &generated, &irreversible);
+        let lib = lib_with(
+            dir,
+            recorded,
+            migrator::Entry {
+                name: &name,
+                generated: true,
+                irreversible: irreversible.contains(&name),
+            },
+            || render::migrator_list(&migrations, &generated, &irreversible),
+        );
         let snapshot_text = snapshot::print(&snapshot);
         (
             sum.join().expect("fingerprinting does not panic"),
@@ -92,7 +101,7 @@ pub fn prepare(
     });
     let files = vec![
         (dir.migration_path(&name), source),
-        (dir.lib_path(), lib),
+        (dir.lib_path(), lib?),
         (dir.integrity_path(), sum?),
         (dir.snapshot_path(), snapshot_text),
     ];
@@ -171,12 +180,19 @@ pub fn prepare_hand_written(
     migrations.push(name.clone());
     let source = render::hand_written_file(&name);
     let sum = integrity_with(recorded, &name, &source)?;
+    let lib = lib_with(
+        dir,
+        recorded,
+        migrator::Entry {
+            name: &name,
+            generated: false,
+            irreversible: false,
+        },
+        || render::migrator_list(&migrations, &recorded.generated, &recorded.irreversible),
+    )?;
     let files = vec![
         (dir.migration_path(&name), source),
-        (
-            dir.lib_path(),
-            render::migrator_list(&migrations, &recorded.generated, &recorded.irreversible),
-        ),
+        (dir.lib_path(), lib),
         (dir.integrity_path(), sum),
     ];
     Ok(Generation {
@@ -186,6 +202,23 @@ pub fn prepare_hand_written(
         down: render::Down::Ops(Vec::new()),
         files,
     })
+}
+
+/// `lib.rs` with `entry` added to the recorded one, or, when there is none yet, written whole
+/// by `new_lib`.
+fn lib_with(
+    dir: &MigrationDir,
+    recorded: &Recorded,
+    entry: migrator::Entry,
+    new_lib: impl FnOnce() -> String,
+) -> Result<String, Error> {
+    match &recorded.lib {
+        Some(text) => migrator::add(text, entry).map_err(|message| Error::Layout {
+            path: dir.lib_path(),
+            message,
+        }),
+        None => Ok(new_lib()),
+    }
 }
 
 /// The integrity file with migration `name` (of `source`) appended to the recorded history.

@@ -5,15 +5,18 @@
 //! The pipeline, one module per stage (see `ARCHITECTURE.md`):
 //! `source` (load entities, with `constraints` from their rules) → `model` → `diff` (against
 //! `snapshot`) → `operation` (ordered, reversible changes) → `lower` (the data a file holds) →
-//! `render` (Rust source) → `layout` (write files). `check` also replays the history
+//! `render` (Rust source; `migrator` adds its lines to `lib.rs`) → `layout` (write files). `check` also replays the history
 //! (`reader` → `replay`) to prove the snapshot is what the migrations produce. Every stage
 //! speaks the one vocabulary of `migration_ops::schema`. The pure stages (model, diff,
-//! operation, lower, render's data writer, reader, replay) do no I/O; `source` calls SeaORM,
-//! `layout` writes the migration folder, `render` may run `rustfmt` on `lib.rs`, and `cli` and
-//! `introspect` talk to databases.
+//! operation, lower, render's data writer, migrator, reader, replay) do no I/O; `source` calls
+//! SeaORM, `layout` writes the migration folder, `render` may run `rustfmt` on a new
+//! hand-written migration, and `cli` and `introspect` talk to databases.
 //!
 //! The library takes the entities as a `visit_all` function, so the same code serves the
-//! workspace's own `entity` crate (see `main.rs`) and the test suite's entity corpus.
+//! workspace's own `entity` crate (the `generator` package's `main.rs`), an adopting project's
+//! entities wherever they live ([`visit_entities!`]) and the test suite's entity corpus. It
+//! does not depend on any project's entities: editing one rebuilds only the binary that names
+//! them.
 
 pub mod cli;
 pub mod constraints;
@@ -25,6 +28,7 @@ pub mod integrity;
 pub mod introspect;
 pub mod layout;
 pub mod lower;
+pub mod migrator;
 pub mod model;
 pub mod operation;
 pub mod reader;
@@ -33,4 +37,5 @@ pub mod replay;
 pub mod snapshot;
 pub mod source;
 
+pub use entity_rules::visit_entities;
 pub use error::Error;

@@ -18,6 +18,12 @@ const TAMPERING_ADVICE: &str = "restore the files from version control; after a 
 /// on an edited or reordered history would accept it silently.
 pub(super) fn read_untampered(dir: &MigrationDir) -> Result<crate::layout::Recorded, Error> {
     let recorded = dir.read()?;
+    if let Some(advice) = adoption_needed(&recorded) {
+        return Err(Error::Layout {
+            path: dir.root().to_owned(),
+            message: advice,
+        });
+    }
     let findings = recorded.tampering();
     if findings.is_empty() {
         dir.check_consistency(&recorded)?;
@@ -29,6 +35,24 @@ pub(super) fn read_untampered(dir: &MigrationDir) -> Result<crate::layout::Recor
             "the migration history does not match it: {}; {TAMPERING_ADVICE}",
             findings.join("; ")
         ),
+    })
+}
+
+/// The advice for a history the generator has recorded nothing of (no snapshot, no integrity
+/// file) although it has migrations: a project to adopt, not a history to restore.
+fn adoption_needed(recorded: &crate::layout::Recorded) -> Option<String> {
+    let adopting = recorded.snapshot.is_none()
+        && recorded.integrity_file.is_none()
+        && !recorded.migrations.is_empty()
+        && recorded.generated.is_empty();
+    adopting.then(|| {
+        format!(
+            "{} migration(s), and no {} or {}: {}",
+            recorded.migrations.len(),
+            crate::snapshot::FILE_NAME,
+            crate::integrity::FILE_NAME,
+            super::adopt::ADOPTION_ADVICE
+        )
     })
 }
 
@@ -82,18 +106,30 @@ pub fn read_with_history(
     Ok((recorded, history))
 }
 
-/// Replays `history` from an empty schema and compares the result with the snapshot in
-/// `recorded`: `None` when they agree, else one line naming the first difference (or the
-/// operation that cannot be replayed). Hand-written migrations are skipped.
+/// Replays `history` from an empty schema, or from the baseline for an adopted history (the
+/// migrations up to the baseline's are not replayed), and compares the result with the
+/// snapshot in `recorded`: `None` when they agree, else one line naming the first difference
+/// (or the operation that cannot be replayed). Hand-written migrations are skipped.
 pub fn snapshot_difference(history: History, recorded: &crate::layout::Recorded) -> Option<String> {
-    let mut replayed = crate::replay::Replayed::default();
-    for (name, up) in history.migrations {
+    let (mut replayed, skip, start) = match &recorded.baseline {
+        Some(baseline) => (
+            crate::replay::Replayed::starting_from(&baseline.schema),
+            history
+                .migrations
+                .iter()
+                .position(|(name, _)| *name == baseline.migration)
+                .map_or(0, |at| at + 1),
+            format!("the baseline ({})", crate::layout::BASELINE_FILE_NAME),
+        ),
+        None => (Default::default(), 0, "an empty schema".to_owned()),
+    };
+    for (name, up) in history.migrations.into_iter().skip(skip) {
         let Some(up) = up else {
             continue;
         };
         if let Err(problem) = replayed.apply(&name, up) {
             return Some(format!(
-                "the migrations do not replay from an empty schema: {problem}; restore them from \
+                "the migrations do not replay from {start}: {problem}; restore them from \
                  version control"
             ));
         }
@@ -128,6 +164,15 @@ pub(super) fn check(
         }
     };
     let (recorded, history) = read_with_history(dir)?;
+    if let Some(advice) = adoption_needed(&recorded) {
+        report(
+            "not_adopted",
+            &[advice],
+            "The generator has not adopted this history:",
+        );
+        return Ok(ExitCode::from(1));
+    }
+    super::note_unlisted(&recorded);
     let findings = recorded.tampering();
     if !findings.is_empty() {
         report(
@@ -204,10 +249,18 @@ pub fn sql(
     let migrations = dir.migrations()?;
     let position = |name: Option<&str>, default: usize| match name {
         None => Ok(default),
-        Some(name) => migrations
-            .iter()
-            .position(|m| m == name)
-            .ok_or_else(|| Error::Usage(format!("there is no migration {name}"))),
+        Some(name) => migrations.iter().position(|m| m == name).ok_or_else(|| {
+            let hint = match nearest(name, &migrations) {
+                Some(near) => format!("; did you mean {near}?"),
+                None => match (migrations.first(), migrations.last()) {
+                    (Some(first), Some(last)) => {
+                        format!("; the Migrator list runs from {first} to {last}")
+                    }
+                    _ => "; the Migrator list is empty".to_owned(),
+                },
+            };
+            Error::Usage(format!("there is no migration {name}{hint}"))
+        }),
     };
     let first = position(from, 0)?;
     let last = position(to, migrations.len().saturating_sub(1))?;
@@ -247,4 +300,67 @@ pub fn sql(
         out.push('\n');
     }
     Ok(out)
+}
+
+/// The migration a mistyped `name` most likely meant: the one it ends (a name without its
+/// timestamp), else the one it is part of, else the closest by edit distance, if close at all.
+fn nearest<'a>(name: &str, migrations: &'a [String]) -> Option<&'a String> {
+    for matches in [
+        |m: &String, name: &str| m.ends_with(&format!("_{name}")),
+        |m: &String, name: &str| m.contains(name),
+    ] {
+        let found: Vec<_> = migrations.iter().filter(|m| matches(m, name)).collect();
+        if let [only] = found[..] {
+            return Some(only);
+        }
+    }
+    migrations
+        .iter()
+        .map(|m| (edit_distance(name, m), m))
+        .filter(|(distance, _)| *distance <= name.len() / 3)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, m)| m)
+}
+
+/// Levenshtein distance, in bytes (migration names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_migration_name_suggests_the_nearest() {
+        let migrations = [
+            "m20220101_000001_create_bakery".to_owned(),
+            "m20220101_000002_create_chef".to_owned(),
+        ];
+        assert_eq!(nearest("create_chef", &migrations), Some(&migrations[1]));
+        let bakers = [
+            "m20220101_000001_create_bakery".to_owned(),
+            "m20220101_000002_create_baker".to_owned(),
+        ];
+        assert_eq!(nearest("create_baker", &bakers), Some(&bakers[1]));
+        assert_eq!(
+            nearest("m20220101_000001_create_bakry", &migrations),
+            Some(&migrations[0])
+        );
+        assert_eq!(nearest("create", &migrations), None);
+        assert_eq!(nearest("something_else", &migrations), None);
+    }
 }

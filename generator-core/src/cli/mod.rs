@@ -7,6 +7,7 @@
 //! `output` (the `diff` command: summary, unified diff, colours), `status` (a database's
 //! migration status and `verify`), `history` (reading the migration history, `check`, `sql`).
 
+mod adopt;
 mod history;
 mod output;
 mod status;
@@ -47,7 +48,7 @@ pub struct Cli {
     #[command(flatten)]
     pub generate: GenerateArgs,
 
-    /// The migration crate's folder [default: this workspace's `migration/`].
+    /// The migration crate's folder [default: `migration/` in or beside the package run].
     #[arg(long, global = true, value_name = "DIR")]
     pub migration_dir: Option<PathBuf>,
 
@@ -122,6 +123,21 @@ pub enum Command {
     },
     /// Print the recorded schema as a Mermaid ER diagram.
     Erd,
+    /// Adopt an existing history of migrations that the generator did not write: record the
+    /// schema they produce, and write no migration.
+    ///
+    /// Records the entities as the schema after the last migration of the Migrator list (in
+    /// `migration/baseline.json` and `schema.json`), so that `check` passes and the next
+    /// generation writes only later changes. With --from-database, records what a database that
+    /// ran those migrations holds instead, so that the next generation writes the difference
+    /// between it and the entities (a forgotten unique, a missing default…). Hand-written
+    /// migrations, `lib.rs`'s items and comments stay as they are.
+    Baseline {
+        /// A database that ran the existing migrations, e.g. production's or a copy of it
+        /// (read only).
+        #[arg(long, value_name = "URL")]
+        from_database: Option<String>,
+    },
     /// Rewrite `migration/migrations.sum` from the migration files as they are now.
     ///
     /// For after a deliberate edit of a migration that no database has run yet; otherwise
@@ -234,10 +250,17 @@ impl GenerateArgs {
     }
 }
 
-/// `migration/` beside the generator's own crate folder.
-fn workspace_migration_dir() -> PathBuf {
-    let generator = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    generator.parent().unwrap_or(generator).join("migration")
+/// The migration crate's folder when `--migration-dir` is not given: `migration/` inside, or
+/// else beside, the folder of the package being run (`cargo run` tells which), as a
+/// workspace's `generator/` or a single crate's `src/bin/generator.rs` has it; without cargo,
+/// `./migration`.
+fn default_migration_dir() -> PathBuf {
+    let package = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    package
+        .iter()
+        .flat_map(|package| [package.join("migration"), package.join("../migration")])
+        .find(|candidate| candidate.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| PathBuf::from("migration"))
 }
 
 /// Runs the command line against the entities that `visit_all` shows.
@@ -258,10 +281,20 @@ pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
 
 /// Runs one parsed command.
 pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
-    let dir = MigrationDir::new(cli.migration_dir.unwrap_or_else(workspace_migration_dir));
+    let dir = MigrationDir::new(cli.migration_dir.unwrap_or_else(default_migration_dir));
+    if !dir.src().is_dir() {
+        return Err(Error::Usage(format!(
+            "there is no migration crate at {} (no src/ folder): pass --migration-dir DIR, the \
+             folder of the crate whose src/lib.rs holds the Migrator",
+            dir.root().display()
+        )));
+    }
     // Commands that write hold the folder from their first read to their last write.
     let lock = match cli.command {
-        None | Some(Command::Generate | Command::New { .. } | Command::Hash) => Some(dir.lock()?),
+        None
+        | Some(
+            Command::Generate | Command::New { .. } | Command::Hash | Command::Baseline { .. },
+        ) => Some(dir.lock()?),
         _ => None,
     };
     // A generation that a crash or an error interrupted is completed (or, if it had not got
@@ -274,6 +307,9 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
         Some(Command::Diff) => return show_diff(&dir, visit_all, &cli.generate, cli.format),
         Some(Command::New { name }) => return new(&dir, &name, &cli.generate),
         Some(Command::Hash) => return hash(&dir),
+        Some(Command::Baseline { from_database }) => {
+            return adopt::baseline(&dir, visit_all, from_database.as_deref());
+        }
         Some(Command::Erd) => {
             let schema = dir.read()?.snapshot.map(|s| s.schema).unwrap_or_default();
             print!("{}", crate::erd::erd(&schema));
@@ -299,6 +335,7 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
     }
     let args = cli.generate;
     let recorded = read_untampered(&dir)?;
+    note_unlisted(&recorded);
     let entities = source::load_entities(visit_all)?;
     note_application_only(&entities.application_only);
     let current = entities.schema;
@@ -317,6 +354,17 @@ pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
         println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Names, on stderr, the migration files that `lib.rs` does not list: they do not run, and the
+/// generator leaves them off rather than switch them on.
+fn note_unlisted(recorded: &crate::layout::Recorded) {
+    for name in &recorded.unlisted {
+        eprintln!(
+            "note: src/{name}.rs is not in the Migrator list of lib.rs, so it does not run; \
+             the generator leaves it off (add it to the list by hand to run it)"
+        );
+    }
 }
 
 /// Lists, on stderr, the declared rules that no CHECK constraint backs, so that nobody takes

@@ -25,6 +25,15 @@ pub struct Replayed {
 }
 
 impl Replayed {
+    /// The state `schema` describes, to replay later migrations onto (an adopted history's
+    /// baseline).
+    pub fn starting_from(schema: &Schema) -> Self {
+        Replayed {
+            tables: schema.tables.clone(),
+            enums: schema.enums.clone(),
+        }
+    }
+
     /// Applies the `UP` operations of migration `migration`. An operation on something that
     /// the operations before it did not leave (dropping a table no migration created, creating
     /// one twice) is an error naming the migration, the operation and the name.

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::layout::MigrationDir;
 
 /// Runs a future to completion on a runtime of its own (the CLI is otherwise synchronous).
-fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
+pub(super) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -2,7 +2,7 @@
 //! can enforce exactly as `validator` does, on which column types, under which names; and which
 //! rules stay application-only. No I/O.
 
-use entity::rules::{Bound, FieldRules, Rule as Declared};
+use entity_rules::{Bound, FieldRules, Rule as Declared};
 use sea_orm::Value;
 
 use crate::model::is_numeric_literal;

@@ -11,7 +11,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{DbBackend, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn};
 
-use entity::rules::FieldRules;
+use entity_rules::FieldRules;
 
 use crate::constraints::{self, ApplicationRule};
 use crate::error::{EntityError, Error};
@@ -39,7 +39,7 @@ pub fn load_entities(visit_all: impl FnOnce(&mut Loader)) -> Result<Entities, Er
     loader.finish()
 }
 
-/// Collects entities into a [`Schema`]; an [`entity::EntityVisitor`].
+/// Collects entities into a [`Schema`]; an [`entity_rules::EntityVisitor`].
 #[derive(Default)]
 pub struct Loader {
     schema: Schema,
@@ -47,7 +47,7 @@ pub struct Loader {
     errors: Vec<EntityError>,
 }
 
-impl entity::EntityVisitor for Loader {
+impl entity_rules::EntityVisitor for Loader {
     fn visit<E: EntityTrait + Default>(&mut self, rules: &[FieldRules]) {
         let entity = E::default();
         let name = format!("`{}` ({})", entity.table_name(), std::any::type_name::<E>());

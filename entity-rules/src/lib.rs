@@ -1,0 +1,221 @@
+//! A SeaORM model's validation rules as data, and the list of entities the migration
+//! generator reads: what `#[derive(DatabaseRules)]` writes and [`visit_entities!`] shows.
+//!
+//! The app validates with `validator` itself; the derive reads the same `#[validate(…)]`
+//! attributes, so the rules the database enforces cannot drift from the ones the app checks.
+//! A model without the derive declares no rule: the generator reads its columns, keys,
+//! indexes and relations from SeaORM alone.
+
+use sea_orm::Value;
+
+pub use entity_derive::DatabaseRules;
+
+/// A model's rules, field by field. Implemented by `#[derive(DatabaseRules)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not expose its validation rules to the migration generator",
+    label = "add `entity_rules::DatabaseRules` to this model's derives",
+    note = "the generator turns the model's `#[validate(…)]` rules and enum fields into CHECK \
+            constraints; without the derive it cannot see them"
+)]
+pub trait DeclaredRules {
+    fn declared_rules() -> Vec<FieldRules>;
+}
+
+/// The rules on one field of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldRules {
+    /// The Rust field name, as the application reports errors.
+    pub field: &'static str,
+    /// SeaORM's column name for the field; `None` for a field SeaORM ignores.
+    pub column: Option<&'static str>,
+    /// The values a `DeriveActiveEnum` field type allows, as stored; `None` for other types.
+    pub allowed_values: Option<Vec<Value>>,
+    /// The `#[validate(…)]` rules, in the order written.
+    pub rules: Vec<Rule>,
+}
+
+/// One validator rule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rule {
+    /// `length(min, max, equal)`: a number of characters (Unicode scalar values).
+    Length {
+        min: Option<Bound>,
+        max: Option<Bound>,
+        equal: Option<Bound>,
+    },
+    /// `range(min, max, exclusive_min, exclusive_max)`.
+    Range {
+        min: Option<Bound>,
+        max: Option<Bound>,
+        exclusive_min: Option<Bound>,
+        exclusive_max: Option<Bound>,
+    },
+    /// `required`: an `Option` field must be `Some`.
+    Required,
+    /// A rule no database enforces portably (`email`, `url`, `regex`, `custom`, …), by name.
+    ApplicationOnly(&'static str),
+}
+
+/// A rule parameter, exactly as the model's expression evaluates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    Int(i128),
+    Float(f64),
+}
+
+/// Converts a rule parameter of any numeric type; what the derive wraps parameters in.
+pub fn bound(value: impl IntoBound) -> Bound {
+    value.into_bound()
+}
+
+/// A numeric type a rule parameter can have.
+pub trait IntoBound {
+    fn into_bound(self) -> Bound;
+}
+
+macro_rules! int_bounds {
+    ($($ty:ty),*) => {$(
+        impl IntoBound for $ty {
+            fn into_bound(self) -> Bound {
+                Bound::Int(self as i128)
+            }
+        }
+    )*};
+}
+int_bounds!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, usize);
+
+impl IntoBound for f32 {
+    fn into_bound(self) -> Bound {
+        Bound::Float(self as f64)
+    }
+}
+
+impl IntoBound for f64 {
+    fn into_bound(self) -> Bound {
+        Bound::Float(self)
+    }
+}
+
+/// SeaORM's name for a column (what `#[sea_orm(column_name)]` set, or the field's).
+pub fn column_name(column: impl sea_orm::IdenStatic) -> &'static str {
+    column.as_str()
+}
+
+/// Asks a field's type, at compile time, whether it is a `DeriveActiveEnum`.
+///
+/// `(&&Probe::<T>::new()).allowed_values()` resolves to [`ActiveEnumValues`] when `T` is an
+/// active enum (the method taking `&&Probe` is found first) and to [`NoValues`] otherwise.
+pub mod probe {
+    use std::marker::PhantomData;
+
+    use sea_orm::{ActiveEnum, Value};
+
+    pub struct Probe<T>(PhantomData<T>);
+
+    impl<T> Probe<T> {
+        #[allow(clippy::new_without_default)]
+        pub const fn new() -> Self {
+            Probe(PhantomData)
+        }
+    }
+
+    pub trait ActiveEnumValues {
+        fn allowed_values(&self) -> Option<Vec<Value>>;
+    }
+
+    impl<T: ActiveEnum> ActiveEnumValues for &Probe<T> {
+        fn allowed_values(&self) -> Option<Vec<Value>> {
+            Some(T::iter().map(|variant| variant.to_value().into()).collect())
+        }
+    }
+
+    pub trait NoValues {
+        fn allowed_values(&self) -> Option<Vec<Value>> {
+            None
+        }
+    }
+
+    impl<T> NoValues for Probe<T> {}
+}
+
+/// Is shown entities one type at a time, with the validation rules declared on each model; the
+/// generator implements it to read SeaORM's metadata.
+pub trait EntityVisitor {
+    fn visit<E: sea_orm::EntityTrait + Default>(&mut self, rules: &[FieldRules]);
+}
+
+/// Shows each entity module's `Entity`, with its model's rules, to an [`EntityVisitor`], in
+/// the order given. Each path names a module that holds a SeaORM entity (`Entity`, `Model`),
+/// wherever it lives; a model without `#[derive(DatabaseRules)]` is shown with no rules.
+///
+/// ```ignore
+/// entity_rules::visit_entities!(visitor; app::entities::bakery, app::entities::chef);
+/// ```
+#[macro_export]
+macro_rules! visit_entities {
+    ($visitor:expr; $($($segment:ident)::+),* $(,)?) => {{
+        #[allow(unused_imports)]
+        use $crate::declared::{Declared as _, Undeclared as _};
+        let visitor = $visitor;
+        $(
+            $crate::EntityVisitor::visit::<$($segment)::+::Entity>(
+                &mut *visitor,
+                &(&&$crate::declared::Rules::<$($segment)::+::Model>::new()).declared_rules(),
+            );
+        )*
+    }};
+}
+
+/// Declares entity modules and a `visit_all` function that shows each module's `Entity`, with
+/// its model's rules, to an [`EntityVisitor`], in the order given.
+///
+/// ```ignore
+/// entity_rules::entities! { post, comment }
+/// ```
+#[macro_export]
+macro_rules! entities {
+    ($($module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Shows every entity of this crate to `visitor`, in declaration order.
+        pub fn visit_all<V: $crate::EntityVisitor>(visitor: &mut V) {
+            $crate::visit_entities!(visitor; $($module),*)
+        }
+    };
+}
+
+/// Asks a model, at compile time, whether it derives [`DatabaseRules`]: the rules it
+/// declares if it does, none if it does not (the same autoref choice as [`probe`]).
+#[doc(hidden)]
+pub mod declared {
+    use std::marker::PhantomData;
+
+    use super::{DeclaredRules, FieldRules};
+
+    pub struct Rules<T>(PhantomData<T>);
+
+    impl<T> Rules<T> {
+        #[allow(clippy::new_without_default)]
+        pub const fn new() -> Self {
+            Rules(PhantomData)
+        }
+    }
+
+    pub trait Declared {
+        fn declared_rules(&self) -> Vec<FieldRules>;
+    }
+
+    impl<T: DeclaredRules> Declared for &Rules<T> {
+        fn declared_rules(&self) -> Vec<FieldRules> {
+            T::declared_rules()
+        }
+    }
+
+    pub trait Undeclared {
+        fn declared_rules(&self) -> Vec<FieldRules> {
+            Vec::new()
+        }
+    }
+
+    impl<T> Undeclared for Rules<T> {}
+}
