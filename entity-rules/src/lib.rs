@@ -138,10 +138,49 @@ pub mod probe {
     impl<T> NoValues for Probe<T> {}
 }
 
-/// Is shown entities one type at a time, with the validation rules declared on each model; the
-/// generator implements it to read SeaORM's metadata.
+/// What the generator reads of one entity: SeaORM's own description of its table (the
+/// `CREATE TABLE` statement that `Schema::create_table_from_entity` builds, of SQLite's flavour,
+/// which keeps native enums with their values), its indexes and primary key, as plain data,
+/// with the rules its model declares. Built by [`describe`], the one generic step per entity,
+/// so that everything after it is compiled once.
+#[derive(Debug, Clone)]
+pub struct EntityDescription {
+    /// The entity's Rust type, for messages.
+    pub type_name: &'static str,
+    pub table_name: String,
+    /// `#[sea_orm(schema_name = "…")]`, if set.
+    pub schema_name: Option<String>,
+    pub table: sea_orm::sea_query::TableCreateStatement,
+    pub indexes: Vec<sea_orm::sea_query::IndexCreateStatement>,
+    /// Primary-key columns, in key order.
+    pub primary_key: Vec<String>,
+    pub rules: Vec<FieldRules>,
+}
+
+/// SeaORM's description of entity `E`, whose model declares `rules`.
+pub fn describe<E: sea_orm::EntityTrait + Default>(rules: Vec<FieldRules>) -> EntityDescription {
+    use sea_orm::{IdenStatic, Iterable, PrimaryKeyToColumn};
+    let entity = E::default();
+    // The SQLite flavour keeps native enums as `ColumnType::Enum` with their variants (the
+    // PostgreSQL one turns them into a bare type name); nothing else in these two calls
+    // depends on the backend.
+    let schema = sea_orm::Schema::new(sea_orm::DbBackend::Sqlite);
+    EntityDescription {
+        type_name: std::any::type_name::<E>(),
+        table_name: entity.table_name().to_owned(),
+        schema_name: entity.schema_name().map(str::to_owned),
+        table: schema.create_table_from_entity(entity),
+        indexes: schema.create_index_from_entity(entity),
+        primary_key: E::PrimaryKey::iter()
+            .map(|key| key.into_column().as_str().to_owned())
+            .collect(),
+        rules,
+    }
+}
+
+/// Is shown entities one at a time, as descriptions; the generator implements it.
 pub trait EntityVisitor {
-    fn visit<E: sea_orm::EntityTrait + Default>(&mut self, rules: &[FieldRules]);
+    fn visit(&mut self, entity: EntityDescription);
 }
 
 /// Shows each entity module's `Entity`, with its model's rules, to an [`EntityVisitor`], in
@@ -154,20 +193,32 @@ pub trait EntityVisitor {
 #[macro_export]
 macro_rules! visit_entities {
     ($visitor:expr; $($($segment:ident)::+),* $(,)?) => {{
-        #[allow(unused_imports)]
-        use $crate::declared::{Declared as _, Undeclared as _};
         let visitor = $visitor;
         $(
-            $crate::EntityVisitor::visit::<$($segment)::+::Entity>(
+            $crate::EntityVisitor::visit(
                 &mut *visitor,
-                &(&&$crate::declared::Rules::<$($segment)::+::Model>::new()).declared_rules(),
+                $crate::describe::<$($segment)::+::Entity>($crate::rules_of!($($segment)::+)),
             );
         )*
     }};
 }
 
-/// Declares entity modules and a `visit_all` function that shows each module's `Entity`, with
-/// its model's rules, to an [`EntityVisitor`], in the order given.
+/// The rules the model of entity module `path` declares: none without
+/// `#[derive(DatabaseRules)]`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! rules_of {
+    ($($segment:ident)::+) => {{
+        #[allow(unused_imports)]
+        use $crate::declared::{Declared as _, Undeclared as _};
+        (&&$crate::declared::Rules::<$($segment)::+::Model>::new()).declared_rules()
+    }};
+}
+
+/// Declares entity modules and a `visit_all` function that shows each module's entity, with
+/// its model's rules, to an [`EntityVisitor`], in the order given. Each entity's description
+/// is built in a module of its own, so that after an edit the compiler rebuilds only the
+/// edited entity's.
 ///
 /// ```ignore
 /// entity_rules::entities! { post, comment }
@@ -177,9 +228,21 @@ macro_rules! entities {
     ($($module:ident),* $(,)?) => {
         $(pub mod $module;)*
 
+        /// Each entity's description, one module per entity.
+        #[doc(hidden)]
+        pub mod entity_descriptions {
+            $(pub mod $module {
+                pub fn describe() -> $crate::EntityDescription {
+                    $crate::describe::<super::super::$module::Entity>(
+                        $crate::rules_of!(super::super::$module),
+                    )
+                }
+            })*
+        }
+
         /// Shows every entity of this crate to `visitor`, in declaration order.
-        pub fn visit_all<V: $crate::EntityVisitor>(visitor: &mut V) {
-            $crate::visit_entities!(visitor; $($module),*)
+        pub fn visit_all(visitor: &mut dyn $crate::EntityVisitor) {
+            $(visitor.visit(entity_descriptions::$module::describe());)*
         }
     };
 }

@@ -1,6 +1,8 @@
-//! Loading entities: reads compiled SeaORM entities through SeaORM's own metadata
-//! (`Schema::create_table_from_entity`, `create_index_from_entity`, relation definitions) and
-//! turns them into the schema model. This is the only place that knows SeaORM's types.
+//! Loading entities: turns SeaORM's own description of each entity (the `CREATE TABLE` and
+//! index statements `Schema::create_table_from_entity` and `create_index_from_entity` build,
+//! relation definitions included, taken by `entity_rules::describe`) into the schema model.
+//! This is the only place that reads SeaORM's types; it is not generic over the entities, so
+//! it is compiled once, whatever the project's entities are.
 //!
 //! Reading the compiled entity, not its source text, is what makes the model exact: column
 //! types come from trait resolution, nullability from SeaORM's own rules, and attribute typos
@@ -9,9 +11,8 @@
 use sea_orm::sea_query::{
     self, ColumnSpec, Expr, Keyword, QueryBuilder, SqliteQueryBuilder, TableRef, Value,
 };
-use sea_orm::{DbBackend, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn};
 
-use entity_rules::FieldRules;
+use entity_rules::{EntityDescription, EntityVisitor};
 
 use crate::constraints::{self, ApplicationRule};
 use crate::error::{EntityError, Error};
@@ -20,8 +21,12 @@ use crate::model::{
     name_problem,
 };
 
+/// The entities a project shows the generator: a function that hands each one's description
+/// to the visitor (`entity::visit_all`, or a few lines of `visit_entities!`).
+pub type VisitAll = fn(&mut dyn EntityVisitor);
+
 /// Builds the schema from every entity that `visit_all` shows, or lists every problem found.
-pub fn load(visit_all: impl FnOnce(&mut Loader)) -> Result<Schema, Error> {
+pub fn load(visit_all: impl FnOnce(&mut dyn EntityVisitor)) -> Result<Schema, Error> {
     load_entities(visit_all).map(|entities| entities.schema)
 }
 
@@ -33,13 +38,14 @@ pub struct Entities {
 }
 
 /// [`load`], keeping the application-only rules for the generator to list.
-pub fn load_entities(visit_all: impl FnOnce(&mut Loader)) -> Result<Entities, Error> {
+pub fn load_entities(visit_all: impl FnOnce(&mut dyn EntityVisitor)) -> Result<Entities, Error> {
     let mut loader = Loader::default();
     visit_all(&mut loader);
     loader.finish()
 }
 
-/// Collects entities into a [`Schema`]; an [`entity_rules::EntityVisitor`].
+/// Collects entities into a [`Schema`]; an [`EntityVisitor`]. Nothing here is generic over the
+/// entities: each arrives as SeaORM's description of it (see `entity_rules::describe`).
 #[derive(Default)]
 pub struct Loader {
     schema: Schema,
@@ -47,25 +53,24 @@ pub struct Loader {
     errors: Vec<EntityError>,
 }
 
-impl entity_rules::EntityVisitor for Loader {
-    fn visit<E: EntityTrait + Default>(&mut self, rules: &[FieldRules]) {
-        let entity = E::default();
-        let name = format!("`{}` ({})", entity.table_name(), std::any::type_name::<E>());
+impl EntityVisitor for Loader {
+    fn visit(&mut self, entity: EntityDescription) {
+        let name = format!("`{}` ({})", entity.table_name, entity.type_name);
         let mut context = Context {
             entity: name,
             errors: &mut self.errors,
             renamed_from: Vec::new(),
         };
-        let Some(mut table) = read_table::<E>(&mut context) else {
+        let Some(mut table) = read_table(&entity, &mut context) else {
             return;
         };
-        let translation = constraints::translate(entity.table_name(), &table, rules);
+        let translation = constraints::translate(&entity.table_name, &table, &entity.rules);
         for (column, message) in translation.errors {
             context.error(Some(&column), message);
         }
         table.checks = translation.checks;
         self.application_only.extend(translation.application_only);
-        add_table(&mut self.schema, entity.table_name(), table, &mut context);
+        add_table(&mut self.schema, &entity.table_name, table, &mut context);
     }
 }
 
@@ -99,9 +104,8 @@ impl Context<'_> {
     }
 }
 
-fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> {
-    let entity = E::default();
-    if let Some(schema_name) = entity.schema_name() {
+fn read_table(entity: &EntityDescription, context: &mut Context) -> Option<Table> {
+    if let Some(schema_name) = &entity.schema_name {
         context.error(
             None,
             format!(
@@ -110,14 +114,10 @@ fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> 
         );
         return None;
     }
-    // The SQLite flavour keeps native enums as `ColumnType::Enum` with their variants (the
-    // PostgreSQL one turns them into a bare type name); nothing else in these two calls
-    // depends on the backend.
-    let schema = sea_orm::Schema::new(DbBackend::Sqlite);
-    let statement = schema.create_table_from_entity(entity);
+    let statement = &entity.table;
     let errors_before = context.errors.len();
     // Names every backend can hold alike (the schema's validation checks the rest).
-    if let Some(problem) = name_problem(entity.table_name()) {
+    if let Some(problem) = name_problem(&entity.table_name) {
         context.error(None, problem);
     }
     for def in statement.get_columns() {
@@ -132,11 +132,8 @@ fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> 
         .iter()
         .filter_map(|def| read_column(def, context))
         .collect();
-    let primary_key = E::PrimaryKey::iter()
-        .map(|key| key.into_column().as_str().to_owned())
-        .collect();
-    let indexes = schema
-        .create_index_from_entity(entity)
+    let indexes = entity
+        .indexes
         .iter()
         .map(|index| Index {
             name: constraints::constraint_name(
@@ -153,10 +150,10 @@ fn read_table<E: EntityTrait + Default>(context: &mut Context) -> Option<Table> 
         .collect();
 
     (context.errors.len() == errors_before).then(|| Table {
-        name: entity.table_name().to_owned(),
+        name: entity.table_name.clone(),
         comment: statement.get_comment().cloned(),
         columns,
-        primary_key,
+        primary_key: entity.primary_key.clone(),
         indexes,
         foreign_keys,
         checks: Vec::new(),

@@ -4,10 +4,11 @@
 
 use std::process::ExitCode;
 
+use super::MigrationState;
 use crate::error::Error;
 use crate::layout::{BASELINE_FILE_NAME, MigrationDir};
 use crate::snapshot::{self, Snapshot};
-use crate::source::{self, Loader};
+use crate::source::{self, VisitAll};
 
 /// What to do when a history has migrations but the generator has recorded nothing of it.
 pub(super) const ADOPTION_ADVICE: &str = "these migrations were not written by the generator: \
@@ -27,7 +28,7 @@ pub fn generated() -> Vec<migration_ops::v1::Generated> {
 
 pub(super) fn baseline(
     dir: &MigrationDir,
-    visit_all: fn(&mut Loader),
+    visit_all: VisitAll,
     from_database: Option<&str>,
 ) -> Result<ExitCode, Error> {
     let recorded = dir.read()?;
@@ -54,6 +55,24 @@ pub(super) fn baseline(
         }
         Some(url) => {
             let entities = source::load_entities(visit_all)?;
+            // The baseline is the schema after the last migration: a database that has not
+            // run them all (or ran others) holds another one.
+            let states = super::status::block_on(super::status_states(dir, url))??;
+            let behind: Vec<String> = states
+                .iter()
+                .filter(|(_, state)| {
+                    matches!(state, MigrationState::Pending | MigrationState::Unknown)
+                })
+                .map(|(name, state)| format!("{name} ({})", state.key()))
+                .collect();
+            if !behind.is_empty() {
+                return Err(Error::Usage(format!(
+                    "the database does not hold the history the Migrator lists: {}; baseline \
+                     from a database that ran exactly these migrations (production, or a copy \
+                     after `cargo run -p migration -- up`)",
+                    behind.join(", ")
+                )));
+            }
             let read = crate::introspect::schema_of(url, &entities.schema);
             let (schema, notes) = super::status::block_on(read)?.map_err(|e| Error::Database {
                 url: url.to_owned(),
@@ -79,11 +98,13 @@ pub(super) fn baseline(
             crate::integrity::print(&recorded.integrity),
         ),
     ];
-    let lib = recorded.lib.as_deref().unwrap_or_default();
-    let adds_generated_fn = !lib.contains("fn generated()");
-    if adds_generated_fn {
-        files.push((dir.lib_path(), format!("{lib}{GENERATED_FN}")));
-    }
+    let adds_generated_fn = match &recorded.lib {
+        Some(lib) if !lib.contains("fn generated()") => {
+            files.push((dir.lib_path(), format!("{lib}{GENERATED_FN}")));
+            true
+        }
+        _ => false,
+    };
     dir.write(&files)?;
     eprintln!(
         "Adopted {} migration(s): recorded {source} as the schema after {last} in {} and {}; \

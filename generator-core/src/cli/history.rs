@@ -8,7 +8,7 @@ use crate::diff::Options;
 use crate::error::Error;
 use crate::generate::{self, Naming};
 use crate::layout::MigrationDir;
-use crate::source::{self, Loader};
+use crate::source::{self, VisitAll};
 
 /// What to do about a history that does not match its integrity file.
 const TAMPERING_ADVICE: &str = "restore the files from version control; after a deliberate \
@@ -146,7 +146,7 @@ pub fn snapshot_difference(history: History, recorded: &crate::layout::Recorded)
 
 pub(super) fn check(
     dir: &MigrationDir,
-    visit_all: fn(&mut Loader),
+    visit_all: VisitAll,
     args: &GenerateArgs,
     format: Format,
 ) -> Result<ExitCode, Error> {

@@ -21,7 +21,7 @@ use crate::diff::Options;
 use crate::error::Error;
 use crate::generate::{self, Naming};
 use crate::layout::MigrationDir;
-use crate::source::{self, Loader};
+use crate::source::{self, VisitAll};
 
 pub use history::{History, read_history, read_with_history, snapshot_difference, sql};
 pub use output::diff_report;
@@ -264,7 +264,7 @@ fn default_migration_dir() -> PathBuf {
 }
 
 /// Runs the command line against the entities that `visit_all` shows.
-pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
+pub fn main(visit_all: VisitAll) -> ExitCode {
     let cli = Cli::parse();
     let format = cli.format;
     match run(cli, visit_all) {
@@ -280,7 +280,7 @@ pub fn main(visit_all: fn(&mut Loader)) -> ExitCode {
 }
 
 /// Runs one parsed command.
-pub fn run(cli: Cli, visit_all: fn(&mut Loader)) -> Result<ExitCode, Error> {
+pub fn run(cli: Cli, visit_all: VisitAll) -> Result<ExitCode, Error> {
     let dir = MigrationDir::new(cli.migration_dir.unwrap_or_else(default_migration_dir));
     if !dir.src().is_dir() {
         return Err(Error::Usage(format!(

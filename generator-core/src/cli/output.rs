@@ -9,11 +9,11 @@ use super::{Format, GenerateArgs};
 use crate::error::Error;
 use crate::generate;
 use crate::layout::MigrationDir;
-use crate::source::{self, Loader};
+use crate::source::{self, VisitAll};
 
 pub(super) fn show_diff(
     dir: &MigrationDir,
-    visit_all: fn(&mut Loader),
+    visit_all: VisitAll,
     args: &GenerateArgs,
     format: Format,
 ) -> Result<ExitCode, Error> {
@@ -50,7 +50,7 @@ pub(super) fn show_diff(
 /// or change; `None` when nothing changed. Reads, never writes.
 pub fn diff_report(
     dir: &MigrationDir,
-    visit_all: fn(&mut Loader),
+    visit_all: VisitAll,
     args: &GenerateArgs,
     colour: bool,
 ) -> Result<Option<String>, Error> {

@@ -120,7 +120,7 @@ pub enum MigrationState {
 }
 
 impl MigrationState {
-    fn key(self) -> &'static str {
+    pub(super) fn key(self) -> &'static str {
         match self {
             MigrationState::Applied => "applied",
             MigrationState::Unchecked => "applied_unchecked",

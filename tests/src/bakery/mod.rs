@@ -17,7 +17,7 @@ pub mod migration;
 use entity_rules::{EntityVisitor, visit_entities};
 
 /// The entities exactly as the hand-written history creates their tables.
-pub fn visit_as_migrated<V: EntityVisitor>(visitor: &mut V) {
+pub fn visit_as_migrated(visitor: &mut dyn EntityVisitor) {
     visit_entities!(visitor;
         entities::bakery,
         entities::baker,
@@ -28,7 +28,7 @@ pub fn visit_as_migrated<V: EntityVisitor>(visitor: &mut V) {
 
 /// The entities as the application declares them on adoption day: `bakery.name` is unique and
 /// `bakery.profit_margin` has a default, which the history forgot.
-pub fn visit_declared<V: EntityVisitor>(visitor: &mut V) {
+pub fn visit_declared(visitor: &mut dyn EntityVisitor) {
     visit_entities!(visitor;
         entities::bakery_declared,
         entities::baker,
@@ -39,7 +39,7 @@ pub fn visit_declared<V: EntityVisitor>(visitor: &mut V) {
 
 /// The entities after an everyday change to `bakery`: a new column with a default and a
 /// validation rule, and a renamed column.
-pub fn visit_changed<V: EntityVisitor>(visitor: &mut V) {
+pub fn visit_changed(visitor: &mut dyn EntityVisitor) {
     visit_entities!(visitor;
         entities::bakery_changed,
         entities::baker,

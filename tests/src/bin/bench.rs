@@ -910,6 +910,15 @@ fn main() {
             .position(|a| a == flag)
             .and_then(|at| args.get(at + 1))
     };
+    if let Some(list) = value("--loop") {
+        let sizes: Vec<usize> = list
+            .split(',')
+            .map(|n| n.trim().parse().expect("--loop takes numbers: 100,1000"))
+            .collect();
+        let runs = value("--runs").and_then(|n| n.parse().ok()).unwrap_or(3);
+        entity_loop::main(&sizes, args.iter().any(|a| a == "--release"), runs);
+        return;
+    }
     if let Some(n) = value("--profile") {
         profile(n.parse().expect("--profile N"));
         return;
@@ -1207,6 +1216,9 @@ fn main() {
 /// without a complete answer within 5 s: reset, closed or timed out) are the sum over the runs.
 /// The load generator is plain HTTP/1.1 over tokio here, on one thread, so that nothing needs
 /// installing; it shares the machine's cores with the app.
+#[path = "bench/entity_loop.rs"]
+mod entity_loop;
+
 mod load {
     use std::process::{Child, Command, Stdio};
     use std::sync::Arc;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use generator_core::cli::{self, Cli};
 use generator_core::layout::MigrationDir;
-use generator_core::source::Loader;
+use generator_core::source::VisitAll;
 use migration_ops::runner::{self, Command};
 use sea_orm_migration::MigratorTrait;
 use tests::bakery::{self, AdoptedMigrator, with_generated};
@@ -50,7 +50,7 @@ fn copy_tree(from: &Path, to: &Path) {
 async fn generator(
     dir: &Path,
     args: &[&str],
-    visit: fn(&mut Loader),
+    visit: VisitAll,
 ) -> Result<ExitCode, generator_core::Error> {
     let mut argv = vec![
         "generator".to_owned(),
@@ -225,6 +225,25 @@ async fn adopting_from_the_entities_then_an_everyday_change(backend: Backend) {
 async fn adopting_from_the_database_writes_what_it_lacks(backend: Backend) {
     let prod = production(backend, "adopt_database").await;
     let dir = copy_of_fixture("database", backend);
+
+    // A database that has not run the history holds another schema: refused, nothing written.
+    let empty = TestDb::fresh(backend, "adopt_database_empty").await;
+    let error = generator(
+        &dir,
+        &["baseline", "--from-database", &empty.url],
+        bakery::visit_declared,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("does not hold the history")
+            && error.contains("m20220101_000001_create_bakery (pending)"),
+        "{error}"
+    );
+    assert!(!dir.join("schema.json").exists());
+    empty.drop_database().await;
+
     generator(
         &dir,
         &["baseline", "--from-database", &prod.url],

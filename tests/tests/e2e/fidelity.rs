@@ -35,32 +35,33 @@ fn corpus_schema() -> Schema {
     source::load(corpus::visit_all).expect("the corpus loads")
 }
 
-/// What SeaORM's `Schema` derives from each entity: enum types, table, indexes.
-#[derive(Default)]
-struct SeaOrmSql {
-    backend: Option<DbBackend>,
-    by_table: BTreeMap<String, Vec<String>>,
+/// What SeaORM's `Schema` derives from entity `E` on `backend`: enum types, table, indexes.
+fn seaorm_sql<E: EntityTrait + Default>(backend: DbBackend) -> (String, Vec<String>) {
+    let schema = sea_orm::Schema::new(backend);
+    let entity = E::default();
+    let mut sql: Vec<String> = Vec::new();
+    for statement in schema.create_enum_from_entity(entity) {
+        let text = statement.to_string(PostgresQueryBuilder);
+        // SeaORM emits one CREATE TYPE per enum *column*; a type is created once.
+        if !sql.contains(&text) {
+            sql.push(text);
+        }
+    }
+    sql.push(build(&schema.create_table_from_entity(entity), backend));
+    for index in schema.create_index_from_entity(entity) {
+        sql.push(build(&index, backend));
+    }
+    (entity.table_name().to_owned(), sql)
 }
 
-impl entity::EntityVisitor for SeaOrmSql {
-    fn visit<E: EntityTrait + Default>(&mut self, _rules: &[entity_rules::FieldRules]) {
-        let backend = self.backend.unwrap();
-        let schema = sea_orm::Schema::new(backend);
-        let entity = E::default();
-        let mut sql: Vec<String> = Vec::new();
-        for statement in schema.create_enum_from_entity(entity) {
-            let text = statement.to_string(PostgresQueryBuilder);
-            // SeaORM emits one CREATE TYPE per enum *column*; a type is created once.
-            if !sql.contains(&text) {
-                sql.push(text);
-            }
-        }
-        sql.push(build(&schema.create_table_from_entity(entity), backend));
-        for index in schema.create_index_from_entity(entity) {
-            sql.push(build(&index, backend));
-        }
-        self.by_table.insert(entity.table_name().to_owned(), sql);
+/// [`seaorm_sql`] of every corpus entity, by table.
+fn seaorm_sql_of_corpus(backend: DbBackend) -> BTreeMap<String, Vec<String>> {
+    macro_rules! each {
+        ($($module:ident),*) => {
+            [$(seaorm_sql::<corpus::$module::Entity>(backend)),*].into_iter().collect()
+        };
     }
+    each!(author, book, all_types, options, membership, enums)
 }
 
 fn build(statement: &impl SchemaStatementBuilder, backend: DbBackend) -> String {
@@ -99,16 +100,12 @@ fn generated_sql_equals_seaorm_sql_for_every_corpus_entity_on_every_backend() {
     let schema = corpus_schema();
     let mut compared = 0;
     for backend in [DbBackend::Postgres, DbBackend::MySql, DbBackend::Sqlite] {
-        let mut seaorm = SeaOrmSql {
-            backend: Some(backend),
-            ..SeaOrmSql::default()
-        };
-        corpus::visit_all(&mut seaorm);
+        let seaorm = seaorm_sql_of_corpus(backend);
         assert_eq!(
-            seaorm.by_table.keys().collect::<Vec<_>>(),
+            seaorm.keys().collect::<Vec<_>>(),
             schema.tables.keys().collect::<Vec<_>>()
         );
-        for (table, expected) in &seaorm.by_table {
+        for (table, expected) in &seaorm {
             // SeaORM writes no CHECK constraints: everything else must be its SQL exactly,
             // but for MySQL string defaults, which sea-query escapes with backslashes that
             // NO_BACKSLASH_ESCAPES reads differently; those are written for every sql_mode.
@@ -166,7 +163,8 @@ fn renamed_from_stays_out_of_the_mysql_column_comment() {
     );
     let schema = source::load(|loader| {
         use entity_rules::DeclaredRules;
-        entity::EntityVisitor::visit::<renamed::Entity>(loader, &renamed::Model::declared_rules())
+        let rules = renamed::Model::declared_rules();
+        loader.visit(entity_rules::describe::<renamed::Entity>(rules))
     })
     .unwrap();
     let ours = generated_sql(&schema, "renamed", DbBackend::MySql);

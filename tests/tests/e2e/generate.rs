@@ -648,7 +648,7 @@ fn check_passes_on_the_shipped_folder_and_after_two_generations() {
         std::process::ExitCode::SUCCESS
     );
     // Two generations: the corpus's tables added, then dropped again.
-    fn with_corpus(v: &mut generator_core::source::Loader) {
+    fn with_corpus(v: &mut dyn entity_rules::EntityVisitor) {
         entity::visit_all(v);
         tests::corpus::visit_all(v);
     }
