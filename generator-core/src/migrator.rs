@@ -227,9 +227,7 @@ fn append_entry(
     call: &str,
     arguments: Option<&[String]>,
 ) -> (usize, String) {
-    let (Some(last), syn::MacroDelimiter::Bracket(brackets)) =
-        (list.entries.last(), &list.mac.delimiter)
-    else {
+    let Some(last) = list.entries.last() else {
         return append_first(text, list, call, arguments);
     };
     let trailing = list.entries.trailing_punct();
@@ -243,7 +241,7 @@ fn append_entry(
         None => offset(text, last.span().end()),
     };
     let comma = if trailing { "" } else { "," };
-    if last.span().start().line == brackets.span.open().start().line {
+    if last.span().start().line == delimiters(list).0.start().line {
         return (end, format!("{comma} {}", one_line(call, arguments)));
     }
     let indent = indentation(text, offset(text, last.span().start()));
@@ -262,11 +260,7 @@ fn append_first(
     call: &str,
     arguments: Option<&[String]>,
 ) -> (usize, String) {
-    let (open, close) = match &list.mac.delimiter {
-        syn::MacroDelimiter::Bracket(d) => (d.span.open(), d.span.close()),
-        syn::MacroDelimiter::Paren(d) => (d.span.open(), d.span.close()),
-        syn::MacroDelimiter::Brace(d) => (d.span.open(), d.span.close()),
-    };
+    let (open, close) = delimiters(list);
     let outer = indentation(text, offset(text, open.start()));
     let indent = format!("{outer}    ");
     let entry = multi_line(call, arguments, &indent);
@@ -277,6 +271,15 @@ fn append_first(
         return (start, format!("{indent}{entry},\n"));
     }
     (close, format!("\n{indent}{entry},\n{outer}"))
+}
+
+/// The opening and closing delimiter of the `vec!` (`[…]`, or the rare `(…)` and `{…}`).
+fn delimiters(list: &VecList) -> (Span, Span) {
+    match &list.mac.delimiter {
+        syn::MacroDelimiter::Bracket(d) => (d.span.open(), d.span.close()),
+        syn::MacroDelimiter::Paren(d) => (d.span.open(), d.span.close()),
+        syn::MacroDelimiter::Brace(d) => (d.span.open(), d.span.close()),
+    }
 }
 
 fn one_line(call: &str, arguments: Option<&[String]>) -> String {
@@ -454,6 +457,27 @@ impl MigratorTrait for Migrator {
             "pub use sea_orm_migration::prelude::*;\n\n#[rustfmt::skip]\nmod m20220101_000001_a;\n\npub struct Migrator;\n\nimpl MigratorTrait for Migrator {\n    fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec![\n            Box::new(m20220101_000001_a::Migration),\n        ]\n    }\n}\n\npub fn generated() -> Vec<migration_ops::v1::Generated> {\n    vec![\n        migration_ops::v1::Generated::new(\n            \"m20220101_000001_a\",\n            m20220101_000001_a::UP,\n            Some(m20220101_000001_a::DOWN),\n        ),\n    ]\n}\n"
         );
         assert_eq!(read(&added).unwrap().migrations, ["m20220101_000001_a"]);
+    }
+
+    #[test]
+    fn a_list_in_parentheses_gets_its_entry_after_a_comma() {
+        let text = "mod m20220101_000001_a;\nimpl MigratorTrait for Migrator {\n    fn migrations() -> Vec<Box<dyn MigrationTrait>> {\n        vec!(\n            Box::new(m20220101_000001_a::Migration)\n        )\n    }\n}\n";
+        let added = add(
+            text,
+            Entry {
+                name: "m20220101_000002_b",
+                generated: false,
+                irreversible: false,
+            },
+        )
+        .unwrap();
+        assert!(
+            added.contains(
+                "            Box::new(m20220101_000001_a::Migration),\n            Box::new(m20220101_000002_b::Migration)\n        )"
+            ),
+            "{added}"
+        );
+        assert_eq!(read(&added).unwrap().migrations.len(), 2);
     }
 
     #[test]
