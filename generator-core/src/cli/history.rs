@@ -40,7 +40,7 @@ pub(super) fn read_untampered(dir: &MigrationDir) -> Result<crate::layout::Recor
 
 /// The advice for a history the generator has recorded nothing of (no snapshot, no integrity
 /// file) although it has migrations: a project to adopt, not a history to restore.
-fn adoption_needed(recorded: &crate::layout::Recorded) -> Option<String> {
+pub(super) fn adoption_needed(recorded: &crate::layout::Recorded) -> Option<String> {
     let adopting = recorded.snapshot.is_none()
         && recorded.integrity_file.is_none()
         && !recorded.migrations.is_empty()

@@ -381,6 +381,14 @@ fn note_application_only(rules: &[crate::constraints::ApplicationRule]) {
 
 fn hash(dir: &MigrationDir) -> Result<ExitCode, Error> {
     let recorded = dir.read()?;
+    // Hashing a history the generator has not adopted would make it look adopted, and the
+    // next generation would create every table again.
+    if let Some(advice) = history::adoption_needed(&recorded) {
+        return Err(Error::Layout {
+            path: dir.root().to_owned(),
+            message: advice,
+        });
+    }
     let path = dir.integrity_path();
     dir.write(&[(path.clone(), crate::integrity::print(&recorded.integrity))])?;
     eprintln!(

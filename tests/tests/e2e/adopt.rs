@@ -327,6 +327,12 @@ fn the_adopting_binary_refuses_before_baseline_and_checks_after() {
     );
     assert!(!dir.join("schema.json").exists());
 
+    // `hash` would make the history look adopted: refused, with the same advice.
+    let (code, stderr) = run(&["hash"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("-- baseline"), "{stderr}");
+    assert!(!dir.join("migrations.sum").exists());
+
     let (code, stderr) = run(&["baseline"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("Adopted 5 migration(s)"), "{stderr}");
