@@ -27,8 +27,16 @@ pub struct Entry<'a> {
 
 /// Reads which migrations `text` (a `lib.rs`) lists in `Migrator::migrations()`.
 pub fn read(text: &str) -> Result<MigratorList, String> {
-    let file = syn::parse_file(text).map_err(|e| at(text, e.span(), &e.to_string()))?;
-    let list = migrations_vec(&file, text)?;
+    listed(&parse(text)?, text).map(|migrations| MigratorList { migrations })
+}
+
+fn parse(text: &str) -> Result<syn::File, String> {
+    syn::parse_file(text).map_err(|e| at(text, e.span(), &e.to_string()))
+}
+
+/// The modules `file`'s `Migrator::migrations()` lists, in order.
+fn listed(file: &syn::File, text: &str) -> Result<Vec<String>, String> {
+    let list = migrations_vec(file, text)?;
     let mut migrations = Vec::new();
     for entry in &list.entries {
         let module = module_of(entry).ok_or_else(|| {
@@ -47,7 +55,25 @@ pub fn read(text: &str) -> Result<MigratorList, String> {
         }
         migrations.push(module);
     }
-    Ok(MigratorList { migrations })
+    Ok(migrations)
+}
+
+/// The function that lists the generated migrations' data, for the runner's checksums.
+pub const GENERATED_FN: &str = "
+/// The data of each generated migration, whose checksum the runner records when it
+/// applies one and compares on every later run.
+pub fn generated() -> Vec<migration_ops::v1::Generated> {
+    vec![]
+}
+";
+
+/// `text` with an empty [`GENERATED_FN`] at its end, or `None` when it has that function.
+pub fn with_generated_fn(text: &str) -> Result<Option<String>, String> {
+    let has_it = parse(text)?
+        .items
+        .iter()
+        .any(|item| matches!(item, Item::Fn(function) if function.sig.ident == "generated"));
+    Ok((!has_it).then(|| format!("{text}{GENERATED_FN}")))
 }
 
 /// `text` (a `lib.rs`) with `entry` added: its `mod` item after the last migration module, its
@@ -55,13 +81,13 @@ pub fn read(text: &str) -> Result<MigratorList, String> {
 /// checksummed data at the end of `generated()` when the file has that function. Nothing else
 /// changes.
 pub fn add(text: &str, entry: Entry) -> Result<String, String> {
-    let file = syn::parse_file(text).map_err(|e| at(text, e.span(), &e.to_string()))?;
+    let file = parse(text)?;
     let name = entry.name;
     let mut edits: Vec<(usize, String)> = Vec::new();
 
     // The module, after the last module of a migration (or before the first item that is
     // not a `use`, `mod` or inner attribute, in a list that has none yet).
-    let listed = read(text)?.migrations;
+    let listed = listed(&file, text)?;
     let attribute = if entry.generated {
         "#[rustfmt::skip]\n"
     } else {

@@ -186,7 +186,7 @@ pub fn migrator_list(
     generated: &[String],
     irreversible: &[String],
 ) -> String {
-    let mut lib = EMPTY_LIB.to_owned();
+    let mut lib = format!("{EMPTY_MIGRATOR}{}", crate::migrator::GENERATED_FN);
     for name in migrations {
         let entry = crate::migrator::Entry {
             name,
@@ -198,8 +198,8 @@ pub fn migrator_list(
     lib
 }
 
-/// `lib.rs` without migrations.
-const EMPTY_LIB: &str = "\
+/// `lib.rs` without migrations, but for `generated()`.
+const EMPTY_MIGRATOR: &str = "\
 //! The migrations, oldest first. `cargo run -p generator` adds the lines of each migration
 //! it writes and changes no other line: hand-written items and comments stay.
 
@@ -212,12 +212,6 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![]
     }
-}
-
-/// The data of each generated migration, whose checksum the runner records when it
-/// applies one and compares on every later run.
-pub fn generated() -> Vec<migration_ops::v1::Generated> {
-    vec![]
 }
 ";
 

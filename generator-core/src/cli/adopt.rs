@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use super::MigrationState;
 use crate::error::Error;
 use crate::layout::{BASELINE_FILE_NAME, MigrationDir};
+use crate::migrator;
 use crate::snapshot::{self, Snapshot};
 use crate::source::{self, VisitAll};
 
@@ -15,16 +16,6 @@ pub(super) const ADOPTION_ADVICE: &str = "these migrations were not written by t
     adopt them with `cargo run -p generator -- baseline` (records the entities as the schema \
     they produce) or `cargo run -p generator -- baseline --from-database URL` (records what a \
     database that ran them holds, so that the next generation writes the difference)";
-
-/// The function that lists generated migrations' data for the runner's checksums, added to an
-/// adopted `lib.rs` that has none.
-const GENERATED_FN: &str = "
-/// The data of each generated migration, whose checksum the runner records when it
-/// applies one and compares on every later run.
-pub fn generated() -> Vec<migration_ops::v1::Generated> {
-    vec![]
-}
-";
 
 pub(super) fn baseline(
     dir: &MigrationDir,
@@ -47,14 +38,11 @@ pub(super) fn baseline(
             dir.lib_path().display()
         )));
     };
+    let entities = source::load_entities(visit_all)?;
+    super::note_application_only(&entities.application_only);
     let (schema, source) = match from_database {
-        None => {
-            let entities = source::load_entities(visit_all)?;
-            super::note_application_only(&entities.application_only);
-            (entities.schema, "the entities".to_owned())
-        }
+        None => (entities.schema, "the entities".to_owned()),
         Some(url) => {
-            let entities = source::load_entities(visit_all)?;
             // The baseline is the schema after the last migration: a database that has not
             // run them all (or ran others) holds another one.
             let states = super::status::block_on(super::status_states(dir, url))??;
@@ -98,13 +86,17 @@ pub(super) fn baseline(
             crate::integrity::print(&recorded.integrity),
         ),
     ];
-    let adds_generated_fn = match &recorded.lib {
-        Some(lib) if !lib.contains("fn generated()") => {
-            files.push((dir.lib_path(), format!("{lib}{GENERATED_FN}")));
-            true
-        }
-        _ => false,
+    let with_generated_fn = match &recorded.lib {
+        Some(lib) => migrator::with_generated_fn(lib).map_err(|message| Error::Layout {
+            path: dir.lib_path(),
+            message,
+        })?,
+        None => None,
     };
+    let adds_generated_fn = with_generated_fn.is_some();
+    if let Some(lib) = with_generated_fn {
+        files.push((dir.lib_path(), lib));
+    }
     dir.write(&files)?;
     eprintln!(
         "Adopted {} migration(s): recorded {source} as the schema after {last} in {} and {}; \

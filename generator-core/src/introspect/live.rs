@@ -191,12 +191,9 @@ fn reconcile(
                 DbBackend::Sqlite => k.columns == facts.columns,
                 _ => k.name == *key_name,
             });
+            // Both catalogs name a SQLite key after its columns alike.
+            let declared_facts = declared_keys.get(key_name);
             let key_name = entity_key.map_or(key_name, |key| &key.name);
-            let declared_facts = declared_keys.values().find(|declared| match backend {
-                DbBackend::Sqlite => declared.columns == facts.columns,
-                _ => false,
-            });
-            let declared_facts = declared_facts.or(declared_keys.get(key_name));
             match entity_key {
                 Some(key) if declared_facts == Some(facts) => table.foreign_keys.push(key.clone()),
                 _ => match foreign_key(key_name, facts) {
