@@ -31,6 +31,12 @@ struct Args {
     #[arg(long, env = "MIGRATION_LOCK_TIMEOUT", default_value_t = 60)]
     lock_timeout: u64,
 
+    /// On a MariaDB Galera cluster: how long, in seconds, an instance's hold on the
+    /// cluster-wide migration lock lasts without a heartbeat.
+    #[arg(long, env = "MIGRATION_LOCK_LEASE", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    lock_lease: u64,
+
     /// Database connections: on a SQLite file, those that read (one more writes); on
     /// PostgreSQL and MySQL, the pool. Default: twice the cores.
     #[arg(long, env = "DB_CONNECTIONS")]
@@ -44,9 +50,15 @@ async fn main() -> ExitCode {
         let options = RunnerOptions {
             lock_timeout: std::time::Duration::from_secs(args.lock_timeout),
             generated: migration::generated(),
+            lease: std::time::Duration::from_secs(args.lock_lease),
         };
         match runner::up::<migration::Migrator>(&args.database_url, &options).await {
             Ok(report) => {
+                if let Some(holder) = &report.took_over {
+                    eprintln!(
+                        "took over the migration lock from {holder}, whose lease had run out"
+                    );
+                }
                 for name in &report.applied {
                     eprintln!("applied migration {name}");
                 }

@@ -42,6 +42,18 @@ struct Cli {
     )]
     lock_timeout: u64,
 
+    /// On a MariaDB Galera cluster: how long, in seconds, a run's hold on the cluster-wide
+    /// lock lasts without a heartbeat; a run killed while holding it delays the others this
+    /// long at most.
+    #[arg(
+        long,
+        env = "MIGRATION_LOCK_LEASE",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    lock_lease: u64,
+
     #[command(subcommand)]
     command: Option<Verb>,
 }
@@ -92,6 +104,7 @@ fn main() -> ExitCode {
     let options = RunnerOptions {
         lock_timeout: Duration::from_secs(cli.lock_timeout),
         generated: migration::generated(),
+        lease: Duration::from_secs(cli.lock_lease),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -118,6 +131,12 @@ fn main() -> ExitCode {
 }
 
 fn print_report(report: &runner::Report, command: Command) {
+    if let Some(cluster) = &report.cluster {
+        println!("{cluster}");
+    }
+    if let Some(holder) = &report.took_over {
+        println!("Took over the migration lock from {holder}, whose lease had run out");
+    }
     if let Some((name, direction)) = &report.resumed {
         println!("Finished {name} ({direction}), which an earlier run left midway");
     }

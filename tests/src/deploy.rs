@@ -3,19 +3,65 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use migration_ops::v1::{self, ColumnType, Op, column, table};
+use migration_ops::v1::{self, ColumnType, Len, Op, column, table};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager, async_trait};
 
-/// The shipped migrations, then `m29990101_000000_count_runs`, which inserts one row into
-/// `run_counter` each time its body runs.
+/// The shipped migrations, then two of the usual shape of a data migration: a generated one
+/// that creates `run_counter` (schema only, so that on MySQL the journal can resume it), and
+/// `m29990101_000000_count_runs`, data only, in one transaction with its bookkeeping, which
+/// inserts one row into `run_counter` each time its body runs.
 pub struct CountingMigrator;
 
 impl MigratorTrait for CountingMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = migration::Migrator::migrations();
+        migrations.push(Box::new(CreateRunCounter));
         migrations.push(Box::new(CountRuns));
         migrations
+    }
+}
+
+const RUN_COUNTER_UP: &[Op] = &[Op::CreateTable(
+    table(
+        "run_counter",
+        &[column("run", ColumnType::String(Len::N(64)))],
+    )
+    .primary_key(&["run"]),
+)];
+const RUN_COUNTER_DOWN: &[Op] = &[Op::DropTable("run_counter")];
+
+/// The generated migrations of [`CountingMigrator`], for the runner's options.
+pub fn counting_generated() -> Vec<v1::Generated> {
+    let mut generated = migration::generated();
+    generated.push(v1::Generated::new(
+        "m29990101_000000_a_create_run_counter",
+        RUN_COUNTER_UP,
+        Some(RUN_COUNTER_DOWN),
+    ));
+    generated
+}
+
+struct CreateRunCounter;
+
+impl MigrationName for CreateRunCounter {
+    fn name(&self) -> &str {
+        "m29990101_000000_a_create_run_counter"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateRunCounter {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        v1::apply(manager, RUN_COUNTER_UP).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        v1::apply(manager, RUN_COUNTER_DOWN).await
+    }
+
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
     }
 }
 
@@ -37,10 +83,17 @@ impl MigrationTrait for CountRuns {
         {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
-        let db = manager.get_connection();
-        db.execute_unprepared("CREATE TABLE IF NOT EXISTS run_counter (id integer)")
-            .await?;
-        db.execute_unprepared("INSERT INTO run_counter (id) VALUES (1)")
+        // A value of its own per run, so that a second run adds a row instead of failing.
+        let run = format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        manager
+            .get_connection()
+            .execute_unprepared(&format!("INSERT INTO run_counter (run) VALUES ('{run}')"))
             .await?;
         Ok(())
     }

@@ -47,6 +47,8 @@ pub(crate) struct Cursor {
     pub started: usize,
     /// Statements seen so far in this run, across every `apply` of the migration.
     pub position: usize,
+    /// On a Galera cluster, the run's lease: no statement starts once it is lost.
+    pub lease: Option<super::lease::LeaseWatch>,
 }
 
 tokio::task_local! {
@@ -91,19 +93,25 @@ pub(crate) fn next() -> Next {
         .unwrap_or(Next::Run)
 }
 
-/// The version whose journal this task writes.
-fn version() -> Option<String> {
+/// The version whose journal this task writes, and the run's lease on a cluster.
+fn version() -> Option<(String, Option<super::lease::LeaseWatch>)> {
     CURSOR
-        .try_with(|cursor| cursor.lock().expect("not poisoned").version.clone())
+        .try_with(|cursor| {
+            let cursor = cursor.lock().expect("not poisoned");
+            (cursor.version.clone(), cursor.lease.clone())
+        })
         .ok()
 }
 
 /// Records that statement `number` starts, and so that every statement before it completed:
 /// one autocommit write a statement.
 pub(crate) async fn started(db: &impl ConnectionTrait, number: usize) -> Result<(), DbErr> {
-    let Some(version) = version() else {
+    let Some((version, lease)) = version() else {
         return Ok(());
     };
+    if let Some(lease) = lease {
+        lease.check()?;
+    }
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::MySql,
         format!("UPDATE {TABLE} SET started = ?, done = ? WHERE version = ?"),

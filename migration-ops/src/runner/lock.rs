@@ -1,6 +1,6 @@
 //! The migration lock: a session lock on the runner's own connection (`pg_advisory_lock`,
-//! `GET_LOCK`), or an exclusive file lock beside a SQLite database file; bounded waits that name
-//! the holder.
+//! `GET_LOCK`), a lease row on a MariaDB Galera cluster (see [`super::lease`]), or an exclusive
+//! file lock beside a SQLite database file; bounded waits that name the holder.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -10,17 +10,20 @@ use sea_orm_migration::sea_orm::{
 };
 
 use super::RunError;
+use super::lease::Lease;
 
-/// The migration lock: a session lock on the runner's connection, or a file lock for SQLite.
+/// The migration lock: a session lock on the runner's connection, a cluster lease, or a file
+/// lock for SQLite.
 pub(crate) enum Lock {
     Postgres(i64),
     MySql(String),
+    Cluster(Lease),
     SqliteFile(std::fs::File),
     None,
 }
 
 /// The first column of the first row of `sql`.
-async fn scalar<T: sea_orm_migration::sea_orm::TryGetable>(
+pub(crate) async fn scalar<T: sea_orm_migration::sea_orm::TryGetable>(
     db: &DatabaseConnection,
     sql: String,
 ) -> Result<Option<T>, DbErr> {
@@ -36,6 +39,7 @@ impl Lock {
         url: &str,
         backend: DbBackend,
         timeout: Duration,
+        lease: Duration,
     ) -> Result<Lock, RunError> {
         let start = Instant::now();
         match backend {
@@ -74,6 +78,9 @@ impl Lock {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
+            DbBackend::MySql if galera(db).await? => Ok(Lock::Cluster(
+                Lease::acquire(db, url, timeout, lease).await?,
+            )),
             DbBackend::MySql => {
                 let name: String = scalar(
                     db,
@@ -157,12 +164,28 @@ impl Lock {
                     .execute_unprepared(&format!("SELECT RELEASE_LOCK('{}')", mysql_string(&name)))
                     .await;
             }
+            Lock::Cluster(lease) => lease.release(db).await,
             Lock::SqliteFile(file) => {
                 file.unlock().ok();
             }
             Lock::None => {}
         }
     }
+}
+
+/// Whether `db` is a node of a Galera cluster (`wsrep_on`), where `GET_LOCK` holds on one node
+/// only. MySQL and MariaDB without Galera have no such variable.
+async fn galera(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::MySql,
+            "SHOW VARIABLES LIKE 'wsrep_on'",
+        ))
+        .await?;
+    Ok(row
+        .map(|row| row.try_get_by_index::<String>(1))
+        .transpose()?
+        .is_some_and(|value| value.eq_ignore_ascii_case("ON")))
 }
 
 /// `text` for inside a MySQL string literal (the lock name is the database's name).

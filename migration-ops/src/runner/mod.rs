@@ -6,6 +6,12 @@
 //!   `pg_advisory_lock` on PostgreSQL, `GET_LOCK` on MySQL/MariaDB, an exclusive file lock
 //!   beside the database file on SQLite. The wait is bounded (60 s by default); a timeout names
 //!   the holder. The lock dies with the connection (or process) if the runner is killed.
+//! - **On a MariaDB Galera cluster** (`wsrep_on`), where `GET_LOCK` holds on one node only, the
+//!   lock is a lease row in a replicated table (see [`lease`]), renewed by a heartbeat and
+//!   taken over once a killed holder lets it lapse; each migration's bookkeeping renews it in
+//!   its own transaction, so a run that lost it records nothing. The runner's reads wait for the
+//!   node to apply what the cluster committed (`wsrep_sync_wait`), and schema changes run under
+//!   total order isolation (TOI), on every node at the same point of the cluster's history.
 //! - **The applied set is read after the lock is taken**, so instances that waited find nothing
 //!   left to do, and the runner applies exactly the migrations it chose, by name.
 //! - **One transaction per migration** on PostgreSQL and SQLite: the schema change, its
@@ -23,6 +29,7 @@
 //!   was edited since. Records of the earlier FNV format are verified once and upgraded.
 
 pub mod journal;
+mod lease;
 mod lock;
 
 use std::sync::{Arc, Mutex};
@@ -49,6 +56,9 @@ pub struct RunnerOptions {
     /// checksums are recorded and checked; migrations not listed are not checked, and on MySQL
     /// only these can be resumed after an interruption.
     pub generated: Vec<Generated>,
+    /// On a Galera cluster: how long a run's hold on the lock lasts without a heartbeat, and so
+    /// how long a killed holder can keep other runs waiting (default 30 s).
+    pub lease: Duration,
 }
 
 impl Default for RunnerOptions {
@@ -56,6 +66,7 @@ impl Default for RunnerOptions {
         RunnerOptions {
             lock_timeout: Duration::from_secs(60),
             generated: Vec::new(),
+            lease: Duration::from_secs(30),
         }
     }
 }
@@ -94,6 +105,10 @@ pub struct Report {
     pub status: Vec<(String, State)>,
     /// For [`Command::Status`]: a migration left midway on MySQL, if any.
     pub interrupted: Option<Progress>,
+    /// On a Galera cluster: the cluster, and how schema changes run on it.
+    pub cluster: Option<String>,
+    /// On a Galera cluster: the run whose lapsed lease this run took over, if it did.
+    pub took_over: Option<String>,
 }
 
 /// Where one migration stands in a database.
@@ -256,23 +271,58 @@ pub async fn run<M: MigratorTrait>(
     // The whole run uses one connection of its own: the session lock lives on it, and the
     // migrations run on it, so no pool can hand the lock's session to anyone else.
     let db = connect_one(url, backend).await?;
-    let session = Session {
-        db: &db,
-        backend,
-        options,
-        migrations: M::migrations(),
-    };
     if command == Command::Status {
-        let result = session.status().await;
+        let result = Session::new::<M>(&db, options, None).status().await;
         db.close().await.ok();
         return result;
     }
-    let lock = Lock::acquire(&db, url, backend, options.lock_timeout).await?;
-    let result = session.run(command).await;
+    let start = std::time::Instant::now();
+    let mut lock = Lock::acquire(&db, url, backend, options.lock_timeout, options.lease).await?;
+    let result = loop {
+        let Lock::Cluster(lease) = &lock else {
+            break Session::new::<M>(&db, options, None).run(command).await;
+        };
+        let result = async {
+            let cluster = join_cluster(&db).await?;
+            let mut report = Session::new::<M>(&db, options, Some(lease))
+                .run(command)
+                .await?;
+            report.cluster = Some(cluster);
+            report.took_over = lease.took_over.clone();
+            Ok(report)
+        }
+        .await;
+        // A run that lost its lease (the cluster stalled longer than the lease) stopped before
+        // recording anything; the run that took the lease over finishes the work. Wait for the
+        // lock again and go on from what the database then records.
+        let remaining = options.lock_timeout.saturating_sub(start.elapsed());
+        if result.is_ok() || !lease.lost() || remaining.is_zero() {
+            break result;
+        }
+        lock.release(&db).await;
+        lock = Lock::acquire(&db, url, backend, remaining, options.lease).await?;
+    };
     lock.release(&db).await;
     // Closing ends the session, and with it any session lock a failed release left behind.
     db.close().await.ok();
     result
+}
+
+/// Prepares the runner's connection to a Galera node, under the lease: reads wait until the node
+/// has applied everything the cluster committed before them (so the applied set is current),
+/// and DDL runs under total order isolation. Describes the cluster.
+async fn join_cluster(db: &DatabaseConnection) -> Result<String, RunError> {
+    db.execute_unprepared("SET SESSION wsrep_sync_wait = 1, wsrep_OSU_method = 'TOI'")
+        .await?;
+    let description: Option<String> = lock::scalar(
+        db,
+        "SELECT CONCAT('Galera cluster of ', s.VARIABLE_VALUE, ' nodes (this run on ', \
+         @@wsrep_node_name, '); schema changes under total order isolation (TOI)') \
+         FROM information_schema.GLOBAL_STATUS s WHERE s.VARIABLE_NAME = 'WSREP_CLUSTER_SIZE'"
+            .to_owned(),
+    )
+    .await?;
+    Ok(description.unwrap_or_else(|| "Galera cluster".to_owned()))
 }
 
 fn backend_of(url: &str) -> Result<DbBackend, RunError> {
@@ -383,9 +433,25 @@ struct Session<'a> {
     backend: DbBackend,
     options: &'a RunnerOptions,
     migrations: Vec<Box<dyn MigrationTrait>>,
+    /// The cluster lease the run holds, on Galera.
+    lease: Option<&'a lease::Lease>,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    fn new<M: MigratorTrait>(
+        db: &'a DatabaseConnection,
+        options: &'a RunnerOptions,
+        lease: Option<&'a lease::Lease>,
+    ) -> Self {
+        Session {
+            db,
+            backend: db.get_database_backend(),
+            options,
+            migrations: M::migrations(),
+            lease,
+        }
+    }
+
     fn generated(&self, name: &str) -> Option<&Generated> {
         self.options.generated.iter().find(|g| g.name == name)
     }
@@ -415,6 +481,7 @@ impl Session<'_> {
             }
             Command::Reset => {
                 self.down(&applied, None, &mut report).await?;
+                // The cluster's lock table stays: it holds this run's lease until it ends.
                 for table in [MIGRATIONS_TABLE, CHECKSUM_TABLE, journal::TABLE] {
                     self.db
                         .execute_unprepared(&format!("DROP TABLE IF EXISTS {table}"))
@@ -572,6 +639,9 @@ impl Session<'_> {
     ) -> Result<(), DbErr> {
         let name = migration.name();
         let checksum = self.generated(name).map(Generated::checksum);
+        if let Some(lease) = self.lease {
+            lease.watch().check()?;
+        }
         install(self.db).await?;
         if checksum.is_some() {
             create_checksum_table(self.db).await?;
@@ -598,7 +668,8 @@ impl Session<'_> {
                 .run(migration, &SchemaManager::new(self.db))
                 .await?;
             let transaction = self.db.begin().await?;
-            record(&transaction, name, direction, checksum.as_deref()).await?;
+            self.record(&transaction, name, direction, checksum.as_deref())
+                .await?;
             return transaction.commit().await;
         }
         let transaction = self.db.begin().await?;
@@ -606,7 +677,8 @@ impl Session<'_> {
             direction
                 .run(migration, &SchemaManager::new(&transaction))
                 .await?;
-            record(&transaction, name, direction, checksum.as_deref()).await
+            self.record(&transaction, name, direction, checksum.as_deref())
+                .await
         }
         .await;
         match outcome {
@@ -616,6 +688,26 @@ impl Session<'_> {
                 Err(error)
             }
         }
+    }
+
+    /// Whether this run lost its cluster lease to another run.
+    fn lease_lost(&self) -> bool {
+        self.lease.is_some_and(lease::Lease::lost)
+    }
+
+    /// The bookkeeping of one migration (see [`record`]), fenced by the cluster lease on
+    /// Galera: it commits only while this run still holds the lock.
+    async fn record(
+        &self,
+        transaction: &impl ConnectionTrait,
+        name: &str,
+        direction: Direction,
+        checksum: Option<&str>,
+    ) -> Result<(), DbErr> {
+        if let Some(lease) = self.lease {
+            lease.fence(transaction).await?;
+        }
+        record(transaction, name, direction, checksum).await
     }
 
     /// MySQL: the migration under its journal, then its bookkeeping and the journal's end in
@@ -636,6 +728,7 @@ impl Session<'_> {
             done: resume.map_or(0, |p| p.done),
             started: resume.map_or(0, |p| p.started),
             position: 0,
+            lease: self.lease.map(lease::Lease::watch),
         }));
         let manager = SchemaManager::new(db);
         let outcome = if checksum.is_some() {
@@ -646,10 +739,12 @@ impl Session<'_> {
         match outcome {
             Ok(()) => {
                 let transaction = db.begin().await?;
-                record(&transaction, name, direction, checksum).await?;
+                self.record(&transaction, name, direction, checksum).await?;
                 journal::close(&transaction, name).await?;
                 transaction.commit().await
             }
+            // The run holding the lease now owns the journal row: leave it alone.
+            Err(error) if self.lease_lost() => Err(error),
             Err(error) => {
                 let started = cursor.lock().expect("not poisoned").started;
                 if checksum.is_some() && started == 0 {
@@ -681,7 +776,7 @@ impl Session<'_> {
             direction
                 .run(migration, &SchemaManager::new(&transaction))
                 .await?;
-            record(&transaction, name, direction, None).await?;
+            self.record(&transaction, name, direction, None).await?;
             journal::close(&transaction, name).await
         }
         .await;
@@ -689,7 +784,7 @@ impl Session<'_> {
             Ok(()) => transaction.commit().await,
             Err(error) => {
                 transaction.rollback().await?;
-                if journal::exists(self.db, name).await? {
+                if !self.lease_lost() && journal::exists(self.db, name).await? {
                     journal::fail(self.db, name, &error.to_string()).await?;
                 }
                 Err(error)
@@ -813,8 +908,10 @@ impl Session<'_> {
                 },
             ),
             DbBackend::MySql => (
+                // The Galera lock table holds this run's lease: it stays.
                 "SELECT TABLE_NAME AS name FROM information_schema.TABLES \
-                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
+                 AND TABLE_NAME <> 'seaql_migrations_lock'",
                 |t| format!("DROP TABLE IF EXISTS `{}`", t.replace('`', "``")),
             ),
             _ => (

@@ -2,7 +2,8 @@
 //!
 //! PostgreSQL and MariaDB tests run when `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` are set (`.ci/run`
 //! sets both, and fails if any of them did not run); unset, they are reported as ignored with
-//! the reason (`tests/build.rs`). SQLite tests always run. See `tests/src/db.rs`.
+//! the reason (`tests/build.rs`). SQLite tests always run. See `tests/src/db.rs`. The Galera
+//! tests need `TEST_GALERA_URLS` (see `galera.rs`).
 
 /// `on_each_backend!(f, g)`: for each `async fn f(backend: Backend)` of the module, a module `f`
 /// with the tests `on_sqlite`, `on_postgres` and `on_mariadb`.
@@ -33,6 +34,7 @@ mod app_http;
 mod changes;
 mod deploy;
 mod fidelity;
+mod galera;
 mod generate;
 mod history;
 mod hostile;
