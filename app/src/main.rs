@@ -37,6 +37,12 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(1..))]
     lock_lease: u64,
 
+    /// How long, in milliseconds, one schema change of a start-up migration waits for its
+    /// table's lock before it lets other instances' queries through and tries again; 0 waits as
+    /// long as the database does.
+    #[arg(long, env = "MIGRATION_TABLE_LOCK_TIMEOUT", default_value_t = 500)]
+    table_lock_timeout: u64,
+
     /// Database connections: on a SQLite file, those that read (one more writes); on
     /// PostgreSQL and MySQL, the pool. Default: twice the cores.
     #[arg(long, env = "DB_CONNECTIONS")]
@@ -51,6 +57,8 @@ async fn main() -> ExitCode {
             lock_timeout: std::time::Duration::from_secs(args.lock_timeout),
             generated: migration::generated(),
             lease: std::time::Duration::from_secs(args.lock_lease),
+            table_lock_timeout: (args.table_lock_timeout > 0)
+                .then(|| std::time::Duration::from_millis(args.table_lock_timeout)),
         };
         match runner::up::<migration::Migrator>(&args.database_url, &options).await {
             Ok(report) => {

@@ -54,6 +54,17 @@ struct Cli {
     )]
     lock_lease: u64,
 
+    /// How long, in milliseconds, one schema change waits for its table's lock before it lets
+    /// the application's queued queries through and tries again (up to 10 times, with
+    /// backoff); 0 waits as long as the database does.
+    #[arg(
+        long,
+        env = "MIGRATION_TABLE_LOCK_TIMEOUT",
+        default_value_t = 500,
+        global = true
+    )]
+    table_lock_timeout: u64,
+
     #[command(subcommand)]
     command: Option<Verb>,
 }
@@ -105,6 +116,8 @@ fn main() -> ExitCode {
         lock_timeout: Duration::from_secs(cli.lock_timeout),
         generated: migration::generated(),
         lease: Duration::from_secs(cli.lock_lease),
+        table_lock_timeout: (cli.table_lock_timeout > 0)
+            .then(|| Duration::from_millis(cli.table_lock_timeout)),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -24,6 +24,10 @@
 //!   the statement it stopped at. The bookkeeping rows and the journal's end commit together.
 //!   A hand-written migration cannot be resumed: an interrupted one stops later runs with the
 //!   steps to recover.
+//! - **Lock waits are bounded** (see [`table_locks`]): a schema change that cannot get its
+//!   table's lock within 500 ms (a long transaction holds it) gives up, lets the application's
+//!   queued writes through, and is retried with backoff; on PostgreSQL the migration's
+//!   transaction is retried whole.
 //! - **Checksums** (SHA-256 of each generated migration's canonical data) are recorded with
 //!   the migration and compared on every run: a run refuses to start when an applied migration
 //!   was edited since. Records of the earlier FNV format are verified once and upgraded.
@@ -31,6 +35,7 @@
 pub mod journal;
 mod lease;
 mod lock;
+pub(crate) mod table_locks;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -59,6 +64,10 @@ pub struct RunnerOptions {
     /// On a Galera cluster: how long a run's hold on the lock lasts without a heartbeat, and so
     /// how long a killed holder can keep other runs waiting (default 30 s).
     pub lease: Duration,
+    /// How long one schema change waits for a table lock before it gives the lock queue back
+    /// to the application and tries again later (see [`table_locks`]; default 500 ms); `None`
+    /// waits as long as the database lets it, queueing the application's writes behind it.
+    pub table_lock_timeout: Option<Duration>,
 }
 
 impl Default for RunnerOptions {
@@ -67,6 +76,7 @@ impl Default for RunnerOptions {
             lock_timeout: Duration::from_secs(60),
             generated: Vec::new(),
             lease: Duration::from_secs(30),
+            table_lock_timeout: Some(Duration::from_millis(500)),
         }
     }
 }
@@ -672,22 +682,40 @@ impl<'a> Session<'a> {
                 .await?;
             return transaction.commit().await;
         }
-        let transaction = self.db.begin().await?;
-        let outcome = async {
-            direction
-                .run(migration, &SchemaManager::new(&transaction))
-                .await?;
-            self.record(&transaction, name, direction, checksum.as_deref())
-                .await
-        }
-        .await;
-        match outcome {
-            Ok(()) => transaction.commit().await,
-            Err(error) => {
-                transaction.rollback().await?;
-                Err(error)
+        let bound = self
+            .options
+            .table_lock_timeout
+            .and_then(|timeout| table_locks::bound(self.backend, timeout));
+        for attempt in 1.. {
+            let transaction = self.db.begin().await?;
+            let outcome = async {
+                if let Some(bound) = &bound {
+                    transaction.execute_unprepared(bound).await?;
+                }
+                direction
+                    .run(migration, &SchemaManager::new(&transaction))
+                    .await?;
+                self.record(&transaction, name, direction, checksum.as_deref())
+                    .await
+            }
+            .await;
+            match outcome {
+                Ok(()) => return transaction.commit().await,
+                Err(error) => {
+                    transaction.rollback().await?;
+                    match self.options.table_lock_timeout {
+                        Some(_) if table_locks::timed_out(&error) => {
+                            if attempt == table_locks::ATTEMPTS {
+                                return Err(table_locks::gave_up(error));
+                            }
+                            tokio::time::sleep(table_locks::backoff(attempt)).await;
+                        }
+                        _ => return Err(error),
+                    }
+                }
             }
         }
+        unreachable!("the attempts end in a return")
     }
 
     /// Whether this run lost its cluster lease to another run.
@@ -732,7 +760,21 @@ impl<'a> Session<'a> {
         }));
         let manager = SchemaManager::new(db);
         let outcome = if checksum.is_some() {
-            journal::scope(cursor.clone(), direction.run(migration, &manager)).await
+            // Generated statements wait for table locks briefly and are retried (in
+            // `v1::apply`); a hand-written migration keeps the server's wait.
+            let bound = self
+                .options
+                .table_lock_timeout
+                .and_then(|timeout| table_locks::bound(DbBackend::MySql, timeout));
+            if let Some(bound) = &bound {
+                db.execute_unprepared(bound).await?;
+            }
+            let outcome = journal::scope(cursor.clone(), direction.run(migration, &manager)).await;
+            if bound.is_some() {
+                db.execute_unprepared("SET SESSION lock_wait_timeout = DEFAULT")
+                    .await?;
+            }
+            outcome
         } else {
             direction.run(migration, &manager).await
         };

@@ -43,4 +43,5 @@ mod literals;
 mod post_migration;
 mod roundtrip;
 mod rules;
+mod table_locks;
 mod verify;

@@ -9,7 +9,7 @@ use sea_orm_migration::sea_orm::{
 
 use super::rebuild::rebuilds_on_sqlite;
 use super::{Step, steps};
-use crate::runner::journal;
+use crate::runner::{journal, table_locks};
 use crate::schema::{Op, Store};
 
 /// Runs `ops` in order through the migration's connection. An error names the statement.
@@ -56,11 +56,33 @@ pub async fn apply_ops<S: Store>(manager: &SchemaManager<'_>, ops: &[Op<S>]) -> 
         }
         match step {
             Step::Run(sql) => {
-                let outcome = connection.execute_unprepared(sql).await;
+                let mut attempt = 1;
+                let outcome = loop {
+                    match connection.execute_unprepared(sql).await {
+                        // MySQL under the runner: the statement gave up waiting for its table's
+                        // lock and never started; try it again after a pause.
+                        Err(error)
+                            if backend == DbBackend::MySql
+                                && number.is_some()
+                                && table_locks::timed_out(&error)
+                                && attempt < table_locks::ATTEMPTS =>
+                        {
+                            tokio::time::sleep(table_locks::backoff(attempt)).await;
+                            attempt += 1;
+                        }
+                        outcome => break outcome,
+                    }
+                };
                 match outcome {
                     Ok(_) => {}
                     // Stopped during this statement before: it took effect then.
                     Err(error) if uncertain && journal::already_applied(&error) => {}
+                    // Every attempt timed out (MySQL), or the transaction must be retried
+                    // whole (PostgreSQL): kept as the database's error for the runner.
+                    Err(error) if table_locks::timed_out(&error) && backend == DbBackend::MySql => {
+                        return Err(table_locks::gave_up(error));
+                    }
+                    Err(error) if table_locks::timed_out(&error) => return Err(error),
                     Err(error) => {
                         return Err(statement_error(
                             error,

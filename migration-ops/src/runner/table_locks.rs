@@ -1,0 +1,97 @@
+//! Waiting for table locks without making the application wait: the short timeout every schema
+//! change runs under, and the retries with backoff after it.
+//!
+//! A schema change that needs a table's exclusive lock while a long transaction reads the table
+//! waits for it, and every write to that table queues behind the waiting change: a reader left
+//! open for minutes stops the application's writes for minutes. So the runner bounds each wait
+//! (PostgreSQL `lock_timeout` for the migration's transaction; MySQL/MariaDB
+//! `lock_wait_timeout` for each statement, in whole seconds, or no wait at all below one
+//! second), and when it runs out, gives the lock back, lets the queue drain, and tries again
+//! after a backoff. On PostgreSQL the whole migration transaction is retried (a timed-out
+//! statement aborts it); on MySQL the one statement, which never started.
+
+use std::time::Duration;
+
+use sea_orm_migration::sea_orm::{DbBackend, DbErr};
+
+use super::journal::database_error;
+
+/// How many times a schema change is tried before the run gives up.
+pub const ATTEMPTS: u32 = 10;
+
+/// The pause before attempt `attempt + 1` (`attempt` counts from 1): 0.2 s, doubling up to 5 s,
+/// so ten attempts span about half a minute plus the timeouts.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis((200u64 << attempt.saturating_sub(1).min(5)).min(5_000))
+}
+
+/// Whether `error` says that a statement gave up waiting for a lock: PostgreSQL
+/// `lock_not_available` (55P03), MySQL/MariaDB `ER_LOCK_WAIT_TIMEOUT` (1205, also a metadata
+/// lock's) or MySQL 8's `ER_LOCK_NOWAIT` (3572).
+pub fn timed_out(error: &DbErr) -> bool {
+    let Some(database) = database_error(error) else {
+        return false;
+    };
+    if database.code().as_deref() == Some("55P03") {
+        return true;
+    }
+    database
+        .try_downcast_ref::<sea_orm_migration::sea_orm::sqlx::mysql::MySqlDatabaseError>()
+        .is_some_and(|e| matches!(e.number(), 1205 | 3572))
+}
+
+/// The statement that bounds lock waits on `backend` to `timeout` for the runner's connection
+/// (PostgreSQL: inside the migration's transaction, `SET LOCAL`); `None` on SQLite, where the
+/// one writer is serialised by the database file.
+pub fn bound(backend: DbBackend, timeout: Duration) -> Option<String> {
+    match backend {
+        DbBackend::Postgres => Some(format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            timeout.as_millis().max(1)
+        )),
+        // MariaDB counts this wait in whole seconds; 0 asks for no wait at all.
+        DbBackend::MySql => Some(format!(
+            "SET SESSION lock_wait_timeout = {}",
+            timeout.as_secs()
+        )),
+        _ => None,
+    }
+}
+
+/// The error of a change that timed out on every attempt.
+pub fn gave_up(error: DbErr) -> DbErr {
+    DbErr::Migration(format!(
+        "gave up after {ATTEMPTS} attempts to get a table lock that another session held (a \
+         long-running transaction on the table?), each attempt waiting no longer than \
+         MIGRATION_TABLE_LOCK_TIMEOUT (500 ms unless set), so that the application's writes \
+         never queued behind it for longer. Find the session holding the lock and run again. \
+         Last error: {error}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_from_a_fifth_of_a_second_up_to_five_seconds() {
+        let pauses: Vec<u64> = (1..ATTEMPTS)
+            .map(|a| backoff(a).as_millis() as u64)
+            .collect();
+        assert_eq!(pauses, [200, 400, 800, 1600, 3200, 5000, 5000, 5000, 5000]);
+    }
+
+    #[test]
+    fn waits_are_bounded_per_backend() {
+        let half = Duration::from_millis(500);
+        assert_eq!(
+            bound(DbBackend::Postgres, half).unwrap(),
+            "SET LOCAL lock_timeout = '500ms'"
+        );
+        assert_eq!(
+            bound(DbBackend::MySql, half).unwrap(),
+            "SET SESSION lock_wait_timeout = 0"
+        );
+        assert_eq!(bound(DbBackend::Sqlite, half), None);
+    }
+}
