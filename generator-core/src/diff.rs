@@ -27,6 +27,9 @@ use crate::operation::{Change, ChangeMeaning, EnumUse, Operation};
 pub struct Options {
     /// Allow operations that lose data (`--allow-destructive`).
     pub allow_destructive: bool,
+    /// Allow changes that keep a populated table's writes waiting on PostgreSQL or MySQL
+    /// (`--allow-blocking`; see [`crate::impact`]).
+    pub allow_blocking: bool,
     /// Table renames, old name → new name (`--rename old=new`).
     pub table_renames: BTreeMap<String, String>,
     /// Column renames, (table, old name) → new name (`--rename table.old=new`). The table is

@@ -29,6 +29,9 @@ pub struct Generation {
     pub name: String,
     /// One line per change (`+ table posts (…)`).
     pub summary: Vec<String>,
+    /// What each change does to a populated table on each backend (its lock, and whether it
+    /// holds writes for a pass over every row).
+    pub impacts: Vec<crate::impact::Impact>,
     pub up: Vec<crate::lower::Op>,
     pub down: render::Down,
     /// Each file with its new contents: the migration, `lib.rs`, the snapshot, in write order.
@@ -49,6 +52,12 @@ pub fn prepare(
     let operations = diff::diff(from, current, options)?;
     if operations.is_empty() {
         return Ok(None);
+    }
+    let impacts = crate::impact::impacts(&operations);
+    if !options.allow_blocking
+        && let Some(refusal) = crate::impact::refusal(&impacts)
+    {
+        return Err(Error::Refused(refusal));
     }
     let plan = Plan { operations };
     let stem = match &naming.name {
@@ -108,6 +117,7 @@ pub fn prepare(
     Ok(Some(Generation {
         name,
         summary,
+        impacts,
         up,
         down,
         files,
@@ -198,6 +208,7 @@ pub fn prepare_hand_written(
     Ok(Generation {
         name,
         summary: Vec::new(),
+        impacts: Vec::new(),
         up: Vec::new(),
         down: render::Down::Ops(Vec::new()),
         files,

@@ -24,6 +24,7 @@ pub mod diff;
 pub mod erd;
 pub mod error;
 pub mod generate;
+pub mod impact;
 pub mod integrity;
 pub mod introspect;
 pub mod layout;

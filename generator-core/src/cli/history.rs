@@ -200,6 +200,7 @@ pub(super) fn check(
     // A change that generation would refuse without a decision is still a missing migration.
     let options = Options {
         allow_destructive: true,
+        allow_blocking: true,
         ..args.options()?
     };
     match generate::prepare(dir, &recorded, &current, &options, &Naming::default()) {

@@ -153,6 +153,13 @@ pub struct GenerateArgs {
     #[arg(long, global = true)]
     pub allow_destructive: bool,
 
+    /// Write changes that keep a populated table's writes waiting on PostgreSQL or MySQL
+    /// while they pass over every row: an index built on PostgreSQL, a CHECK or foreign key
+    /// validated, a column retyped, filled or made NOT NULL. `diff` shows each change's lock
+    /// on each backend.
+    #[arg(long, global = true)]
+    pub allow_blocking: bool,
+
     /// Name the migration (lower-case letters, digits, `_`) instead of naming it after the
     /// changes.
     #[arg(long, global = true)]
@@ -192,6 +199,7 @@ impl GenerateArgs {
     pub fn options(&self) -> Result<Options, Error> {
         let mut options = Options {
             allow_destructive: self.allow_destructive,
+            allow_blocking: self.allow_blocking,
             ..Options::default()
         };
         for rename in &self.rename {
@@ -349,6 +357,9 @@ pub fn run(cli: Cli, visit_all: VisitAll) -> Result<ExitCode, Error> {
     eprintln!("Generated migration {}:", generation.name);
     for line in &generation.summary {
         eprintln!("  {line}");
+    }
+    for line in crate::impact::report(&generation.impacts) {
+        eprintln!("{line}");
     }
     for (path, _) in &generation.files {
         println!("{}", path.display());

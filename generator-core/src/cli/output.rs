@@ -33,7 +33,12 @@ pub(super) fn show_diff(
                         "diff": unified_diff(path, old.as_deref(), new, false),
                     }));
                 }
-                serde_json::json!({ "migration": generation.name, "changes": generation.summary, "files": files })
+                serde_json::json!({
+                    "migration": generation.name,
+                    "changes": generation.summary,
+                    "locks": generation.impacts,
+                    "files": files,
+                })
             }
         };
         println!("{json}");
@@ -62,7 +67,11 @@ pub fn diff_report(
         return Ok(None);
     };
     let mut out = String::new();
-    for line in &generation.summary {
+    for line in generation
+        .summary
+        .iter()
+        .chain(&crate::impact::report(&generation.impacts))
+    {
         out.push_str(line);
         out.push('\n');
     }

@@ -14,7 +14,9 @@ mod generated;
 mod sql;
 
 pub use generated::Generated;
-pub use sql::{apply, apply_ops, describe_check, rebuilds_on_sqlite, string_literal, to_sql};
+pub use sql::{
+    apply, apply_ops, describe_check, rebuilds_on_sqlite, sqlite_rebuilds, string_literal, to_sql,
+};
 
 /// The checksum the runner records for a migration doing `up` and undone by `down` (`None`
 /// when it cannot be): `v1-sha256:` and the SHA-256, in lowercase hex, of their canonical

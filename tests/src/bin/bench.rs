@@ -294,6 +294,7 @@ fn naming(timestamp: &str) -> Naming {
 fn options() -> Options {
     Options {
         allow_destructive: true,
+        allow_blocking: true,
         ..Options::default()
     }
 }

@@ -156,10 +156,17 @@ async fn adopting_from_the_entities_then_an_everyday_change(backend: Backend) {
     assert_eq!(drift(&prod, &dir, true).await, Vec::<String>::new());
 
     // The everyday change: a column with a default and a rule, a rename, and the `unique` and
-    // default these entities now declare.
+    // default these entities now declare. The rule and the unique index pass over the rows
+    // of a table that has them: allowed explicitly.
     generator(
         &dir,
-        &["--timestamp", "20261201_000000", "--name", "rate_bakeries"],
+        &[
+            "--timestamp",
+            "20261201_000000",
+            "--name",
+            "rate_bakeries",
+            "--allow-blocking",
+        ],
         bakery::visit_changed,
     )
     .await
@@ -268,6 +275,7 @@ async fn adopting_from_the_database_writes_what_it_lacks(backend: Backend) {
             "20261201_000000",
             "--name",
             "what_production_lacks",
+            "--allow-blocking",
         ],
         bakery::visit_declared,
     )

@@ -146,7 +146,11 @@ fn generate_change(name: &str, before: &Schema, after: &Schema, options: &Option
         &MigrationDir::new("unused"),
         &recorded,
         after,
-        options,
+        // What each change locks is shown, not refused: these tests are about what it does.
+        &Options {
+            allow_blocking: true,
+            ..options.clone()
+        },
         &naming,
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -438,7 +442,10 @@ async fn every_golden_change_goes_up_and_down_and_up_again(backend: Backend) {
         &MigrationDir::new("unused"),
         &Recorded::default(),
         &base(),
-        &Options::default(),
+        &Options {
+            allow_blocking: true,
+            ..Options::default()
+        },
         &Naming {
             timestamp: Some("20260101_000000".to_owned()),
             name: Some("base".to_owned()),

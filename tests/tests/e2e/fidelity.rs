@@ -189,7 +189,10 @@ fn corpus_generation() -> Generation {
         &MigrationDir::new("unused"),
         &recorded,
         &corpus_schema(),
-        &diff::Options::default(),
+        &diff::Options {
+            allow_blocking: true,
+            ..diff::Options::default()
+        },
         &naming,
     )
     .unwrap()
@@ -297,7 +300,10 @@ fn corpus_changes_generation() -> Generation {
         &MigrationDir::new("unused"),
         &recorded,
         &schema,
-        &options,
+        &diff::Options {
+            allow_blocking: true,
+            ..options
+        },
         &naming,
     )
     .unwrap()

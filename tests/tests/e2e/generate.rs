@@ -80,8 +80,16 @@ struct Last {
 }
 
 impl Last {
-    fn args(&self) -> [&str; 4] {
-        ["--timestamp", &self.name[1..16], "--name", &self.name[17..]]
+    /// It tightens a CHECK on `posts`, which scans (PostgreSQL) or copies (MySQL) the table
+    /// while writes wait: written with `--allow-blocking`.
+    fn args(&self) -> [&str; 5] {
+        [
+            "--timestamp",
+            &self.name[1..16],
+            "--name",
+            &self.name[17..],
+            "--allow-blocking",
+        ]
     }
 }
 
@@ -284,11 +292,55 @@ fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
         ..Default::default()
     };
     let migration_dir = generator_core::layout::MigrationDir::new(&dir);
+    // The change blocks writes on a populated table: refused, naming the lock, until allowed.
+    let refused = cli::diff_report(&migration_dir, entity::visit_all, &args, false).unwrap_err();
+    let refused = refused.to_string();
+    assert!(
+        refused.contains("PostgreSQL: + check ck_posts_content_length on posts")
+            && refused.contains("(ACCESS EXCLUSIVE, blocks writes while it scans every row)")
+            && refused.contains("MySQL/MariaDB: + check ck_posts_content_length on posts")
+            && refused.contains("(COPY, blocks writes while it copies the table)")
+            && refused.contains("--allow-blocking"),
+        "{refused}"
+    );
+    let args = cli::GenerateArgs {
+        allow_blocking: true,
+        ..args
+    };
     let report = cli::diff_report(&migration_dir, entity::visit_all, &args, false)
         .unwrap()
         .expect("a change to show");
     assert!(
         report.starts_with(&format!("{}\n", last.summary)),
+        "{report}"
+    );
+    // Under the summary, each change's lock on each backend.
+    let locks: Vec<&str> = report
+        .lines()
+        .skip_while(|line| *line != "Locks on tables that hold rows:")
+        .take_while(|line| !line.is_empty())
+        .collect();
+    assert_eq!(
+        locks.len(),
+        1 + 2 * 4,
+        "the dropped and the added check, three backends each: {report}"
+    );
+    assert!(
+        locks[1].starts_with("  - check ck_posts_content_length"),
+        "{report}"
+    );
+    assert_eq!(
+        locks[2], "    PostgreSQL     ACCESS EXCLUSIVE: brief",
+        "{report}"
+    );
+    assert_eq!(
+        locks[6], "    PostgreSQL     ACCESS EXCLUSIVE: blocks writes while it scans every row",
+        "{report}"
+    );
+    assert_eq!(
+        locks[8],
+        "    SQLite         rebuild under the database's write lock: blocks writes while it \
+         copies the table",
         "{report}"
     );
     assert!(report.contains("--- /dev/null\n+++ "), "{report}");
@@ -514,9 +566,20 @@ fn the_binary_answers_in_json_with_the_documented_exit_codes() {
     assert_eq!(json["status"], "migration_missing");
     assert_eq!(json["details"][0], last_migration().summary);
     let (code, out) = run_binary(&dir, &["diff", "--format", "json"]);
+    assert_eq!(code, 2, "a change that blocks writes is refused: {out}");
+    assert!(out.contains("--allow-blocking"), "{out}");
+    let (code, out) = run_binary(&dir, &["diff", "--format", "json", "--allow-blocking"]);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(code, 0);
     assert_eq!(json["files"].as_array().unwrap().len(), 4, "{json}");
+    let scan = json["locks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|lock| lock["backend"] == "PostgreSQL" && lock["hold"] == "scan")
+        .unwrap_or_else(|| panic!("no PostgreSQL scan among the locks: {json}"));
+    assert_eq!(scan["table"], "posts");
+    assert_eq!(scan["lock"], "ACCESS EXCLUSIVE");
     fs::remove_dir_all(&dir).unwrap();
 
     let (code, out) = run_binary(

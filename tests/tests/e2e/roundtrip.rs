@@ -684,6 +684,7 @@ fn prefixed(schema: &Schema, prefix: &str) -> Schema {
 fn prefixed_options(options: &Options, prefix: &str) -> Options {
     Options {
         allow_destructive: options.allow_destructive,
+        allow_blocking: options.allow_blocking,
         table_renames: options
             .table_renames
             .iter()

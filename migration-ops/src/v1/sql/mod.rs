@@ -13,7 +13,7 @@ mod text;
 
 pub use apply::{apply, apply_ops};
 pub use precheck::describe_check;
-pub use rebuild::rebuilds_on_sqlite;
+pub use rebuild::{rebuilds_on_sqlite, sqlite_rebuilds};
 pub use text::string_literal;
 
 use sea_orm_migration::sea_orm::DbBackend;
@@ -22,7 +22,7 @@ use crate::schema::{Op, Store};
 use precheck::{
     Precheck, change_requirements, counts_existing_rows, key_precheck, new_key, requirements,
 };
-use rebuild::{rebuild_copy, rebuild_sqlite_table, sqlite_rebuilds};
+use rebuild::{rebuild_copy, rebuild_sqlite_table};
 use statements::{change_sql, check_sql, op_to_sql};
 use text::{quote, value_sql};
 

@@ -14,7 +14,7 @@ pub fn rebuilds_on_sqlite<S: Store>(op: &Op<S>) -> bool {
 }
 
 /// Whether SQLite must rebuild the table for `change`.
-pub(super) fn sqlite_rebuilds<S: Store>(change: &Change<S>) -> bool {
+pub fn sqlite_rebuilds<S: Store>(change: &Change<S>) -> bool {
     match change {
         Change::AddColumn { column, backfill } => {
             backfill.is_some()

@@ -1,0 +1,349 @@
+//! What each change does to a live table while it runs, on each backend: the lock it takes, and
+//! whether it holds the table's writes for as long as a pass over every row takes (an index
+//! build, a validating scan, a rewrite, a copy). Pure; the CLI shows it and refuses to write a
+//! migration that blocks writes on PostgreSQL or MySQL without `--allow-blocking`.
+
+use std::collections::BTreeSet;
+
+use migration_ops::schema::{ColumnType, Len};
+use migration_ops::v1::sqlite_rebuilds;
+
+use crate::model::Column;
+use crate::operation::{Change, ChangeMeaning, Operation};
+
+/// How long a change keeps the table's writes waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// A catalog change: the lock is held for a moment.
+    Brief,
+    /// Builds an index over every row while writes wait.
+    Build,
+    /// Reads every row to check a rule while writes wait.
+    Scan,
+    /// Writes every row (a new type, a backfill) while writes wait.
+    Rewrite,
+    /// Copies the whole table (MySQL `ALGORITHM=COPY`, a SQLite rebuild) while writes wait.
+    Copy,
+}
+
+impl Hold {
+    fn blocks(self) -> bool {
+        self != Hold::Brief
+    }
+
+    fn phrase(self) -> &'static str {
+        match self {
+            Hold::Brief => "brief",
+            Hold::Build => "blocks writes while the index builds",
+            Hold::Scan => "blocks writes while it scans every row",
+            Hold::Rewrite => "blocks writes while it rewrites every row",
+            Hold::Copy => "blocks writes while it copies the table",
+        }
+    }
+}
+
+/// One change on one backend.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Impact {
+    pub table: String,
+    /// The change, as the summary describes it.
+    pub change: String,
+    pub backend: &'static str,
+    /// The lock or algorithm, in the backend's own words.
+    pub lock: &'static str,
+    pub hold: Hold,
+}
+
+impl Impact {
+    /// Whether the change keeps writes to a populated table waiting for a pass over its rows.
+    pub fn blocks(&self) -> bool {
+        self.hold.blocks()
+    }
+
+    /// Whether the `--allow-blocking` gate applies: the servers where an application writes
+    /// while it migrates. (On SQLite every migration holds the database's one write lock for
+    /// its whole transaction; it is shown, not refused.)
+    pub fn gated(&self) -> bool {
+        self.blocks() && self.backend != "SQLite"
+    }
+}
+
+impl std::fmt::Display for Impact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} ({}, {})",
+            self.backend,
+            self.change,
+            self.lock,
+            self.hold.phrase()
+        )
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+const BACKENDS: [(Backend, &str); 3] = [
+    (Backend::Postgres, "PostgreSQL"),
+    (Backend::MySql, "MySQL/MariaDB"),
+    (Backend::Sqlite, "SQLite"),
+];
+
+/// The impact of every change of `operations` on a table that existed before them, on each
+/// backend. Tables the operations create are empty: nothing done to them waits for rows.
+pub fn impacts(operations: &[Operation]) -> Vec<Impact> {
+    let created: BTreeSet<&str> = operations
+        .iter()
+        .filter_map(|op| match op {
+            Operation::CreateTable { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut impacts = Vec::new();
+    for op in operations {
+        let Operation::AlterTable { name, changes, .. } = op else {
+            continue;
+        };
+        if created.contains(name.as_str()) {
+            continue;
+        }
+        for change in changes {
+            for (backend, label) in BACKENDS {
+                let (lock, hold) = lock_and_hold(change, backend);
+                impacts.push(Impact {
+                    table: name.clone(),
+                    change: change.describe(name),
+                    backend: label,
+                    lock,
+                    hold,
+                });
+            }
+        }
+    }
+    impacts
+}
+
+/// A type change PostgreSQL makes in the catalog alone: a longer or unbounded `varchar`.
+fn widens_in_place(from: &Column, to: &Column) -> bool {
+    match (&from.ty, &to.ty) {
+        (ColumnType::String(Len::N(a)), ColumnType::String(Len::N(b))) => b >= a,
+        (ColumnType::String(_), ColumnType::String(Len::None | Len::Max) | ColumnType::Text) => {
+            true
+        }
+        _ => false,
+    }
+}
+
+fn lock_and_hold(change: &Change, backend: Backend) -> (&'static str, Hold) {
+    match backend {
+        Backend::Postgres => postgres(change),
+        Backend::MySql => mysql(change),
+        Backend::Sqlite if sqlite_rebuilds(change) => {
+            ("rebuild under the database's write lock", Hold::Copy)
+        }
+        Backend::Sqlite if matches!(change, Change::CreateIndex(_)) => {
+            ("database write lock", Hold::Build)
+        }
+        Backend::Sqlite => ("database write lock", Hold::Brief),
+    }
+}
+
+fn postgres(change: &Change) -> (&'static str, Hold) {
+    const EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
+    match change {
+        Change::AddColumn {
+            backfill: Some(_), ..
+        } => (EXCLUSIVE, Hold::Rewrite),
+        Change::AddColumn { column, .. } if column.unique => (EXCLUSIVE, Hold::Build),
+        Change::AlterColumn {
+            backfill: Some(_), ..
+        } => (EXCLUSIVE, Hold::Rewrite),
+        Change::AlterColumn { from, to, .. } => {
+            let changed = from.changes_to(to);
+            if changed.ty && !widens_in_place(from, to) {
+                (EXCLUSIVE, Hold::Rewrite)
+            } else if changed.unique && to.unique {
+                (EXCLUSIVE, Hold::Build)
+            } else if changed.null && !to.null {
+                (EXCLUSIVE, Hold::Scan)
+            } else {
+                (EXCLUSIVE, Hold::Brief)
+            }
+        }
+        Change::CreateIndex(_) => ("SHARE", Hold::Build),
+        Change::AddForeignKey(_) => ("SHARE ROW EXCLUSIVE", Hold::Scan),
+        Change::AddCheck(_) => (EXCLUSIVE, Hold::Scan),
+        Change::PrimaryKey { .. } => (EXCLUSIVE, Hold::Build),
+        _ => (EXCLUSIVE, Hold::Brief),
+    }
+}
+
+fn mysql(change: &Change) -> (&'static str, Hold) {
+    match change {
+        Change::AddColumn {
+            backfill: Some(_), ..
+        } => ("INPLACE, rows updated", Hold::Rewrite),
+        Change::AddColumn { .. } | Change::DropColumn(_) => ("INSTANT", Hold::Brief),
+        Change::AlterColumn {
+            backfill: Some(_), ..
+        } => ("COPY", Hold::Rewrite),
+        Change::AlterColumn { from, to, .. } => {
+            let changed = from.changes_to(to);
+            if changed.ty && !widens_in_place(from, to) {
+                ("COPY", Hold::Copy)
+            } else if changed.null && !to.null {
+                ("INPLACE rebuild", Hold::Rewrite)
+            } else {
+                ("INPLACE, LOCK=NONE", Hold::Brief)
+            }
+        }
+        Change::CreateIndex(_) => ("INPLACE, LOCK=NONE", Hold::Brief),
+        Change::AddForeignKey(_) | Change::AddCheck(_) => ("COPY", Hold::Copy),
+        Change::PrimaryKey { .. } => ("INPLACE rebuild", Hold::Rewrite),
+        _ => ("INPLACE, LOCK=NONE", Hold::Brief),
+    }
+}
+
+/// What `generate` and `diff` print under the summary: each change to a table that holds rows,
+/// with its lock and hold on each backend. Empty when every change is to a new table.
+pub fn report(impacts: &[Impact]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut last: Option<(&str, &str)> = None;
+    for impact in impacts {
+        if last != Some((&impact.table, &impact.change)) {
+            if lines.is_empty() {
+                lines.push("Locks on tables that hold rows:".to_owned());
+            }
+            lines.push(format!("  {}", impact.change));
+            last = Some((&impact.table, &impact.change));
+        }
+        lines.push(format!(
+            "    {:<14} {}: {}",
+            impact.backend,
+            impact.lock,
+            impact.hold.phrase()
+        ));
+    }
+    lines
+}
+
+/// The refusal of changes that block writes on PostgreSQL or MySQL: one line per change and
+/// backend, and what to do.
+pub fn refusal(impacts: &[Impact]) -> Option<String> {
+    let gated: Vec<String> = impacts
+        .iter()
+        .filter(|i| i.gated())
+        .map(|i| format!("  {i}"))
+        .collect();
+    if gated.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "these changes keep a populated table's writes waiting for a pass over every row \
+         (the longer, the more rows it holds):\n{}\npass \
+         --allow-blocking to write them anyway (when the table is small, or at a quiet \
+         hour), or make them in steps the database can do online",
+        gated.join("\n")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{Options, diff};
+    use crate::model::{ColumnType, Index, Len, Schema, Table};
+
+    /// `posts` (`id`, `title varchar(100)`), changed by `edit`.
+    fn posts(edit: impl FnOnce(&mut Table)) -> Schema {
+        let mut id = Column::new("id", ColumnType::Integer);
+        id.auto_increment = true;
+        let mut table = Table {
+            name: "posts".to_owned(),
+            columns: vec![id, Column::new("title", ColumnType::String(Len::N(100)))],
+            primary_key: vec!["id".to_owned()],
+            ..Table::default()
+        };
+        edit(&mut table);
+        Schema {
+            tables: [("posts".to_owned(), table)].into(),
+            ..Schema::default()
+        }
+    }
+
+    fn impacts_of(before: &Schema, after: &Schema) -> Vec<Impact> {
+        impacts(&diff(before, after, &Options::default()).unwrap())
+    }
+
+    fn on<'a>(impacts: &'a [Impact], backend: &str) -> &'a Impact {
+        impacts.iter().find(|i| i.backend == backend).unwrap()
+    }
+
+    fn with_title_index(table: &mut Table) {
+        table.indexes.push(Index {
+            name: "idx-posts-title".to_owned(),
+            columns: vec!["title".to_owned()],
+            unique: false,
+        });
+    }
+
+    #[test]
+    fn an_index_on_a_table_with_rows_blocks_writes_on_postgresql_and_not_on_mariadb() {
+        let impacts = impacts_of(&posts(|_| {}), &posts(with_title_index));
+        assert_eq!(impacts.len(), 3, "one line per backend: {impacts:?}");
+        let postgres = on(&impacts, "PostgreSQL");
+        assert_eq!((postgres.lock, postgres.hold), ("SHARE", Hold::Build));
+        assert!(postgres.gated());
+        assert!(!on(&impacts, "MySQL/MariaDB").blocks());
+        let refusal = refusal(&impacts).unwrap();
+        assert!(refusal.contains("PostgreSQL: + index"), "{refusal}");
+        assert!(refusal.contains("--allow-blocking"), "{refusal}");
+        assert!(!refusal.contains("MySQL"), "{refusal}");
+    }
+
+    #[test]
+    fn changes_to_a_table_created_in_the_same_migration_wait_for_no_rows() {
+        assert!(impacts_of(&Schema::default(), &posts(with_title_index)).is_empty());
+    }
+
+    #[test]
+    fn a_nullable_column_and_a_longer_varchar_are_brief_everywhere_but_a_new_type_is_not() {
+        let nullable = posts(|t| {
+            let mut note = Column::new("note", ColumnType::Text);
+            note.null = true;
+            t.columns.push(note);
+        });
+        let impacts = impacts_of(&posts(|_| {}), &nullable);
+        assert!(impacts.iter().all(|i| !i.blocks()), "{impacts:?}");
+        assert_eq!(refusal(&impacts), None);
+
+        let longer = posts(|t| t.columns[1].ty = ColumnType::String(Len::N(200)));
+        let impacts = impacts_of(&posts(|_| {}), &longer);
+        assert!(!on(&impacts, "PostgreSQL").blocks(), "{impacts:?}");
+
+        let retyped = posts(|t| t.columns[1].ty = ColumnType::Text);
+        let bigger = posts(|t| t.columns[0].ty = ColumnType::BigInteger);
+        let impacts = impacts_of(&posts(|_| {}), &bigger);
+        assert_eq!(on(&impacts, "PostgreSQL").hold, Hold::Rewrite);
+        assert_eq!(on(&impacts, "MySQL/MariaDB").hold, Hold::Copy);
+        let impacts = impacts_of(&posts(|_| {}), &retyped);
+        assert!(
+            !on(&impacts, "PostgreSQL").blocks(),
+            "varchar to text: {impacts:?}"
+        );
+    }
+
+    #[test]
+    fn the_report_groups_the_backends_under_each_change() {
+        let report = report(&impacts_of(&posts(|_| {}), &posts(with_title_index)));
+        assert_eq!(report[0], "Locks on tables that hold rows:");
+        assert!(report[1].starts_with("  + index"), "{report:?}");
+        assert!(report[2].contains("PostgreSQL") && report[2].contains("SHARE"));
+        assert_eq!(report.len(), 5, "{report:?}");
+    }
+}
