@@ -105,6 +105,14 @@ pub fn impacts(operations: &[Operation]) -> Vec<Impact> {
             _ => None,
         })
         .collect();
+    // A migration of index builds alone runs `CREATE INDEX CONCURRENTLY` on PostgreSQL (the
+    // runner's online form; see `migration_ops::v1::builds_indexes_only`).
+    let concurrently = operations.iter().all(|op| {
+        matches!(op, Operation::AlterTable { name, changes, .. }
+            if !created.contains(name.as_str())
+                && !changes.is_empty()
+                && changes.iter().all(|c| matches!(c, Change::CreateIndex(_))))
+    });
     let mut impacts = Vec::new();
     for op in operations {
         let Operation::AlterTable { name, changes, .. } = op else {
@@ -115,7 +123,13 @@ pub fn impacts(operations: &[Operation]) -> Vec<Impact> {
         }
         for change in changes {
             for (backend, label) in BACKENDS {
-                let (lock, hold) = lock_and_hold(change, backend);
+                let (lock, hold) = match backend {
+                    Backend::Postgres if concurrently => (
+                        "SHARE UPDATE EXCLUSIVE (CREATE INDEX CONCURRENTLY)",
+                        Hold::Brief,
+                    ),
+                    _ => lock_and_hold(change, backend),
+                };
                 impacts.push(Impact {
                     table: name.clone(),
                     change: change.describe(name),
@@ -248,7 +262,8 @@ pub fn refusal(impacts: &[Impact]) -> Option<String> {
         "these changes keep a populated table's writes waiting for a pass over every row \
          (the longer, the more rows it holds):\n{}\npass \
          --allow-blocking to write them anyway (when the table is small, or at a quiet \
-         hour), or make them in steps the database can do online",
+         hour), or make them in steps the database can do online: new indexes alone in a \
+         migration are built CONCURRENTLY on PostgreSQL",
         gated.join("\n")
     ))
 }
@@ -293,17 +308,46 @@ mod tests {
     }
 
     #[test]
-    fn an_index_on_a_table_with_rows_blocks_writes_on_postgresql_and_not_on_mariadb() {
+    fn an_index_alone_is_built_concurrently_on_postgresql_and_online_on_mariadb() {
         let impacts = impacts_of(&posts(|_| {}), &posts(with_title_index));
         assert_eq!(impacts.len(), 3, "one line per backend: {impacts:?}");
         let postgres = on(&impacts, "PostgreSQL");
-        assert_eq!((postgres.lock, postgres.hold), ("SHARE", Hold::Build));
-        assert!(postgres.gated());
+        assert_eq!(
+            (postgres.lock, postgres.hold),
+            (
+                "SHARE UPDATE EXCLUSIVE (CREATE INDEX CONCURRENTLY)",
+                Hold::Brief
+            )
+        );
         assert!(!on(&impacts, "MySQL/MariaDB").blocks());
+        assert_eq!(refusal(&impacts), None);
+    }
+
+    #[test]
+    fn an_index_beside_other_changes_blocks_writes_on_postgresql() {
+        let with_note = posts(|t| {
+            with_title_index(t);
+            let mut note = Column::new("note", ColumnType::Text);
+            note.null = true;
+            t.columns.push(note);
+        });
+        let impacts = impacts_of(&posts(|_| {}), &with_note);
+        let index = |backend: &str| {
+            impacts
+                .iter()
+                .find(|i| i.backend == backend && i.change.starts_with("+ index"))
+                .unwrap()
+        };
+        assert_eq!(
+            (index("PostgreSQL").lock, index("PostgreSQL").hold),
+            ("SHARE", Hold::Build)
+        );
+        assert!(!index("MySQL/MariaDB").blocks());
         let refusal = refusal(&impacts).unwrap();
         assert!(refusal.contains("PostgreSQL: + index"), "{refusal}");
         assert!(refusal.contains("--allow-blocking"), "{refusal}");
-        assert!(!refusal.contains("MySQL"), "{refusal}");
+        assert!(refusal.contains("alone in a migration"), "{refusal}");
+        assert!(!refusal.contains("MySQL/MariaDB:"), "{refusal}");
     }
 
     #[test]
@@ -343,7 +387,7 @@ mod tests {
         let report = report(&impacts_of(&posts(|_| {}), &posts(with_title_index)));
         assert_eq!(report[0], "Locks on tables that hold rows:");
         assert!(report[1].starts_with("  + index"), "{report:?}");
-        assert!(report[2].contains("PostgreSQL") && report[2].contains("SHARE"));
+        assert!(report[2].contains("PostgreSQL") && report[2].contains("CONCURRENTLY"));
         assert_eq!(report.len(), 5, "{report:?}");
     }
 }

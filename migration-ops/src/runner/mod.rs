@@ -24,6 +24,10 @@
 //!   the statement it stopped at. The bookkeeping rows and the journal's end commit together.
 //!   A hand-written migration cannot be resumed: an interrupted one stops later runs with the
 //!   steps to recover.
+//! - **Index builds alone are online on PostgreSQL**: a generated migration that only adds
+//!   indexes to existing tables is built with `CREATE INDEX CONCURRENTLY` outside a
+//!   transaction (an interrupted build's `INVALID` index is dropped and built again), then
+//!   recorded.
 //! - **Lock waits are bounded** (see [`table_locks`]): a schema change that cannot get its
 //!   table's lock within 500 ms (a long transaction holds it) gives up, lets the application's
 //!   queued writes through, and is retried with backoff; on PostgreSQL the migration's
@@ -670,6 +674,21 @@ impl<'a> Session<'a> {
                     .await;
             }
             return self.apply_in_transaction_mysql(migration, direction).await;
+        }
+        let ops = self.generated(name).and_then(|g| match direction {
+            Direction::Up => Some(g.up),
+            Direction::Down => g.down,
+        });
+        if self.backend == DbBackend::Postgres
+            && let Some(ops) = ops.filter(|ops| crate::v1::builds_indexes_only(ops))
+        {
+            // Index builds alone: `CREATE INDEX CONCURRENTLY`, outside a transaction, so the
+            // table keeps taking writes; an interrupted build is found and redone next time.
+            crate::v1::build_indexes_concurrently(self.db, ops).await?;
+            let transaction = self.db.begin().await?;
+            self.record(&transaction, name, direction, checksum.as_deref())
+                .await?;
+            return transaction.commit().await;
         }
         if migration.use_transaction() == Some(false) {
             // The migration asked to run outside a transaction (e.g. `CREATE INDEX

@@ -15,7 +15,8 @@ mod sql;
 
 pub use generated::Generated;
 pub use sql::{
-    apply, apply_ops, describe_check, rebuilds_on_sqlite, sqlite_rebuilds, string_literal, to_sql,
+    apply, apply_ops, build_indexes_concurrently, builds_indexes_only, describe_check,
+    rebuilds_on_sqlite, sqlite_rebuilds, string_literal, to_sql,
 };
 
 /// The checksum the runner records for a migration doing `up` and undone by `down` (`None`

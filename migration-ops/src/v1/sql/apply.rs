@@ -10,7 +10,7 @@ use sea_orm_migration::sea_orm::{
 use super::rebuild::rebuilds_on_sqlite;
 use super::{Step, steps};
 use crate::runner::{journal, table_locks};
-use crate::schema::{Op, Store};
+use crate::schema::{Change, Op, Store};
 
 /// Runs `ops` in order through the migration's connection. An error names the statement.
 ///
@@ -91,24 +91,33 @@ pub async fn apply_ops<S: Store>(manager: &SchemaManager<'_>, ops: &[Op<S>]) -> 
                     }
                 }
             }
-            Step::Count(precheck) => {
-                let row = connection
-                    .query_one_raw(Statement::from_string(backend, precheck.sql.clone()))
-                    .await
-                    .map_err(|error| statement_error(error, &precheck.sql))?;
-                let offending = row
-                    .map(|row| row.try_get_by_index::<i64>(0))
-                    .transpose()
-                    .map_err(|error| statement_error(error, &precheck.sql))?
-                    .unwrap_or(0);
-                if offending > 0 {
-                    return Err(precheck.failure(offending));
-                }
-            }
+            Step::Count(precheck) => count_offending_rows(connection, precheck).await?,
         }
     }
     if rebuilds {
         check_sqlite_foreign_keys(connection).await?;
+    }
+    Ok(())
+}
+
+/// Runs a row count that must find nothing before a constraint is added; stops with the count
+/// and the rule when it finds rows.
+async fn count_offending_rows(
+    connection: &impl ConnectionTrait,
+    precheck: &super::Precheck,
+) -> Result<(), DbErr> {
+    let backend = connection.get_database_backend();
+    let row = connection
+        .query_one_raw(Statement::from_string(backend, precheck.sql.clone()))
+        .await
+        .map_err(|error| statement_error(error, &precheck.sql))?;
+    let offending = row
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .transpose()
+        .map_err(|error| statement_error(error, &precheck.sql))?
+        .unwrap_or(0);
+    if offending > 0 {
+        return Err(precheck.failure(offending));
     }
     Ok(())
 }
@@ -220,4 +229,119 @@ async fn run_sqlite(
         .await
         .map(|_| ())
         .map_err(|error| statement_error(error, sql))
+}
+
+/// Whether `ops` only build indexes on tables that exist already. The runner builds such a
+/// migration's indexes on PostgreSQL with [`build_indexes_concurrently`], so that the table
+/// keeps taking writes while they build.
+pub fn builds_indexes_only<S: Store>(ops: &[Op<S>]) -> bool {
+    !ops.is_empty()
+        && ops.iter().all(|op| {
+            matches!(op, Op::AlterTable(alter)
+                if !alter.changes.is_empty()
+                    && alter.changes.iter().all(|c| matches!(c, Change::CreateIndex(_))))
+        })
+}
+
+/// PostgreSQL, outside any transaction: builds the indexes of `ops` (see
+/// [`builds_indexes_only`]) with `CREATE INDEX CONCURRENTLY`, which takes a lock that writes do
+/// not wait for. Each row count (a unique index's duplicates) runs first. A build that was
+/// interrupted leaves an `INVALID` index behind: it is dropped (`DROP INDEX CONCURRENTLY`) and
+/// built again; a valid index of that name is the earlier run's, finished before its
+/// bookkeeping, and counts as built.
+pub async fn build_indexes_concurrently<S: Store>(
+    db: &impl ConnectionTrait,
+    ops: &[Op<S>],
+) -> Result<(), DbErr> {
+    let backend = DbBackend::Postgres;
+    let names: Vec<&str> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::AlterTable(alter) => Some(alter.changes.iter()),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|change| match change {
+            Change::CreateIndex(index) => Some(index.name.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let steps = steps(ops, backend);
+    let mut names = names.into_iter();
+    for step in steps {
+        let sql = match step {
+            Step::Count(precheck) => {
+                count_offending_rows(db, &precheck).await?;
+                continue;
+            }
+            Step::Run(sql) => sql,
+        };
+        let (Some(name), Some(concurrent)) = (names.next(), concurrently(&sql)) else {
+            return Err(DbErr::Migration(format!(
+                "cannot build this index concurrently: {sql}"
+            )));
+        };
+        let valid = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                "SELECT i.indisvalid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_index i \
+                 ON i.indexrelid = c.oid WHERE c.relname = $1 \
+                 AND c.relnamespace = current_schema()::regnamespace",
+                [name.into()],
+            ))
+            .await?
+            .map(|row| row.try_get_by_index::<bool>(0))
+            .transpose()?;
+        match valid {
+            Some(true) => continue,
+            Some(false) => {
+                let drop = format!(
+                    "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                    super::text::quote(backend, name)
+                );
+                db.execute_unprepared(&drop)
+                    .await
+                    .map_err(|error| statement_error(error, &drop))?;
+            }
+            None => {}
+        }
+        db.execute_unprepared(&concurrent)
+            .await
+            .map_err(|error| statement_error(error, &concurrent))?;
+    }
+    Ok(())
+}
+
+/// `CREATE [UNIQUE] INDEX …` as `CREATE [UNIQUE] INDEX CONCURRENTLY …`.
+fn concurrently(sql: &str) -> Option<String> {
+    ["CREATE INDEX ", "CREATE UNIQUE INDEX "]
+        .into_iter()
+        .find(|prefix| sql.starts_with(prefix))
+        .map(|prefix| format!("{prefix}CONCURRENTLY {}", &sql[prefix.len()..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v1::{self, ColumnType, column, table};
+
+    const POSTS: v1::Table = table("posts", &[column("title", ColumnType::Text)]);
+    const INDEX: v1::Index = v1::index("idx-posts-title", &["title"]);
+
+    #[test]
+    fn a_migration_of_index_builds_alone_is_built_concurrently_on_postgresql() {
+        let build = [v1::alter_table(POSTS, &[Change::CreateIndex(INDEX)])];
+        assert!(builds_indexes_only(&build));
+        let statements = v1::to_sql(&build, DbBackend::Postgres);
+        assert_eq!(
+            concurrently(&statements[0]).unwrap(),
+            r#"CREATE INDEX CONCURRENTLY "idx-posts-title" ON "posts" ("title")"#
+        );
+        let mixed = [v1::alter_table(
+            POSTS,
+            &[Change::CreateIndex(INDEX), Change::DropColumn("body")],
+        )];
+        assert!(!builds_indexes_only(&mixed));
+        assert!(!builds_indexes_only::<crate::schema::Static>(&[]));
+    }
 }

@@ -1,0 +1,343 @@
+//! Schema changes on a table that keeps taking writes. A change that must wait for the table's
+//! lock, because a long transaction reads the table, does not stop the application's writes:
+//! the runner bounds each wait and retries (measured against the same change with the bound
+//! turned off, which queues every write behind the waiting change until the reader ends). An
+//! index added alone is built concurrently on PostgreSQL, and an interrupted build is redone.
+
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use migration_ops::runner::{self, RunnerOptions};
+use migration_ops::v1::{self, Change, ColumnType, Op, column};
+use sea_orm::{ConnectionTrait, Database, DbErr, TransactionTrait};
+use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager, async_trait};
+use tests::db::{Backend, TestDb};
+
+/// How long the reader keeps its transaction open on `posts`.
+const READER_HOLDS: Duration = Duration::from_secs(3);
+
+/// The shipped `posts` with a nullable `note` column added: one change that needs the table's
+/// exclusive lock for a moment (`ALTER TABLE posts ADD COLUMN note text NULL`).
+fn add_note() -> &'static [Op] {
+    static UP: OnceLock<&'static [Op]> = OnceLock::new();
+    UP.get_or_init(|| {
+        let generated = migration::generated();
+        let Op::AlterTable(last) = generated.last().expect("a shipped migration").up[0] else {
+            panic!("the last shipped migration alters posts");
+        };
+        let note = column("note", ColumnType::Text).null();
+        let mut columns = last.table.columns.to_vec();
+        columns.push(note);
+        let table = v1::Table {
+            columns: Box::leak(columns.into_boxed_slice()),
+            ..last.table
+        };
+        let changes = Box::leak(Box::new([Change::AddColumn {
+            column: note,
+            backfill: None,
+        }]));
+        Box::leak(Box::new([v1::alter_table(table, changes)]))
+    })
+}
+
+struct NoteMigrator;
+
+impl MigratorTrait for NoteMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut migrations = migration::Migrator::migrations();
+        migrations.push(Box::new(AddNote));
+        migrations
+    }
+}
+
+struct AddNote;
+
+impl MigrationName for AddNote {
+    fn name(&self) -> &str {
+        "m29990101_000003_add_posts_note"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddNote {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        v1::apply(manager, add_note()).await
+    }
+
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+}
+
+/// Applies the note migration while a reader holds `posts` and a writer inserts a post every
+/// 10 ms; returns the writer's longest wait for one insert.
+async fn longest_write_stall(backend: Backend, table_lock_timeout: Option<Duration>) -> Duration {
+    let db = TestDb::fresh(backend, "online_locks").await;
+    let mut options = RunnerOptions {
+        generated: migration::generated(),
+        table_lock_timeout,
+        ..RunnerOptions::default()
+    };
+    runner::up::<migration::Migrator>(&db.url, &options)
+        .await
+        .unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = tokio::spawn({
+        let (url, stop) = (db.url.clone(), stop.clone());
+        async move {
+            let connection = Database::connect(url.as_str()).await.unwrap();
+            let mut longest = Duration::ZERO;
+            while !stop.load(Ordering::SeqCst) {
+                let start = Instant::now();
+                connection
+                    .execute_unprepared(
+                        "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
+                         ('t', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                    )
+                    .await
+                    .unwrap();
+                longest = longest.max(start.elapsed());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            longest
+        }
+    });
+    let reader = tokio::spawn({
+        let url = db.url.clone();
+        async move {
+            let connection = Database::connect(url.as_str()).await.unwrap();
+            let transaction = connection.begin().await.unwrap();
+            transaction
+                .execute_unprepared("SELECT count(*) FROM posts")
+                .await
+                .unwrap();
+            tokio::time::sleep(READER_HOLDS).await;
+            transaction.commit().await.unwrap();
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    options.generated.push(v1::Generated::new(
+        "m29990101_000003_add_posts_note",
+        add_note(),
+        None,
+    ));
+    let report = runner::up::<NoteMigrator>(&db.url, &options)
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?}: the migration failed: {e}"));
+    assert_eq!(report.applied, ["m29990101_000003_add_posts_note"]);
+    reader.await.unwrap();
+    stop.store(true, Ordering::SeqCst);
+    let longest = writer.await.unwrap();
+    db.connection
+        .execute_unprepared("SELECT note FROM posts")
+        .await
+        .expect("the column was added");
+    db.drop_database().await;
+    longest
+}
+
+async fn a_change_waiting_behind_a_long_transaction_does_not_stall_writes(backend: Backend) {
+    let unbounded = longest_write_stall(backend, None).await;
+    let bounded = longest_write_stall(backend, Some(Duration::from_millis(500))).await;
+    eprintln!(
+        "{backend:?}: longest write stall {} ms with the 500 ms bound, {} ms without",
+        bounded.as_millis(),
+        unbounded.as_millis()
+    );
+    // Without the bound the writes wait for the reader (3 s, less the 0.3 s head start).
+    assert!(
+        unbounded > Duration::from_secs(2),
+        "{backend:?}: without the bound the writes should have queued: {unbounded:?}"
+    );
+    assert!(
+        bounded < Duration::from_millis(1200),
+        "{backend:?}: a write waited {bounded:?} behind the migration"
+    );
+}
+
+const TITLE_INDEX: &str = "idx-posts-title";
+
+/// `posts` gains an index on `title`, and nothing else.
+fn add_title_index() -> v1::Generated {
+    static OPS: OnceLock<(&'static [Op], &'static [Op])> = OnceLock::new();
+    let (up, down) = OPS.get_or_init(|| {
+        let generated = migration::generated();
+        let Op::AlterTable(last) = generated.last().expect("a shipped migration").up[0] else {
+            panic!("the last shipped migration alters posts");
+        };
+        let index = v1::index(TITLE_INDEX, &["title"]);
+        let table = v1::Table {
+            indexes: Box::leak(Box::new([index])),
+            ..last.table
+        };
+        let up: &'static [Op] = Box::leak(Box::new([v1::alter_table(
+            table,
+            Box::leak(Box::new([Change::CreateIndex(index)])),
+        )]));
+        let down: &'static [Op] = Box::leak(Box::new([v1::alter_table(
+            last.table,
+            Box::leak(Box::new([Change::DropIndex(index)])),
+        )]));
+        (up, down)
+    });
+    v1::Generated::new("m29990101_000004_index_posts_title", up, Some(down))
+}
+
+struct IndexMigrator;
+
+impl MigratorTrait for IndexMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut migrations = migration::Migrator::migrations();
+        migrations.push(Box::new(IndexTitle));
+        migrations
+    }
+}
+
+struct IndexTitle;
+
+impl MigrationName for IndexTitle {
+    fn name(&self) -> &str {
+        add_title_index().name
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for IndexTitle {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        v1::apply(manager, add_title_index().up).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        v1::apply(manager, add_title_index().down.unwrap()).await
+    }
+
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+}
+
+/// `(valid, unique)` of the title index, if it exists.
+async fn title_index(connection: &sea_orm::DatabaseConnection) -> Option<(bool, bool)> {
+    let row = connection
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!(
+                "SELECT i.indisvalid, i.indisunique FROM pg_index i JOIN pg_class c \
+                 ON c.oid = i.indexrelid WHERE c.relname = '{TITLE_INDEX}'"
+            ),
+        ))
+        .await
+        .unwrap()?;
+    Some((
+        row.try_get_by_index(0).unwrap(),
+        row.try_get_by_index(1).unwrap(),
+    ))
+}
+
+/// The modes of the index-build locks on `posts`, held or awaited (ShareLock: a plain
+/// `CREATE INDEX`; ShareUpdateExclusiveLock: `CONCURRENTLY`).
+async fn index_build_locks(connection: &sea_orm::DatabaseConnection) -> Vec<String> {
+    connection
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+             WHERE c.relname = 'posts' AND l.mode IN ('ShareLock', 'ShareUpdateExclusiveLock')",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// While a writer's transaction is open on `posts`, the index migration takes only the lock
+/// that writes do not wait for (a plain `CREATE INDEX` would queue every write behind its
+/// SHARE lock), waits for that writer, and completes; an `INVALID` index left by a build that
+/// failed is found, dropped and built again.
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
+async fn an_index_added_alone_is_built_concurrently_and_an_interrupted_build_redone_on_postgres() {
+    let db = TestDb::fresh(Backend::Postgres, "online_index").await;
+    let mut options = RunnerOptions {
+        generated: migration::generated(),
+        ..RunnerOptions::default()
+    };
+    runner::up::<migration::Migrator>(&db.url, &options)
+        .await
+        .unwrap();
+    options.generated.push(add_title_index());
+    let insert = "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
+                  ('same', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)";
+    for _ in 0..3 {
+        db.connection.execute_unprepared(insert).await.unwrap();
+    }
+
+    let writer = Database::connect(db.url.as_str()).await.unwrap();
+    let open = writer.begin().await.unwrap();
+    open.execute_unprepared(insert).await.unwrap();
+    let migration = tokio::spawn({
+        let (url, options) = (db.url.clone(), options.clone());
+        async move { runner::up::<IndexMigrator>(&url, &options).await }
+    });
+    let start = Instant::now();
+    let modes = loop {
+        let modes = index_build_locks(&db.connection).await;
+        if !modes.is_empty() {
+            break modes;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the build never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(modes, ["ShareUpdateExclusiveLock"]);
+    // Writes go on while the build waits for the open transaction.
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        db.connection.execute_unprepared(insert),
+    )
+    .await
+    .expect("a write waited for the index build")
+    .unwrap();
+    open.commit().await.unwrap();
+    let report = migration.await.unwrap().unwrap();
+    assert_eq!(report.applied, [add_title_index().name]);
+    assert_eq!(title_index(&db.connection).await, Some((true, false)));
+
+    // A build that failed midway (here: a unique build over duplicates) leaves the index
+    // INVALID under the migration's name; the next run drops it and builds the right one.
+    runner::run::<IndexMigrator>(&db.url, runner::Command::Down(Some(1)), &options)
+        .await
+        .unwrap();
+    db.connection
+        .execute_unprepared(&format!(
+            "CREATE UNIQUE INDEX CONCURRENTLY \"{TITLE_INDEX}\" ON posts (title)"
+        ))
+        .await
+        .expect_err("duplicate titles fail the unique build");
+    assert_eq!(title_index(&db.connection).await, Some((false, true)));
+    let report = runner::up::<IndexMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    assert_eq!(report.applied, [add_title_index().name]);
+    assert_eq!(title_index(&db.connection).await, Some((true, false)));
+    writer.close().await.unwrap();
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
+async fn a_change_waiting_behind_a_long_transaction_does_not_stall_writes_on_postgres() {
+    a_change_waiting_behind_a_long_transaction_does_not_stall_writes(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_mariadb, ignore = "TEST_MYSQL_URL is not set (see README)")]
+async fn a_change_waiting_behind_a_long_transaction_does_not_stall_writes_on_mariadb() {
+    a_change_waiting_behind_a_long_transaction_does_not_stall_writes(Backend::MySql).await;
+}
