@@ -105,13 +105,14 @@ pub fn impacts(operations: &[Operation]) -> Vec<Impact> {
             _ => None,
         })
         .collect();
-    // A migration of index builds alone runs `CREATE INDEX CONCURRENTLY` on PostgreSQL (the
-    // runner's online form; see `migration_ops::v1::builds_indexes_only`).
-    let concurrently = operations.iter().all(|op| {
+    // A migration that only adds indexes, CHECKs and foreign keys runs in their online forms on
+    // PostgreSQL (the runner's; see `migration_ops::v1::online_on_postgres`).
+    let online = operations.iter().all(|op| {
         matches!(op, Operation::AlterTable { name, changes, .. }
             if !created.contains(name.as_str())
                 && !changes.is_empty()
-                && changes.iter().all(|c| matches!(c, Change::CreateIndex(_))))
+                && changes.iter().all(|c| matches!(c,
+                    Change::CreateIndex(_) | Change::AddCheck(_) | Change::AddForeignKey(_))))
     });
     let mut impacts = Vec::new();
     for op in operations {
@@ -124,10 +125,7 @@ pub fn impacts(operations: &[Operation]) -> Vec<Impact> {
         for change in changes {
             for (backend, label) in BACKENDS {
                 let (lock, hold) = match backend {
-                    Backend::Postgres if concurrently => (
-                        "SHARE UPDATE EXCLUSIVE (CREATE INDEX CONCURRENTLY)",
-                        Hold::Brief,
-                    ),
+                    Backend::Postgres if online => (online_postgres(change), Hold::Brief),
                     _ => lock_and_hold(change, backend),
                 };
                 impacts.push(Impact {
@@ -165,6 +163,17 @@ fn lock_and_hold(change: &Change, backend: Backend) -> (&'static str, Hold) {
             ("database write lock", Hold::Build)
         }
         Backend::Sqlite => ("database write lock", Hold::Brief),
+    }
+}
+
+/// The locks of PostgreSQL's online forms (see [`impacts`]).
+fn online_postgres(change: &Change) -> &'static str {
+    match change {
+        Change::CreateIndex(_) => "SHARE UPDATE EXCLUSIVE (CREATE INDEX CONCURRENTLY)",
+        Change::AddForeignKey(_) => {
+            "SHARE ROW EXCLUSIVE for a moment (NOT VALID), then SHARE UPDATE EXCLUSIVE (VALIDATE)"
+        }
+        _ => "ACCESS EXCLUSIVE for a moment (NOT VALID), then SHARE UPDATE EXCLUSIVE (VALIDATE)",
     }
 }
 
@@ -262,8 +271,9 @@ pub fn refusal(impacts: &[Impact]) -> Option<String> {
         "these changes keep a populated table's writes waiting for a pass over every row \
          (the longer, the more rows it holds):\n{}\npass \
          --allow-blocking to write them anyway (when the table is small, or at a quiet \
-         hour), or make them in steps the database can do online: new indexes alone in a \
-         migration are built CONCURRENTLY on PostgreSQL",
+         hour), or make them in steps the database can do online: a migration that only adds \
+         indexes, CHECKs and foreign keys runs online on PostgreSQL (CONCURRENTLY, NOT VALID \
+         then VALIDATE)",
         gated.join("\n")
     ))
 }
@@ -346,8 +356,32 @@ mod tests {
         let refusal = refusal(&impacts).unwrap();
         assert!(refusal.contains("PostgreSQL: + index"), "{refusal}");
         assert!(refusal.contains("--allow-blocking"), "{refusal}");
-        assert!(refusal.contains("alone in a migration"), "{refusal}");
+        assert!(refusal.contains("a migration that only adds"), "{refusal}");
         assert!(!refusal.contains("MySQL/MariaDB:"), "{refusal}");
+    }
+
+    #[test]
+    fn a_check_alone_is_online_on_postgresql_but_copies_the_table_on_mariadb() {
+        let checked = posts(|t| {
+            t.checks.push(crate::model::Check {
+                name: "ck_posts_title_length".to_owned(),
+                column: "title".to_owned(),
+                rule: crate::model::CheckRule::Length {
+                    min: Some(1),
+                    max: None,
+                },
+            })
+        });
+        let impacts = impacts_of(&posts(|_| {}), &checked);
+        let postgres = on(&impacts, "PostgreSQL");
+        assert!(
+            !postgres.blocks() && postgres.lock.contains("NOT VALID"),
+            "{impacts:?}"
+        );
+        let mariadb = on(&impacts, "MySQL/MariaDB");
+        assert_eq!((mariadb.lock, mariadb.hold), ("COPY", Hold::Copy));
+        let refusal = refusal(&impacts).unwrap();
+        assert!(refusal.contains("MySQL/MariaDB: + check") && !refusal.contains("PostgreSQL:"));
     }
 
     #[test]

@@ -24,10 +24,11 @@
 //!   the statement it stopped at. The bookkeeping rows and the journal's end commit together.
 //!   A hand-written migration cannot be resumed: an interrupted one stops later runs with the
 //!   steps to recover.
-//! - **Index builds alone are online on PostgreSQL**: a generated migration that only adds
-//!   indexes to existing tables is built with `CREATE INDEX CONCURRENTLY` outside a
-//!   transaction (an interrupted build's `INVALID` index is dropped and built again), then
-//!   recorded.
+//! - **Online forms on PostgreSQL**: a generated migration that only adds indexes, CHECKs and
+//!   foreign keys to existing tables runs outside one transaction: `CREATE INDEX
+//!   CONCURRENTLY`, and `ADD CONSTRAINT … NOT VALID` then `VALIDATE CONSTRAINT` in transactions
+//!   of their own; then it is recorded. A run interrupted between steps is finished by the next
+//!   (see [`crate::v1::apply_online_postgres`]).
 //! - **Lock waits are bounded** (see [`table_locks`]): a schema change that cannot get its
 //!   table's lock within 500 ms (a long transaction holds it) gives up, lets the application's
 //!   queued writes through, and is retried with backoff; on PostgreSQL the migration's
@@ -680,11 +681,12 @@ impl<'a> Session<'a> {
             Direction::Down => g.down,
         });
         if self.backend == DbBackend::Postgres
-            && let Some(ops) = ops.filter(|ops| crate::v1::builds_indexes_only(ops))
+            && let Some(ops) = ops.filter(|ops| crate::v1::online_on_postgres(ops))
         {
-            // Index builds alone: `CREATE INDEX CONCURRENTLY`, outside a transaction, so the
-            // table keeps taking writes; an interrupted build is found and redone next time.
-            crate::v1::build_indexes_concurrently(self.db, ops).await?;
+            // Indexes, CHECKs and foreign keys alone: their online forms, each step its own
+            // transaction (or none), so the table keeps taking writes; a step an interrupted
+            // run left is found and finished next time.
+            crate::v1::apply_online_postgres(self.db, ops, self.options.table_lock_timeout).await?;
             let transaction = self.db.begin().await?;
             self.record(&transaction, name, direction, checksum.as_deref())
                 .await?;

@@ -1,8 +1,9 @@
 //! Schema changes on a table that keeps taking writes. A change that must wait for the table's
 //! lock, because a long transaction reads the table, does not stop the application's writes:
 //! the runner bounds each wait and retries (measured against the same change with the bound
-//! turned off, which queues every write behind the waiting change until the reader ends). An
-//! index added alone is built concurrently on PostgreSQL, and an interrupted build is redone.
+//! turned off, which queues every write behind the waiting change until the reader ends). On
+//! PostgreSQL an index added alone is built concurrently and a CHECK added alone is added
+//! `NOT VALID` then validated; a run interrupted between steps is finished by the next.
 
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -18,56 +19,131 @@ use tests::db::{Backend, TestDb};
 /// How long the reader keeps its transaction open on `posts`.
 const READER_HOLDS: Duration = Duration::from_secs(3);
 
-/// The shipped `posts` with a nullable `note` column added: one change that needs the table's
-/// exclusive lock for a moment (`ALTER TABLE posts ADD COLUMN note text NULL`).
-fn add_note() -> &'static [Op] {
-    static UP: OnceLock<&'static [Op]> = OnceLock::new();
-    UP.get_or_init(|| {
-        let generated = migration::generated();
-        let Op::AlterTable(last) = generated.last().expect("a shipped migration").up[0] else {
-            panic!("the last shipped migration alters posts");
-        };
+/// The last shipped migration's `posts`, as a table after it.
+fn shipped_posts() -> v1::Table {
+    let generated = migration::generated();
+    let Op::AlterTable(last) = generated.last().expect("a shipped migration").up[0] else {
+        panic!("the last shipped migration alters posts");
+    };
+    last.table
+}
+
+fn leak<T>(items: Vec<T>) -> &'static [T] {
+    Box::leak(items.into_boxed_slice())
+}
+
+/// A migration of `posts` after the shipped ones: `change` to `table`, and back.
+fn posts_migration(
+    name: &'static str,
+    table: v1::Table,
+    change: Change,
+    undo: Change,
+) -> v1::Generated {
+    let up = leak(vec![v1::alter_table(table, leak(vec![change]))]);
+    let down = leak(vec![v1::alter_table(shipped_posts(), leak(vec![undo]))]);
+    v1::Generated::new(name, up, Some(down))
+}
+
+/// The migrations these tests add after the shipped ones, by number.
+fn extra(number: usize) -> v1::Generated {
+    static EXTRA: OnceLock<[v1::Generated; 3]> = OnceLock::new();
+    EXTRA.get_or_init(|| {
+        let posts = shipped_posts();
+        // A nullable column: a moment of the table's exclusive lock.
         let note = column("note", ColumnType::Text).null();
-        let mut columns = last.table.columns.to_vec();
+        let mut columns = posts.columns.to_vec();
         columns.push(note);
-        let table = v1::Table {
-            columns: Box::leak(columns.into_boxed_slice()),
-            ..last.table
-        };
-        let changes = Box::leak(Box::new([Change::AddColumn {
-            column: note,
-            backfill: None,
-        }]));
-        Box::leak(Box::new([v1::alter_table(table, changes)]))
-    })
+        let add_note = posts_migration(
+            "m29990101_000003_add_posts_note",
+            v1::Table {
+                columns: leak(columns),
+                ..posts
+            },
+            Change::AddColumn {
+                column: note,
+                backfill: None,
+            },
+            Change::DropColumn("note"),
+        );
+        let index = v1::index(TITLE_INDEX, &["title"]);
+        let add_index = posts_migration(
+            "m29990101_000004_index_posts_title",
+            v1::Table {
+                indexes: leak(vec![index]),
+                ..posts
+            },
+            Change::CreateIndex(index),
+            Change::DropIndex(index),
+        );
+        let check = v1::check(
+            TITLE_CHECK,
+            "title",
+            v1::CheckRule::Length {
+                min: None,
+                max: Some(150),
+            },
+        );
+        let mut checks = posts.checks.to_vec();
+        checks.push(check);
+        let add_check = posts_migration(
+            "m29990101_000005_check_posts_title_short",
+            v1::Table {
+                checks: leak(checks),
+                ..posts
+            },
+            Change::AddCheck(check),
+            Change::DropCheck(TITLE_CHECK),
+        );
+        [add_note, add_index, add_check]
+    })[number]
 }
 
-struct NoteMigrator;
+/// A migration run from its data, as a generated file runs it.
+struct FromData(v1::Generated);
 
-impl MigratorTrait for NoteMigrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut migrations = migration::Migrator::migrations();
-        migrations.push(Box::new(AddNote));
-        migrations
-    }
-}
-
-struct AddNote;
-
-impl MigrationName for AddNote {
+impl MigrationName for FromData {
     fn name(&self) -> &str {
-        "m29990101_000003_add_posts_note"
+        self.0.name
     }
 }
 
 #[async_trait::async_trait]
-impl MigrationTrait for AddNote {
+impl MigrationTrait for FromData {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        v1::apply(manager, add_note()).await
+        v1::apply(manager, self.0.up).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        v1::apply(manager, self.0.down.expect("reversible")).await
     }
 
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
+    }
+}
+
+/// The shipped migrations, then `extra(N)`.
+struct ShippedAnd<const N: usize>;
+
+impl<const N: usize> MigratorTrait for ShippedAnd<N> {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut migrations = migration::Migrator::migrations();
+        migrations.push(Box::new(FromData(extra(N))));
+        migrations
+    }
+}
+
+type NoteMigrator = ShippedAnd<0>;
+type IndexMigrator = ShippedAnd<1>;
+type CheckMigrator = ShippedAnd<2>;
+
+/// The runner's options for the shipped migrations and `extra(number)`.
+fn options_with(number: usize) -> RunnerOptions {
+    let mut generated = migration::generated();
+    generated.push(extra(number));
+    RunnerOptions {
+        generated,
+        ..RunnerOptions::default()
     }
 }
 
@@ -120,11 +196,7 @@ async fn longest_write_stall(backend: Backend, table_lock_timeout: Option<Durati
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    options.generated.push(v1::Generated::new(
-        "m29990101_000003_add_posts_note",
-        add_note(),
-        None,
-    ));
+    options.generated.push(extra(0));
     let report = runner::up::<NoteMigrator>(&db.url, &options)
         .await
         .unwrap_or_else(|e| panic!("{backend:?}: the migration failed: {e}"));
@@ -160,65 +232,7 @@ async fn a_change_waiting_behind_a_long_transaction_does_not_stall_writes(backen
 }
 
 const TITLE_INDEX: &str = "idx-posts-title";
-
-/// `posts` gains an index on `title`, and nothing else.
-fn add_title_index() -> v1::Generated {
-    static OPS: OnceLock<(&'static [Op], &'static [Op])> = OnceLock::new();
-    let (up, down) = OPS.get_or_init(|| {
-        let generated = migration::generated();
-        let Op::AlterTable(last) = generated.last().expect("a shipped migration").up[0] else {
-            panic!("the last shipped migration alters posts");
-        };
-        let index = v1::index(TITLE_INDEX, &["title"]);
-        let table = v1::Table {
-            indexes: Box::leak(Box::new([index])),
-            ..last.table
-        };
-        let up: &'static [Op] = Box::leak(Box::new([v1::alter_table(
-            table,
-            Box::leak(Box::new([Change::CreateIndex(index)])),
-        )]));
-        let down: &'static [Op] = Box::leak(Box::new([v1::alter_table(
-            last.table,
-            Box::leak(Box::new([Change::DropIndex(index)])),
-        )]));
-        (up, down)
-    });
-    v1::Generated::new("m29990101_000004_index_posts_title", up, Some(down))
-}
-
-struct IndexMigrator;
-
-impl MigratorTrait for IndexMigrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut migrations = migration::Migrator::migrations();
-        migrations.push(Box::new(IndexTitle));
-        migrations
-    }
-}
-
-struct IndexTitle;
-
-impl MigrationName for IndexTitle {
-    fn name(&self) -> &str {
-        add_title_index().name
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for IndexTitle {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        v1::apply(manager, add_title_index().up).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        v1::apply(manager, add_title_index().down.unwrap()).await
-    }
-
-    fn use_transaction(&self) -> Option<bool> {
-        Some(true)
-    }
-}
+const TITLE_CHECK: &str = "ck_posts_title_short";
 
 /// `(valid, unique)` of the title index, if it exists.
 async fn title_index(connection: &sea_orm::DatabaseConnection) -> Option<(bool, bool)> {
@@ -262,14 +276,10 @@ async fn index_build_locks(connection: &sea_orm::DatabaseConnection) -> Vec<Stri
 #[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
 async fn an_index_added_alone_is_built_concurrently_and_an_interrupted_build_redone_on_postgres() {
     let db = TestDb::fresh(Backend::Postgres, "online_index").await;
-    let mut options = RunnerOptions {
-        generated: migration::generated(),
-        ..RunnerOptions::default()
-    };
+    let options = options_with(1);
     runner::up::<migration::Migrator>(&db.url, &options)
         .await
         .unwrap();
-    options.generated.push(add_title_index());
     let insert = "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
                   ('same', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)";
     for _ in 0..3 {
@@ -306,7 +316,7 @@ async fn an_index_added_alone_is_built_concurrently_and_an_interrupted_build_red
     .unwrap();
     open.commit().await.unwrap();
     let report = migration.await.unwrap().unwrap();
-    assert_eq!(report.applied, [add_title_index().name]);
+    assert_eq!(report.applied, [extra(1).name]);
     assert_eq!(title_index(&db.connection).await, Some((true, false)));
 
     // A build that failed midway (here: a unique build over duplicates) leaves the index
@@ -324,9 +334,89 @@ async fn an_index_added_alone_is_built_concurrently_and_an_interrupted_build_red
     let report = runner::up::<IndexMigrator>(&db.url, &options)
         .await
         .unwrap();
-    assert_eq!(report.applied, [add_title_index().name]);
+    assert_eq!(report.applied, [extra(1).name]);
     assert_eq!(title_index(&db.connection).await, Some((true, false)));
     writer.close().await.unwrap();
+    db.drop_database().await;
+}
+
+/// Whether the title check exists, and whether it is validated.
+async fn title_check(connection: &sea_orm::DatabaseConnection) -> Option<bool> {
+    let row = connection
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("SELECT convalidated FROM pg_constraint WHERE conname = '{TITLE_CHECK}'"),
+        ))
+        .await
+        .unwrap()?;
+    Some(row.try_get_by_index(0).unwrap())
+}
+
+/// A CHECK added alone on PostgreSQL runs as `NOT VALID` then `VALIDATE`: a run that stopped
+/// between the two (the rule enforced on new rows, the old ones not yet checked) is finished
+/// by the next, which only validates; rows that break the rule stop the migration before
+/// anything changes.
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
+async fn a_check_added_alone_is_added_not_valid_then_validated_on_postgres() {
+    let db = TestDb::fresh(Backend::Postgres, "online_check").await;
+    let options = options_with(2);
+    runner::up::<migration::Migrator>(&db.url, &options)
+        .await
+        .unwrap();
+    let insert = |title: &str| {
+        format!(
+            "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
+             ('{title}', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    };
+    db.connection
+        .execute_unprepared(&insert("short"))
+        .await
+        .unwrap();
+
+    // An earlier run stopped after its NOT VALID step.
+    let add = v1::to_sql(extra(2).up, sea_orm::DbBackend::Postgres).remove(0);
+    db.connection
+        .execute_unprepared(&format!("{add} NOT VALID"))
+        .await
+        .unwrap();
+    assert_eq!(title_check(&db.connection).await, Some(false));
+    let report = runner::up::<CheckMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    assert_eq!(report.applied, [extra(2).name]);
+    assert_eq!(title_check(&db.connection).await, Some(true));
+    db.connection
+        .execute_unprepared(&insert(&"x".repeat(151)))
+        .await
+        .expect_err("the rule holds");
+
+    // Down, a row that breaks the rule, up: stopped before adding anything.
+    runner::run::<CheckMigrator>(&db.url, runner::Command::Down(Some(1)), &options)
+        .await
+        .unwrap();
+    assert_eq!(title_check(&db.connection).await, None);
+    db.connection
+        .execute_unprepared(&insert(&"x".repeat(151)))
+        .await
+        .unwrap();
+    let error = runner::up::<CheckMigrator>(&db.url, &options)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("1 row(s) of `posts` break"), "{error}");
+    assert_eq!(title_check(&db.connection).await, None);
+
+    // Fixed, up from nothing: added NOT VALID and validated.
+    db.connection
+        .execute_unprepared("DELETE FROM posts WHERE char_length(title) > 150")
+        .await
+        .unwrap();
+    runner::up::<CheckMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    assert_eq!(title_check(&db.connection).await, Some(true));
     db.drop_database().await;
 }
 

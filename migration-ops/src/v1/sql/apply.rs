@@ -11,6 +11,7 @@ use super::rebuild::rebuilds_on_sqlite;
 use super::{Step, steps};
 use crate::runner::{journal, table_locks};
 use crate::schema::{Change, Op, Store};
+use sea_orm_migration::sea_orm::TransactionTrait;
 
 /// Runs `ops` in order through the migration's connection. An error names the statement.
 ///
@@ -231,44 +232,67 @@ async fn run_sqlite(
         .map_err(|error| statement_error(error, sql))
 }
 
-/// Whether `ops` only build indexes on tables that exist already. The runner builds such a
-/// migration's indexes on PostgreSQL with [`build_indexes_concurrently`], so that the table
-/// keeps taking writes while they build.
-pub fn builds_indexes_only<S: Store>(ops: &[Op<S>]) -> bool {
+/// Whether `ops` only add indexes, CHECKs and foreign keys to tables that exist already:
+/// changes PostgreSQL can make while the table keeps taking writes. The runner applies such a
+/// migration there with [`apply_online_postgres`].
+pub fn online_on_postgres<S: Store>(ops: &[Op<S>]) -> bool {
     !ops.is_empty()
         && ops.iter().all(|op| {
             matches!(op, Op::AlterTable(alter)
                 if !alter.changes.is_empty()
-                    && alter.changes.iter().all(|c| matches!(c, Change::CreateIndex(_))))
+                    && alter.changes.iter().all(|c| matches!(c,
+                        Change::CreateIndex(_) | Change::AddCheck(_) | Change::AddForeignKey(_))))
         })
 }
 
-/// PostgreSQL, outside any transaction: builds the indexes of `ops` (see
-/// [`builds_indexes_only`]) with `CREATE INDEX CONCURRENTLY`, which takes a lock that writes do
-/// not wait for. Each row count (a unique index's duplicates) runs first. A build that was
-/// interrupted leaves an `INVALID` index behind: it is dropped (`DROP INDEX CONCURRENTLY`) and
-/// built again; a valid index of that name is the earlier run's, finished before its
-/// bookkeeping, and counts as built.
-pub async fn build_indexes_concurrently<S: Store>(
-    db: &impl ConnectionTrait,
+/// One change of an online migration, named as the catalog knows it.
+enum Online<'a> {
+    Index(&'a str),
+    Constraint { table: &'a str, name: &'a str },
+}
+
+/// PostgreSQL, outside a migration transaction: the changes of `ops` (see
+/// [`online_on_postgres`]) in their online forms, each row count (a unique index's
+/// duplicates, a rule's offending rows, a key's orphans) first.
+///
+/// - An index: `CREATE INDEX CONCURRENTLY`, whose lock writes do not wait for. A build that
+///   was interrupted leaves an `INVALID` index: it is dropped (`DROP INDEX CONCURRENTLY`) and
+///   built again; a valid index of that name is an earlier run's and counts as built.
+/// - A CHECK or foreign key: `ADD CONSTRAINT … NOT VALID` in a short transaction of its own
+///   (bounded by `lock_timeout`, retried), which enforces the rule on every new write at once,
+///   then `VALIDATE CONSTRAINT` in another, which checks the existing rows under a lock that
+///   writes do not wait for. One found `NOT VALID` is an earlier run's and is only validated.
+pub async fn apply_online_postgres<S: Store>(
+    db: &DatabaseConnection,
     ops: &[Op<S>],
+    lock_timeout: Option<std::time::Duration>,
 ) -> Result<(), DbErr> {
     let backend = DbBackend::Postgres;
-    let names: Vec<&str> = ops
+    // Collected before the first await, so that the future stays `Send`.
+    let changes: Vec<Online> = ops
         .iter()
         .filter_map(|op| match op {
-            Op::AlterTable(alter) => Some(alter.changes.iter()),
+            Op::AlterTable(alter) => Some(alter),
             _ => None,
         })
-        .flatten()
-        .filter_map(|change| match change {
-            Change::CreateIndex(index) => Some(index.name.as_ref()),
-            _ => None,
+        .flat_map(|alter| {
+            let table: &str = alter.table.name.as_ref();
+            alter.changes.iter().map(move |change| match change {
+                Change::CreateIndex(index) => Online::Index(index.name.as_ref()),
+                Change::AddCheck(check) => Online::Constraint {
+                    table,
+                    name: check.name.as_ref(),
+                },
+                Change::AddForeignKey(key) => Online::Constraint {
+                    table,
+                    name: key.name.as_ref(),
+                },
+                _ => unreachable!("online_on_postgres admits these changes only"),
+            })
         })
         .collect();
-    let steps = steps(ops, backend);
-    let mut names = names.into_iter();
-    for step in steps {
+    let mut changes = changes.into_iter();
+    for step in steps(ops, backend) {
         let sql = match step {
             Step::Count(precheck) => {
                 count_offending_rows(db, &precheck).await?;
@@ -276,39 +300,118 @@ pub async fn build_indexes_concurrently<S: Store>(
             }
             Step::Run(sql) => sql,
         };
-        let (Some(name), Some(concurrent)) = (names.next(), concurrently(&sql)) else {
-            return Err(DbErr::Migration(format!(
-                "cannot build this index concurrently: {sql}"
-            )));
-        };
-        let valid = db
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                "SELECT i.indisvalid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_index i \
-                 ON i.indexrelid = c.oid WHERE c.relname = $1 \
-                 AND c.relnamespace = current_schema()::regnamespace",
-                [name.into()],
-            ))
-            .await?
-            .map(|row| row.try_get_by_index::<bool>(0))
-            .transpose()?;
-        match valid {
-            Some(true) => continue,
-            Some(false) => {
-                let drop = format!(
-                    "DROP INDEX CONCURRENTLY IF EXISTS {}",
-                    super::text::quote(backend, name)
-                );
-                db.execute_unprepared(&drop)
-                    .await
-                    .map_err(|error| statement_error(error, &drop))?;
+        match changes.next() {
+            Some(Online::Index(name)) => build_index_concurrently(db, name, &sql).await?,
+            Some(Online::Constraint { table, name }) => {
+                add_constraint_then_validate(db, table, name, &sql, lock_timeout).await?
             }
-            None => {}
+            None => {
+                return Err(DbErr::Migration(format!(
+                    "cannot apply this statement online: {sql}"
+                )));
+            }
         }
-        db.execute_unprepared(&concurrent)
-            .await
-            .map_err(|error| statement_error(error, &concurrent))?;
     }
+    Ok(())
+}
+
+async fn build_index_concurrently(
+    db: &DatabaseConnection,
+    name: &str,
+    sql: &str,
+) -> Result<(), DbErr> {
+    let backend = DbBackend::Postgres;
+    let Some(concurrent) = concurrently(sql) else {
+        return Err(DbErr::Migration(format!(
+            "cannot build this index concurrently: {sql}"
+        )));
+    };
+    let valid = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT i.indisvalid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_index i \
+             ON i.indexrelid = c.oid WHERE c.relname = $1 \
+             AND c.relnamespace = current_schema()::regnamespace",
+            [name.into()],
+        ))
+        .await?
+        .map(|row| row.try_get_by_index::<bool>(0))
+        .transpose()?;
+    match valid {
+        Some(true) => return Ok(()),
+        Some(false) => {
+            let drop = format!(
+                "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                super::text::quote(backend, name)
+            );
+            db.execute_unprepared(&drop)
+                .await
+                .map_err(|error| statement_error(error, &drop))?;
+        }
+        None => {}
+    }
+    db.execute_unprepared(&concurrent)
+        .await
+        .map_err(|error| statement_error(error, &concurrent))?;
+    Ok(())
+}
+
+async fn add_constraint_then_validate(
+    db: &DatabaseConnection,
+    table: &str,
+    name: &str,
+    sql: &str,
+    lock_timeout: Option<std::time::Duration>,
+) -> Result<(), DbErr> {
+    let backend = DbBackend::Postgres;
+    let validated = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT k.convalidated FROM pg_catalog.pg_constraint k \
+             JOIN pg_catalog.pg_class c ON c.oid = k.conrelid WHERE k.conname = $1 \
+             AND c.relname = $2 AND c.relnamespace = current_schema()::regnamespace",
+            [name.into(), table.into()],
+        ))
+        .await?
+        .map(|row| row.try_get_by_index::<bool>(0))
+        .transpose()?;
+    if validated == Some(true) {
+        return Ok(());
+    }
+    if validated.is_none() {
+        let not_valid = format!("{sql} NOT VALID");
+        let bound = lock_timeout.and_then(|t| table_locks::bound(backend, t));
+        for attempt in 1.. {
+            let transaction = db.begin().await?;
+            if let Some(bound) = &bound {
+                transaction.execute_unprepared(bound).await?;
+            }
+            match transaction.execute_unprepared(&not_valid).await {
+                Ok(_) => {
+                    transaction.commit().await?;
+                    break;
+                }
+                Err(error) => {
+                    transaction.rollback().await?;
+                    if !(bound.is_some() && table_locks::timed_out(&error)) {
+                        return Err(statement_error(error, &not_valid));
+                    }
+                    if attempt == table_locks::ATTEMPTS {
+                        return Err(table_locks::gave_up(error));
+                    }
+                    tokio::time::sleep(table_locks::backoff(attempt)).await;
+                }
+            }
+        }
+    }
+    let validate = format!(
+        "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+        super::text::quote(backend, table),
+        super::text::quote(backend, name)
+    );
+    db.execute_unprepared(&validate)
+        .await
+        .map_err(|error| statement_error(error, &validate))?;
     Ok(())
 }
 
@@ -331,7 +434,7 @@ mod tests {
     #[test]
     fn a_migration_of_index_builds_alone_is_built_concurrently_on_postgresql() {
         let build = [v1::alter_table(POSTS, &[Change::CreateIndex(INDEX)])];
-        assert!(builds_indexes_only(&build));
+        assert!(online_on_postgres(&build));
         let statements = v1::to_sql(&build, DbBackend::Postgres);
         assert_eq!(
             concurrently(&statements[0]).unwrap(),
@@ -341,7 +444,7 @@ mod tests {
             POSTS,
             &[Change::CreateIndex(INDEX), Change::DropColumn("body")],
         )];
-        assert!(!builds_indexes_only(&mixed));
-        assert!(!builds_indexes_only::<crate::schema::Static>(&[]));
+        assert!(!online_on_postgres(&mixed));
+        assert!(!online_on_postgres::<crate::schema::Static>(&[]));
     }
 }
