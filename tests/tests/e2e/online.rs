@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use migration_ops::runner::{self, RunnerOptions};
 use migration_ops::v1::{self, Change, ColumnType, Op, column};
-use sea_orm::{ConnectionTrait, Database, DbErr, TransactionTrait};
-use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager, async_trait};
+use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use tests::db::{Backend, TestDb};
+use tests::history::DataMigration;
 
 /// How long the reader keeps its transaction open on `posts`.
 const READER_HOLDS: Duration = Duration::from_secs(3);
@@ -98,37 +99,13 @@ fn extra(number: usize) -> v1::Generated {
     })[number]
 }
 
-/// A migration run from its data, as a generated file runs it.
-struct FromData(v1::Generated);
-
-impl MigrationName for FromData {
-    fn name(&self) -> &str {
-        self.0.name
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for FromData {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        v1::apply(manager, self.0.up).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        v1::apply(manager, self.0.down.expect("reversible")).await
-    }
-
-    fn use_transaction(&self) -> Option<bool> {
-        Some(true)
-    }
-}
-
 /// The shipped migrations, then `extra(N)`.
 struct ShippedAnd<const N: usize>;
 
 impl<const N: usize> MigratorTrait for ShippedAnd<N> {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = migration::Migrator::migrations();
-        migrations.push(Box::new(FromData(extra(N))));
+        migrations.push(Box::new(DataMigration(extra(N))));
         migrations
     }
 }
