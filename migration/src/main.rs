@@ -55,7 +55,7 @@ struct Cli {
     lock_lease: u64,
 
     /// How long, in milliseconds, one schema change waits for its table's lock before it lets
-    /// the application's queued queries through and tries again (up to 10 times, with
+    /// the application's queued queries through and tries again (up to 20 times, with
     /// backoff); 0 waits as long as the database does.
     #[arg(
         long,

@@ -7,4 +7,5 @@ pub mod corpus;
 pub mod db;
 pub mod deploy;
 pub mod history;
+pub mod online;
 pub mod rng;

@@ -17,12 +17,13 @@ use sea_orm_migration::sea_orm::{DbBackend, DbErr};
 use super::journal::database_error;
 
 /// How many times a schema change is tried before the run gives up.
-pub const ATTEMPTS: u32 = 10;
+pub const ATTEMPTS: u32 = 20;
 
-/// The pause before attempt `attempt + 1` (`attempt` counts from 1): 0.2 s, doubling up to 5 s,
-/// so ten attempts span about half a minute plus the timeouts.
+/// The pause before attempt `attempt + 1` (`attempt` counts from 1): 0.2 s, doubling up to 2 s,
+/// so that a change goes ahead within about 2 s of the long transaction's end, and twenty
+/// attempts span about half a minute plus the timeouts.
 pub fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis((200u64 << attempt.saturating_sub(1).min(5)).min(5_000))
+    Duration::from_millis((200u64 << attempt.saturating_sub(1).min(5)).min(2_000))
 }
 
 /// Whether `error` says that a statement gave up waiting for a lock: PostgreSQL
@@ -74,11 +75,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_backoff_doubles_from_a_fifth_of_a_second_up_to_five_seconds() {
+    fn the_backoff_doubles_from_a_fifth_of_a_second_up_to_two_seconds() {
         let pauses: Vec<u64> = (1..ATTEMPTS)
             .map(|a| backoff(a).as_millis() as u64)
             .collect();
-        assert_eq!(pauses, [200, 400, 800, 1600, 3200, 5000, 5000, 5000, 5000]);
+        assert_eq!(pauses[..6], [200, 400, 800, 1600, 2000, 2000]);
+        assert_eq!(pauses.len(), 19);
+        assert_eq!(pauses.iter().sum::<u64>(), 33_000);
     }
 
     #[test]

@@ -15,8 +15,9 @@
 //! `tests/benchmark-results.md` (or `--out FILE`), which is committed with each change to
 //! performance.
 //!
-//! Measured apart: `--history [RUNS]` (the safe runner against sea-orm-migration's own runner)
-//! and `--load` (the app under HTTP load).
+//! Measured apart: `--history [RUNS]` (the safe runner against sea-orm-migration's own runner),
+//! `--load` (the app under HTTP load) and `--online [--rows N]` (a migration of a populated
+//! table under a writer: see `bench/online.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -911,6 +912,13 @@ fn main() {
             .position(|a| a == flag)
             .and_then(|at| args.get(at + 1))
     };
+    if args.iter().any(|a| a == "--online") {
+        let rows = value("--rows")
+            .map(|n| n.parse().expect("--rows takes a number"))
+            .unwrap_or(1_000_000);
+        online::main(rows);
+        return;
+    }
     if let Some(list) = value("--loop") {
         let sizes: Vec<usize> = list
             .split(',')
@@ -1219,6 +1227,8 @@ fn main() {
 /// installing; it shares the machine's cores with the app.
 #[path = "bench/entity_loop.rs"]
 mod entity_loop;
+#[path = "bench/online.rs"]
+mod online;
 
 mod load {
     use std::process::{Child, Command, Stdio};

@@ -1,0 +1,162 @@
+//! `cargo run --release -p tests --bin bench -- --online [--rows N]`: what a migration of a
+//! populated `posts` table does to the application's writes. For each change of
+//! `tests::online::extra` (a nullable column added while a reader holds the table 3 s, an index
+//! on `title`, a CHECK on `title`), on a fresh `posts` of N rows (default 1,000,000) under a
+//! writer that inserts a row every 5 ms: the migration's time, the writer's longest wait for
+//! one insert, and its waits over 1 s; the runner's form (online forms, bounded lock waits)
+//! beside the blocking form (the same change in one transaction, as sea-orm-migration runs a
+//! migration). PostgreSQL and MariaDB, from `TEST_POSTGRES_URL` and `TEST_MYSQL_URL`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use migration_ops::runner::{self, Command};
+use migration_ops::v1;
+use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+use sea_orm_migration::SchemaManager;
+use tests::db::{Backend, TestDb};
+use tests::history::{DataMigration, ScopedMigrator, options, with_history};
+
+const CHANGES: [&str; 3] = [
+    "add a nullable column behind a 3 s reader",
+    "add an index on title",
+    "add a CHECK on title",
+];
+
+/// What one migration did to the writer.
+struct Outcome {
+    migration: Duration,
+    longest_stall: Duration,
+    stalls_over_1s: usize,
+}
+
+pub fn main(rows: usize) {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    println!(
+        "| backend | change ({rows} rows) | form | migration | longest write stall | stalls > 1 s |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for backend in [Backend::Postgres, Backend::MySql] {
+        let variable = backend.server_url_variable().expect("a server backend");
+        if std::env::var(variable).is_err() {
+            println!("| {backend:?} | skipped: {variable} is not set | | | | |");
+            continue;
+        }
+        for (number, change) in CHANGES.iter().enumerate() {
+            for runner_form in [true, false] {
+                let outcome = runtime.block_on(measure(backend, rows, number, runner_form));
+                println!(
+                    "| {backend:?} | {change} | {} | {} | {} | {} |",
+                    if runner_form { "runner" } else { "blocking" },
+                    super::ms(outcome.migration),
+                    super::ms(outcome.longest_stall),
+                    outcome.stalls_over_1s
+                );
+            }
+        }
+    }
+}
+
+async fn measure(backend: Backend, rows: usize, number: usize, runner_form: bool) -> Outcome {
+    let db = TestDb::fresh(backend, "bench_online").await;
+    let shipped: Vec<DataMigration> = migration::generated()
+        .into_iter()
+        .map(DataMigration)
+        .collect();
+    with_history(shipped.clone(), async {
+        runner::run::<ScopedMigrator>(&db.url, Command::Up(None), &options(&shipped))
+            .await
+            .expect("the shipped migrations apply");
+    })
+    .await;
+    let fill = match backend {
+        Backend::Postgres => format!(
+            "INSERT INTO posts (title, content, created_at, updated_at) SELECT 'title ' || g, \
+             'content', now(), now() FROM generate_series(1, {rows}) g"
+        ),
+        _ => format!(
+            "INSERT INTO posts (title, content, created_at, updated_at) SELECT \
+             CONCAT('title ', seq), 'content', NOW(), NOW() FROM seq_1_to_{rows}"
+        ),
+    };
+    db.connection
+        .execute_unprepared(&fill)
+        .await
+        .expect("posts fill");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = tokio::spawn({
+        let (url, stop) = (db.url.clone(), stop.clone());
+        async move {
+            let connection = Database::connect(url.as_str())
+                .await
+                .expect("writer connects");
+            let mut stalls = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                let start = Instant::now();
+                connection
+                    .execute_unprepared(
+                        "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
+                         ('w', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                    )
+                    .await
+                    .expect("the writer's insert");
+                stalls.push(start.elapsed());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            stalls
+        }
+    });
+    let reader = (number == 0).then(|| {
+        let url = db.url.clone();
+        tokio::spawn(async move {
+            let connection = Database::connect(url.as_str())
+                .await
+                .expect("reader connects");
+            let transaction = connection.begin().await.expect("reader begins");
+            transaction
+                .execute_unprepared("SELECT count(*) FROM posts")
+                .await
+                .expect("reader reads");
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            transaction.commit().await.expect("reader commits");
+        })
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let extra = tests::online::extra(number);
+    let start = Instant::now();
+    if runner_form {
+        let mut history = shipped.clone();
+        history.push(DataMigration(extra));
+        with_history(history.clone(), async {
+            runner::run::<ScopedMigrator>(&db.url, Command::Up(None), &options(&history))
+                .await
+                .expect("the runner applies the change");
+        })
+        .await;
+    } else {
+        let connection = Database::connect(db.url.as_str()).await.expect("connects");
+        let transaction = connection.begin().await.expect("begins");
+        v1::apply(&SchemaManager::new(&transaction), extra.up)
+            .await
+            .expect("the change applies");
+        transaction.commit().await.expect("commits");
+    }
+    let migration = start.elapsed();
+    if let Some(reader) = reader {
+        reader.await.expect("the reader ends");
+    }
+    stop.store(true, Ordering::SeqCst);
+    let stalls = writer.await.expect("the writer ends");
+    db.drop_database().await;
+    Outcome {
+        migration,
+        longest_stall: stalls.iter().copied().max().unwrap_or_default(),
+        stalls_over_1s: stalls
+            .iter()
+            .filter(|s| **s > Duration::from_secs(1))
+            .count(),
+    }
+}

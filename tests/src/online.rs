@@ -1,0 +1,91 @@
+//! Migrations of the shipped `posts` for the online-change tests and benchmark: each adds one
+//! thing to a table that holds rows (a nullable column, an index, a CHECK), as generated data.
+
+use std::sync::OnceLock;
+
+use migration_ops::v1::{self, Change, ColumnType, Op, column};
+
+/// The index [`extra`]`(1)` adds on `posts.title`.
+pub const TITLE_INDEX: &str = "idx-posts-title";
+/// The CHECK [`extra`]`(2)` adds: titles of at most 150 characters.
+pub const TITLE_CHECK: &str = "ck_posts_title_short";
+
+/// The last shipped migration's `posts`, as a table after it.
+pub fn shipped_posts() -> v1::Table {
+    let generated = migration::generated();
+    let Op::AlterTable(last) = generated.last().expect("a shipped migration").up[0] else {
+        panic!("the last shipped migration alters posts");
+    };
+    last.table
+}
+
+fn leak<T>(items: Vec<T>) -> &'static [T] {
+    Box::leak(items.into_boxed_slice())
+}
+
+/// A migration of `posts` after the shipped ones: `change` to `table`, and back.
+fn posts_migration(
+    name: &'static str,
+    table: v1::Table,
+    change: Change,
+    undo: Change,
+) -> v1::Generated {
+    let up = leak(vec![v1::alter_table(table, leak(vec![change]))]);
+    let down = leak(vec![v1::alter_table(shipped_posts(), leak(vec![undo]))]);
+    v1::Generated::new(name, up, Some(down))
+}
+
+/// The migrations added after the shipped ones, by number: 0 a nullable `note` column, 1 an
+/// index on `title`, 2 a CHECK on `title`.
+pub fn extra(number: usize) -> v1::Generated {
+    static EXTRA: OnceLock<[v1::Generated; 3]> = OnceLock::new();
+    EXTRA.get_or_init(|| {
+        let posts = shipped_posts();
+        // A nullable column: a moment of the table's exclusive lock.
+        let note = column("note", ColumnType::Text).null();
+        let mut columns = posts.columns.to_vec();
+        columns.push(note);
+        let add_note = posts_migration(
+            "m29990101_000003_add_posts_note",
+            v1::Table {
+                columns: leak(columns),
+                ..posts
+            },
+            Change::AddColumn {
+                column: note,
+                backfill: None,
+            },
+            Change::DropColumn("note"),
+        );
+        let index = v1::index(TITLE_INDEX, &["title"]);
+        let add_index = posts_migration(
+            "m29990101_000004_index_posts_title",
+            v1::Table {
+                indexes: leak(vec![index]),
+                ..posts
+            },
+            Change::CreateIndex(index),
+            Change::DropIndex(index),
+        );
+        let check = v1::check(
+            TITLE_CHECK,
+            "title",
+            v1::CheckRule::Length {
+                min: None,
+                max: Some(150),
+            },
+        );
+        let mut checks = posts.checks.to_vec();
+        checks.push(check);
+        let add_check = posts_migration(
+            "m29990101_000005_check_posts_title_short",
+            v1::Table {
+                checks: leak(checks),
+                ..posts
+            },
+            Change::AddCheck(check),
+            Change::DropCheck(TITLE_CHECK),
+        );
+        [add_note, add_index, add_check]
+    })[number]
+}
