@@ -89,3 +89,65 @@ pub fn extra(number: usize) -> v1::Generated {
         [add_note, add_index, add_check]
     })[number]
 }
+
+/// A connection that inserts a post every `every` until stopped, timing each insert: the
+/// application's writes, as a migration's lock would make them wait.
+pub struct Writer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<Vec<std::time::Duration>>,
+}
+
+impl Writer {
+    pub async fn start(url: &str, every: std::time::Duration) -> Writer {
+        use sea_orm::ConnectionTrait;
+        let connection = sea_orm::Database::connect(url)
+            .await
+            .expect("the writer connects");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let task = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                let mut waits = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let start = std::time::Instant::now();
+                    connection
+                        .execute_unprepared(
+                            "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
+                             ('w', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                        )
+                        .await
+                        .expect("the writer's insert");
+                    waits.push(start.elapsed());
+                    tokio::time::sleep(every).await;
+                }
+                waits
+            }
+        });
+        Writer { stop, task }
+    }
+
+    /// Stops the writer; how long each of its inserts took.
+    pub async fn stop(self) -> Vec<std::time::Duration> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.task.await.expect("the writer ends")
+    }
+}
+
+/// A reader that reads `posts` in a transaction it keeps open for `hold`: the long report or
+/// forgotten `BEGIN` a migration's lock must not queue the application behind.
+pub async fn hold_reader(url: &str, hold: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let connection = sea_orm::Database::connect(url)
+        .await
+        .expect("the reader connects");
+    let transaction = connection.begin().await.expect("the reader begins");
+    transaction
+        .execute_unprepared("SELECT count(*) FROM posts")
+        .await
+        .expect("the reader reads");
+    tokio::spawn(async move {
+        tokio::time::sleep(hold).await;
+        transaction.commit().await.expect("the reader commits");
+        drop(connection);
+    })
+}

@@ -5,8 +5,6 @@
 //! PostgreSQL an index added alone is built concurrently and a CHECK added alone is added
 //! `NOT VALID` then validated; a run interrupted between steps is finished by the next.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use migration_ops::runner::{self, RunnerOptions};
@@ -15,7 +13,7 @@ use sea_orm::{ConnectionTrait, Database, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use tests::db::{Backend, TestDb};
 use tests::history::DataMigration;
-use tests::online::{TITLE_CHECK, TITLE_INDEX, extra};
+use tests::online::{TITLE_CHECK, TITLE_INDEX, Writer, extra, hold_reader};
 
 /// How long the reader keeps its transaction open on `posts`.
 const READER_HOLDS: Duration = Duration::from_secs(3);
@@ -58,40 +56,8 @@ async fn longest_write_stall(backend: Backend, table_lock_timeout: Option<Durati
         .await
         .unwrap();
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = tokio::spawn({
-        let (url, stop) = (db.url.clone(), stop.clone());
-        async move {
-            let connection = Database::connect(url.as_str()).await.unwrap();
-            let mut longest = Duration::ZERO;
-            while !stop.load(Ordering::SeqCst) {
-                let start = Instant::now();
-                connection
-                    .execute_unprepared(
-                        "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
-                         ('t', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-                    )
-                    .await
-                    .unwrap();
-                longest = longest.max(start.elapsed());
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            longest
-        }
-    });
-    let reader = tokio::spawn({
-        let url = db.url.clone();
-        async move {
-            let connection = Database::connect(url.as_str()).await.unwrap();
-            let transaction = connection.begin().await.unwrap();
-            transaction
-                .execute_unprepared("SELECT count(*) FROM posts")
-                .await
-                .unwrap();
-            tokio::time::sleep(READER_HOLDS).await;
-            transaction.commit().await.unwrap();
-        }
-    });
+    let writer = Writer::start(&db.url, Duration::from_millis(10)).await;
+    let reader = hold_reader(&db.url, READER_HOLDS).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     options.generated.push(extra(0));
@@ -100,8 +66,7 @@ async fn longest_write_stall(backend: Backend, table_lock_timeout: Option<Durati
         .unwrap_or_else(|e| panic!("{backend:?}: the migration failed: {e}"));
     assert_eq!(report.applied, ["m29990101_000003_add_posts_note"]);
     reader.await.unwrap();
-    stop.store(true, Ordering::SeqCst);
-    let longest = writer.await.unwrap();
+    let longest = writer.stop().await.into_iter().max().unwrap_or_default();
     db.connection
         .execute_unprepared("SELECT note FROM posts")
         .await

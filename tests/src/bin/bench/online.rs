@@ -7,8 +7,6 @@
 //! beside the blocking form (the same change in one transaction, as sea-orm-migration runs a
 //! migration). PostgreSQL and MariaDB, from `TEST_POSTGRES_URL` and `TEST_MYSQL_URL`.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use migration_ops::runner::{self, Command};
@@ -17,6 +15,7 @@ use sea_orm::{ConnectionTrait, Database, TransactionTrait};
 use sea_orm_migration::SchemaManager;
 use tests::db::{Backend, TestDb};
 use tests::history::{DataMigration, ScopedMigrator, options, with_history};
+use tests::online::{Writer, hold_reader};
 
 const CHANGES: [&str; 3] = [
     "add a nullable column behind a 3 s reader",
@@ -85,44 +84,12 @@ async fn measure(backend: Backend, rows: usize, number: usize, runner_form: bool
         .await
         .expect("posts fill");
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = tokio::spawn({
-        let (url, stop) = (db.url.clone(), stop.clone());
-        async move {
-            let connection = Database::connect(url.as_str())
-                .await
-                .expect("writer connects");
-            let mut stalls = Vec::new();
-            while !stop.load(Ordering::SeqCst) {
-                let start = Instant::now();
-                connection
-                    .execute_unprepared(
-                        "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
-                         ('w', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-                    )
-                    .await
-                    .expect("the writer's insert");
-                stalls.push(start.elapsed());
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            stalls
-        }
-    });
-    let reader = (number == 0).then(|| {
-        let url = db.url.clone();
-        tokio::spawn(async move {
-            let connection = Database::connect(url.as_str())
-                .await
-                .expect("reader connects");
-            let transaction = connection.begin().await.expect("reader begins");
-            transaction
-                .execute_unprepared("SELECT count(*) FROM posts")
-                .await
-                .expect("reader reads");
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            transaction.commit().await.expect("reader commits");
-        })
-    });
+    let writer = Writer::start(&db.url, Duration::from_millis(5)).await;
+    let reader = if number == 0 {
+        Some(hold_reader(&db.url, Duration::from_secs(3)).await)
+    } else {
+        None
+    };
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let extra = tests::online::extra(number);
@@ -148,8 +115,7 @@ async fn measure(backend: Backend, rows: usize, number: usize, runner_form: bool
     if let Some(reader) = reader {
         reader.await.expect("the reader ends");
     }
-    stop.store(true, Ordering::SeqCst);
-    let stalls = writer.await.expect("the writer ends");
+    let stalls = writer.stop().await;
     db.drop_database().await;
     Outcome {
         migration,
