@@ -36,9 +36,9 @@ fn posts_migration(
 }
 
 /// The migrations added after the shipped ones, by number: 0 a nullable `note` column, 1 an
-/// index on `title`, 2 a CHECK on `title`.
+/// index on `title`, 2 a CHECK on `title`, 3 `reading_minutes` made NOT NULL.
 pub fn extra(number: usize) -> v1::Generated {
-    static EXTRA: OnceLock<[v1::Generated; 3]> = OnceLock::new();
+    static EXTRA: OnceLock<[v1::Generated; 4]> = OnceLock::new();
     EXTRA.get_or_init(|| {
         let posts = shipped_posts();
         // A nullable column: a moment of the table's exclusive lock.
@@ -86,7 +86,33 @@ pub fn extra(number: usize) -> v1::Generated {
             Change::AddCheck(check),
             Change::DropCheck(TITLE_CHECK),
         );
-        [add_note, add_index, add_check]
+        let (mut columns, mut required) = (posts.columns.to_vec(), None);
+        for column in &mut columns {
+            if column.name == "reading_minutes" {
+                let from = *column;
+                column.null = false;
+                required = Some((from, *column));
+            }
+        }
+        let (from, to) = required.expect("posts has reading_minutes");
+        let require_minutes = posts_migration(
+            "m29990101_000006_require_posts_reading_minutes",
+            v1::Table {
+                columns: leak(columns),
+                ..posts
+            },
+            Change::AlterColumn {
+                from,
+                to,
+                backfill: None,
+            },
+            Change::AlterColumn {
+                from: to,
+                to: from,
+                backfill: None,
+            },
+        );
+        [add_note, add_index, add_check, require_minutes]
     })[number]
 }
 
@@ -112,8 +138,9 @@ impl Writer {
                     let start = std::time::Instant::now();
                     connection
                         .execute_unprepared(
-                            "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
-                             ('w', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                            "INSERT INTO posts (title, content, reading_minutes, created_at, \
+                             updated_at) VALUES ('w', 'c', 1, CURRENT_TIMESTAMP, \
+                             CURRENT_TIMESTAMP)",
                         )
                         .await
                         .expect("the writer's insert");

@@ -25,9 +25,9 @@
 //!   A hand-written migration cannot be resumed: an interrupted one stops later runs with the
 //!   steps to recover.
 //! - **Online forms on PostgreSQL**: a generated migration that only adds indexes, CHECKs and
-//!   foreign keys to existing tables runs outside one transaction: `CREATE INDEX
-//!   CONCURRENTLY`, and `ADD CONSTRAINT … NOT VALID` then `VALIDATE CONSTRAINT` in transactions
-//!   of their own; then it is recorded. A run interrupted between steps is finished by the next
+//!   foreign keys to existing tables, or makes columns NOT NULL, runs outside one transaction:
+//!   `CREATE INDEX CONCURRENTLY`; `ADD CONSTRAINT … NOT VALID` then `VALIDATE CONSTRAINT` in
+//!   transactions of their own; NOT NULL through such a CHECK; then it is recorded. A run interrupted between steps is finished by the next
 //!   (see [`crate::v1::apply_online_postgres`]).
 //! - **Lock waits are bounded** (see [`table_locks`]): a schema change that cannot get its
 //!   table's lock within 500 ms (a long transaction holds it) gives up, lets the application's

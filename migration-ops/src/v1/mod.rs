@@ -15,7 +15,7 @@ mod sql;
 
 pub use generated::Generated;
 pub use sql::{
-    apply, apply_online_postgres, apply_ops, describe_check, online_on_postgres,
+    apply, apply_online_postgres, apply_ops, describe_check, online_change, online_on_postgres,
     rebuilds_on_sqlite, sqlite_rebuilds, string_literal, to_sql,
 };
 

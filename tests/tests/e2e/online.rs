@@ -32,6 +32,7 @@ impl<const N: usize> MigratorTrait for ShippedAnd<N> {
 type NoteMigrator = ShippedAnd<0>;
 type IndexMigrator = ShippedAnd<1>;
 type CheckMigrator = ShippedAnd<2>;
+type RequiredMigrator = ShippedAnd<3>;
 
 /// The runner's options for the shipped migrations and `extra(number)`.
 fn options_with(number: usize) -> RunnerOptions {
@@ -277,6 +278,90 @@ async fn a_check_added_alone_is_added_not_valid_then_validated_on_postgres() {
         .await
         .unwrap();
     assert_eq!(title_check(&db.connection).await, Some(true));
+    db.drop_database().await;
+}
+
+/// Whether `posts.reading_minutes` is NOT NULL, and the names of the CHECKs on it made by the
+/// online form.
+async fn minutes_required(connection: &sea_orm::DatabaseConnection) -> (bool, i64) {
+    let row = connection
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT a.attnotnull, (SELECT count(*) FROM pg_constraint \
+             WHERE conname LIKE 'online_not_null_%') FROM pg_attribute a \
+             JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE c.relname = 'posts' AND a.attname = 'reading_minutes'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.try_get_by_index(0).unwrap(),
+        row.try_get_by_index(1).unwrap(),
+    )
+}
+
+/// A column made NOT NULL alone on PostgreSQL goes through a CHECK `IS NOT NULL` added
+/// `NOT VALID` and validated, so `SET NOT NULL` does not scan under the exclusive lock; the
+/// CHECK is gone after; a run stopped after adding it is finished by the next; a NULL stops
+/// the migration before any step.
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
+async fn a_column_made_not_null_alone_goes_through_a_validated_check_on_postgres() {
+    let db = TestDb::fresh(Backend::Postgres, "online_not_null").await;
+    let options = options_with(3);
+    runner::up::<migration::Migrator>(&db.url, &options)
+        .await
+        .unwrap();
+    let insert = |minutes: &str| {
+        format!(
+            "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) \
+             VALUES ('t', 'c', {minutes}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    };
+    db.connection
+        .execute_unprepared(&insert("5"))
+        .await
+        .unwrap();
+
+    // An earlier run stopped after adding its CHECK.
+    db.connection
+        .execute_unprepared(
+            "ALTER TABLE posts ADD CONSTRAINT online_not_null_reading_minutes \
+             CHECK (reading_minutes IS NOT NULL) NOT VALID",
+        )
+        .await
+        .unwrap();
+    let report = runner::up::<RequiredMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    assert_eq!(report.applied, [extra(3).name]);
+    assert_eq!(minutes_required(&db.connection).await, (true, 0));
+
+    // Down, a NULL, up: stopped before any step.
+    runner::run::<RequiredMigrator>(&db.url, runner::Command::Down(Some(1)), &options)
+        .await
+        .unwrap();
+    db.connection
+        .execute_unprepared(&insert("NULL"))
+        .await
+        .unwrap();
+    let error = runner::up::<RequiredMigrator>(&db.url, &options)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("1 row(s) of `posts`"), "{error}");
+    assert_eq!(minutes_required(&db.connection).await, (false, 0));
+
+    // Filled, up from nothing.
+    db.connection
+        .execute_unprepared("UPDATE posts SET reading_minutes = 1 WHERE reading_minutes IS NULL")
+        .await
+        .unwrap();
+    runner::up::<RequiredMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    assert_eq!(minutes_required(&db.connection).await, (true, 0));
     db.drop_database().await;
 }
 

@@ -10,7 +10,7 @@ use sea_orm_migration::sea_orm::{
 use super::rebuild::rebuilds_on_sqlite;
 use super::{Step, steps};
 use crate::runner::{journal, table_locks};
-use crate::schema::{Change, Op, Store};
+use crate::schema::{Change, Column, Op, Store};
 use sea_orm_migration::sea_orm::TransactionTrait;
 
 /// Runs `ops` in order through the migration's connection. An error names the statement.
@@ -232,23 +232,49 @@ async fn run_sqlite(
         .map_err(|error| statement_error(error, sql))
 }
 
-/// Whether `ops` only add indexes, CHECKs and foreign keys to tables that exist already:
-/// changes PostgreSQL can make while the table keeps taking writes. The runner applies such a
-/// migration there with [`apply_online_postgres`].
+/// Whether `ops` only add indexes, CHECKs and foreign keys to tables that exist already, or make
+/// their columns NOT NULL (nothing else about the column changing, no backfill): changes
+/// PostgreSQL can make while the table keeps taking writes. The runner applies such a migration
+/// there with [`apply_online_postgres`].
 pub fn online_on_postgres<S: Store>(ops: &[Op<S>]) -> bool {
     !ops.is_empty()
         && ops.iter().all(|op| {
             matches!(op, Op::AlterTable(alter)
-                if !alter.changes.is_empty()
-                    && alter.changes.iter().all(|c| matches!(c,
-                        Change::CreateIndex(_) | Change::AddCheck(_) | Change::AddForeignKey(_))))
+                if !alter.changes.is_empty() && alter.changes.iter().all(online_change))
         })
+}
+
+/// Whether [`apply_online_postgres`] has an online form for `change` (of a table that exists).
+pub fn online_change<S: Store>(change: &Change<S>) -> bool {
+    match change {
+        Change::CreateIndex(_) | Change::AddCheck(_) | Change::AddForeignKey(_) => true,
+        Change::AlterColumn {
+            from,
+            to,
+            backfill: None,
+        } => only_made_not_null(from, to),
+        _ => false,
+    }
+}
+
+/// Whether the one difference from `from` to `to` is that `to` is NOT NULL.
+fn only_made_not_null<S: Store>(from: &Column<S>, to: &Column<S>) -> bool {
+    let changed = from.changes_to(to);
+    changed.null
+        && !to.null
+        && !(changed.ty
+            || changed.default
+            || changed.unique
+            || changed.auto_increment
+            || changed.comment
+            || changed.extra)
 }
 
 /// One change of an online migration, named as the catalog knows it.
 enum Online<'a> {
     Index(&'a str),
     Constraint { table: &'a str, name: &'a str },
+    NotNull { table: &'a str, column: &'a str },
 }
 
 /// PostgreSQL, outside a migration transaction: the changes of `ops` (see
@@ -287,6 +313,10 @@ pub async fn apply_online_postgres<S: Store>(
                     table,
                     name: key.name.as_ref(),
                 },
+                Change::AlterColumn { to, .. } => Online::NotNull {
+                    table,
+                    column: to.name.as_ref(),
+                },
                 _ => unreachable!("online_on_postgres admits these changes only"),
             })
         })
@@ -304,6 +334,9 @@ pub async fn apply_online_postgres<S: Store>(
             Some(Online::Index(name)) => build_index_concurrently(db, name, &sql).await?,
             Some(Online::Constraint { table, name }) => {
                 add_constraint_then_validate(db, table, name, &sql, lock_timeout).await?
+            }
+            Some(Online::NotNull { table, column }) => {
+                set_not_null_through_check(db, table, column, lock_timeout).await?
             }
             None => {
                 return Err(DbErr::Migration(format!(
@@ -379,30 +412,7 @@ async fn add_constraint_then_validate(
         return Ok(());
     }
     if validated.is_none() {
-        let not_valid = format!("{sql} NOT VALID");
-        let bound = lock_timeout.and_then(|t| table_locks::bound(backend, t));
-        for attempt in 1.. {
-            let transaction = db.begin().await?;
-            if let Some(bound) = &bound {
-                transaction.execute_unprepared(bound).await?;
-            }
-            match transaction.execute_unprepared(&not_valid).await {
-                Ok(_) => {
-                    transaction.commit().await?;
-                    break;
-                }
-                Err(error) => {
-                    transaction.rollback().await?;
-                    if !(bound.is_some() && table_locks::timed_out(&error)) {
-                        return Err(statement_error(error, &not_valid));
-                    }
-                    if attempt == table_locks::ATTEMPTS {
-                        return Err(table_locks::gave_up(error));
-                    }
-                    tokio::time::sleep(table_locks::backoff(attempt)).await;
-                }
-            }
-        }
+        briefly(db, &[format!("{sql} NOT VALID")], lock_timeout).await?;
     }
     let validate = format!(
         "ALTER TABLE {} VALIDATE CONSTRAINT {}",
@@ -413,6 +423,91 @@ async fn add_constraint_then_validate(
         .await
         .map_err(|error| statement_error(error, &validate))?;
     Ok(())
+}
+
+/// Runs `statements` in one transaction whose lock waits are bounded by `lock_timeout`, retried
+/// with backoff when a wait runs out (see `runner::table_locks`).
+async fn briefly(
+    db: &DatabaseConnection,
+    statements: &[String],
+    lock_timeout: Option<std::time::Duration>,
+) -> Result<(), DbErr> {
+    let bound = lock_timeout.and_then(|t| table_locks::bound(DbBackend::Postgres, t));
+    for attempt in 1.. {
+        let transaction = db.begin().await?;
+        let mut outcome = Ok(());
+        for sql in bound.iter().chain(statements) {
+            if let Err(error) = transaction.execute_unprepared(sql).await {
+                outcome = Err((error, sql));
+                break;
+            }
+        }
+        match outcome {
+            Ok(()) => return transaction.commit().await,
+            Err((error, sql)) => {
+                transaction.rollback().await?;
+                if !(bound.is_some() && table_locks::timed_out(&error)) {
+                    return Err(statement_error(error, sql));
+                }
+                if attempt == table_locks::ATTEMPTS {
+                    return Err(table_locks::gave_up(error));
+                }
+                tokio::time::sleep(table_locks::backoff(attempt)).await;
+            }
+        }
+    }
+    unreachable!("the attempts end in a return")
+}
+
+/// `SET NOT NULL` without a scan under the table's exclusive lock: a CHECK `IS NOT NULL` added
+/// `NOT VALID` and validated (see [`add_constraint_then_validate`]) proves the column holds no
+/// NULL, so PostgreSQL 12+ sets NOT NULL from it at once; the CHECK is then dropped, in the
+/// same short transaction. Each step is found done or not in the catalog, so a run stopped
+/// between them is finished by the next.
+async fn set_not_null_through_check(
+    db: &DatabaseConnection,
+    table: &str,
+    column: &str,
+    lock_timeout: Option<std::time::Duration>,
+) -> Result<(), DbErr> {
+    let backend = DbBackend::Postgres;
+    let (table_q, column_q) = (
+        super::text::quote(backend, table),
+        super::text::quote(backend, column),
+    );
+    // PostgreSQL keeps 63 bytes of a name.
+    let mut check = format!("online_not_null_{column}");
+    while check.len() > 63 {
+        check.pop();
+    }
+    let check_q = super::text::quote(backend, &check);
+    let not_null = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT a.attnotnull FROM pg_catalog.pg_attribute a \
+             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relname = $1 \
+             AND a.attname = $2 AND c.relnamespace = current_schema()::regnamespace",
+            [table.into(), column.into()],
+        ))
+        .await?
+        .map(|row| row.try_get_by_index::<bool>(0))
+        .transpose()?
+        .unwrap_or(false);
+    if !not_null {
+        let add = format!(
+            "ALTER TABLE {table_q} ADD CONSTRAINT {check_q} CHECK ({column_q} IS NOT NULL)"
+        );
+        add_constraint_then_validate(db, table, &check, &add, lock_timeout).await?;
+    }
+    briefly(
+        db,
+        &[
+            format!("ALTER TABLE {table_q} ALTER COLUMN {column_q} SET NOT NULL"),
+            format!("ALTER TABLE {table_q} DROP CONSTRAINT IF EXISTS {check_q}"),
+        ],
+        lock_timeout,
+    )
+    .await
 }
 
 /// `CREATE [UNIQUE] INDEX …` as `CREATE [UNIQUE] INDEX CONCURRENTLY …`.

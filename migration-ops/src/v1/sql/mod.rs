@@ -11,7 +11,7 @@ mod rebuild;
 mod statements;
 mod text;
 
-pub use apply::{apply, apply_online_postgres, apply_ops, online_on_postgres};
+pub use apply::{apply, apply_online_postgres, apply_ops, online_change, online_on_postgres};
 pub use precheck::describe_check;
 pub use rebuild::{rebuilds_on_sqlite, sqlite_rebuilds};
 pub use text::string_literal;

@@ -1,7 +1,7 @@
 //! `cargo run --release -p tests --bin bench -- --online [--rows N]`: what a migration of a
 //! populated `posts` table does to the application's writes. For each change of
 //! `tests::online::extra` (a nullable column added while a reader holds the table 3 s, an index
-//! on `title`, a CHECK on `title`), on a fresh `posts` of N rows (default 1,000,000) under a
+//! on `title`, a CHECK on `title`, `reading_minutes` made NOT NULL), on a fresh `posts` of N rows (default 1,000,000) under a
 //! writer that inserts a row every 5 ms: the migration's time, the writer's longest wait for
 //! one insert, and its waits over 1 s; the runner's form (online forms, bounded lock waits)
 //! beside the blocking form (the same change in one transaction, as sea-orm-migration runs a
@@ -17,10 +17,11 @@ use tests::db::{Backend, TestDb};
 use tests::history::{DataMigration, ScopedMigrator, options, with_history};
 use tests::online::{Writer, hold_reader};
 
-const CHANGES: [&str; 3] = [
+const CHANGES: [&str; 4] = [
     "add a nullable column behind a 3 s reader",
     "add an index on title",
     "add a CHECK on title",
+    "make reading_minutes NOT NULL",
 ];
 
 /// What one migration did to the writer.
@@ -71,12 +72,12 @@ async fn measure(backend: Backend, rows: usize, number: usize, runner_form: bool
     .await;
     let fill = match backend {
         Backend::Postgres => format!(
-            "INSERT INTO posts (title, content, created_at, updated_at) SELECT 'title ' || g, \
-             'content', now(), now() FROM generate_series(1, {rows}) g"
+            "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) SELECT \
+             'title ' || g, 'content', 5, now(), now() FROM generate_series(1, {rows}) g"
         ),
         _ => format!(
-            "INSERT INTO posts (title, content, created_at, updated_at) SELECT \
-             CONCAT('title ', seq), 'content', NOW(), NOW() FROM seq_1_to_{rows}"
+            "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) SELECT \
+             CONCAT('title ', seq), 'content', 5, NOW(), NOW() FROM seq_1_to_{rows}"
         ),
     };
     db.connection
