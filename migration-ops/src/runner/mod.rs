@@ -676,67 +676,65 @@ impl<'a> Session<'a> {
             }
             return self.apply_in_transaction_mysql(migration, direction).await;
         }
-        let ops = self.generated(name).and_then(|g| match direction {
-            Direction::Up => Some(g.up),
-            Direction::Down => g.down,
-        });
-        if self.backend == DbBackend::Postgres
-            && let Some(ops) = ops.filter(|ops| crate::v1::online_on_postgres(ops))
-        {
-            // Indexes, CHECKs and foreign keys alone: their online forms, each step its own
-            // transaction (or none), so the table keeps taking writes; a step an interrupted
-            // run left is found and finished next time.
-            crate::v1::apply_online_postgres(self.db, ops, self.options.table_lock_timeout).await?;
+        let checksum = checksum.as_deref();
+        let online = self
+            .generated(name)
+            .and_then(|g| match direction {
+                Direction::Up => Some(g.up),
+                Direction::Down => g.down,
+            })
+            .filter(|ops| {
+                self.backend == DbBackend::Postgres && crate::v1::online_on_postgres(ops)
+            });
+        if online.is_some() || migration.use_transaction() == Some(false) {
+            match online {
+                // Indexes, CHECKs, foreign keys and NOT NULL alone on PostgreSQL: their online
+                // forms, each step its own transaction (or none), so the table keeps taking
+                // writes; a step an interrupted run left is found and finished next time.
+                Some(ops) => {
+                    let timeout = self.options.table_lock_timeout;
+                    crate::v1::apply_online_postgres(self.db, ops, timeout).await?
+                }
+                // The migration asked to run outside a transaction (e.g. `CREATE INDEX
+                // CONCURRENTLY`).
+                None => {
+                    direction
+                        .run(migration, &SchemaManager::new(self.db))
+                        .await?
+                }
+            }
+            // Its bookkeeping still commits as one.
             let transaction = self.db.begin().await?;
-            self.record(&transaction, name, direction, checksum.as_deref())
-                .await?;
-            return transaction.commit().await;
-        }
-        if migration.use_transaction() == Some(false) {
-            // The migration asked to run outside a transaction (e.g. `CREATE INDEX
-            // CONCURRENTLY`); its bookkeeping still commits as one.
-            direction
-                .run(migration, &SchemaManager::new(self.db))
-                .await?;
-            let transaction = self.db.begin().await?;
-            self.record(&transaction, name, direction, checksum.as_deref())
-                .await?;
+            self.record(&transaction, name, direction, checksum).await?;
             return transaction.commit().await;
         }
         let bound = self
             .options
             .table_lock_timeout
             .and_then(|timeout| table_locks::bound(self.backend, timeout));
-        for attempt in 1.. {
+        let bound = bound.as_deref();
+        // A lock wait that ran out aborts the transaction: the whole migration is retried.
+        table_locks::retrying(bound.is_some(), || async move {
             let transaction = self.db.begin().await?;
             let outcome = async {
-                if let Some(bound) = &bound {
+                if let Some(bound) = bound {
                     transaction.execute_unprepared(bound).await?;
                 }
                 direction
                     .run(migration, &SchemaManager::new(&transaction))
                     .await?;
-                self.record(&transaction, name, direction, checksum.as_deref())
-                    .await
+                self.record(&transaction, name, direction, checksum).await
             }
             .await;
             match outcome {
-                Ok(()) => return transaction.commit().await,
+                Ok(()) => transaction.commit().await,
                 Err(error) => {
                     transaction.rollback().await?;
-                    match self.options.table_lock_timeout {
-                        Some(_) if table_locks::timed_out(&error) => {
-                            if attempt == table_locks::ATTEMPTS {
-                                return Err(table_locks::gave_up(error));
-                            }
-                            tokio::time::sleep(table_locks::backoff(attempt)).await;
-                        }
-                        _ => return Err(error),
-                    }
+                    Err(error)
                 }
             }
-        }
-        unreachable!("the attempts end in a return")
+        })
+        .await
     }
 
     /// Whether this run lost its cluster lease to another run.

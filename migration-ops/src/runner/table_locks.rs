@@ -59,6 +59,30 @@ pub fn bound(backend: DbBackend, timeout: Duration) -> Option<String> {
     }
 }
 
+/// Runs `attempt` until it succeeds, fails otherwise than by a lock wait running out, or has
+/// timed out [`ATTEMPTS`] times (then [`gave_up`]), pausing [`backoff`] between attempts. With
+/// `enabled` false it runs once. `attempt` must leave nothing behind when it times out (a
+/// transaction rolled back, a statement that never started).
+pub async fn retrying<T, F, Attempt>(enabled: bool, mut attempt: F) -> Result<T, DbErr>
+where
+    F: FnMut() -> Attempt,
+    Attempt: std::future::Future<Output = Result<T, DbErr>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(error) if enabled && timed_out(&error) => {
+                if tries == ATTEMPTS {
+                    return Err(gave_up(error));
+                }
+                tokio::time::sleep(backoff(tries)).await;
+                tries += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 /// The error of a change that timed out on every attempt.
 pub fn gave_up(error: DbErr) -> DbErr {
     DbErr::Migration(format!(

@@ -34,34 +34,35 @@ type IndexMigrator = ShippedAnd<1>;
 type CheckMigrator = ShippedAnd<2>;
 type RequiredMigrator = ShippedAnd<3>;
 
-/// The runner's options for the shipped migrations and `extra(number)`.
-fn options_with(number: usize) -> RunnerOptions {
+/// A fresh database named after `test` with the shipped migrations applied, and the runner's
+/// options for them and `extra(number)`, which is left to apply.
+async fn shipped_database(backend: Backend, test: &str, number: usize) -> (TestDb, RunnerOptions) {
+    let db = TestDb::fresh(backend, test).await;
     let mut generated = migration::generated();
     generated.push(extra(number));
-    RunnerOptions {
+    let options = RunnerOptions {
         generated,
-        ..RunnerOptions::default()
-    }
-}
-
-/// Applies the note migration while a reader holds `posts` and a writer inserts a post every
-/// 10 ms; returns the writer's longest wait for one insert.
-async fn longest_write_stall(backend: Backend, table_lock_timeout: Option<Duration>) -> Duration {
-    let db = TestDb::fresh(backend, "online_locks").await;
-    let mut options = RunnerOptions {
-        generated: migration::generated(),
-        table_lock_timeout,
         ..RunnerOptions::default()
     };
     runner::up::<migration::Migrator>(&db.url, &options)
         .await
         .unwrap();
+    (db, options)
+}
+
+/// Applies the note migration while a reader holds `posts` and a writer inserts a post every
+/// 10 ms; returns the writer's longest wait for one insert.
+async fn longest_write_stall(backend: Backend, table_lock_timeout: Option<Duration>) -> Duration {
+    let (db, options) = shipped_database(backend, "online_locks", 0).await;
+    let options = RunnerOptions {
+        table_lock_timeout,
+        ..options
+    };
 
     let writer = Writer::start(&db.url, Duration::from_millis(10)).await;
     let reader = hold_reader(&db.url, READER_HOLDS).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    options.generated.push(extra(0));
     let report = runner::up::<NoteMigrator>(&db.url, &options)
         .await
         .unwrap_or_else(|e| panic!("{backend:?}: the migration failed: {e}"));
@@ -136,11 +137,7 @@ async fn index_build_locks(connection: &sea_orm::DatabaseConnection) -> Vec<Stri
 #[tokio::test(flavor = "multi_thread")]
 #[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
 async fn an_index_added_alone_is_built_concurrently_and_an_interrupted_build_redone_on_postgres() {
-    let db = TestDb::fresh(Backend::Postgres, "online_index").await;
-    let options = options_with(1);
-    runner::up::<migration::Migrator>(&db.url, &options)
-        .await
-        .unwrap();
+    let (db, options) = shipped_database(Backend::Postgres, "online_index", 1).await;
     let insert = "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
                   ('same', 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)";
     for _ in 0..3 {
@@ -220,11 +217,7 @@ async fn title_check(connection: &sea_orm::DatabaseConnection) -> Option<bool> {
 #[tokio::test(flavor = "multi_thread")]
 #[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
 async fn a_check_added_alone_is_added_not_valid_then_validated_on_postgres() {
-    let db = TestDb::fresh(Backend::Postgres, "online_check").await;
-    let options = options_with(2);
-    runner::up::<migration::Migrator>(&db.url, &options)
-        .await
-        .unwrap();
+    let (db, options) = shipped_database(Backend::Postgres, "online_check", 2).await;
     let insert = |title: &str| {
         format!(
             "INSERT INTO posts (title, content, created_at, updated_at) VALUES \
@@ -308,11 +301,7 @@ async fn minutes_required(connection: &sea_orm::DatabaseConnection) -> (bool, i6
 #[tokio::test(flavor = "multi_thread")]
 #[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
 async fn a_column_made_not_null_alone_goes_through_a_validated_check_on_postgres() {
-    let db = TestDb::fresh(Backend::Postgres, "online_not_null").await;
-    let options = options_with(3);
-    runner::up::<migration::Migrator>(&db.url, &options)
-        .await
-        .unwrap();
+    let (db, options) = shipped_database(Backend::Postgres, "online_not_null", 3).await;
     let insert = |minutes: &str| {
         format!(
             "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) \

@@ -57,32 +57,17 @@ pub async fn apply_ops<S: Store>(manager: &SchemaManager<'_>, ops: &[Op<S>]) -> 
         }
         match step {
             Step::Run(sql) => {
-                let mut attempt = 1;
-                let outcome = loop {
-                    match connection.execute_unprepared(sql).await {
-                        // MySQL under the runner: the statement gave up waiting for its table's
-                        // lock and never started; try it again after a pause.
-                        Err(error)
-                            if backend == DbBackend::MySql
-                                && number.is_some()
-                                && table_locks::timed_out(&error)
-                                && attempt < table_locks::ATTEMPTS =>
-                        {
-                            tokio::time::sleep(table_locks::backoff(attempt)).await;
-                            attempt += 1;
-                        }
-                        outcome => break outcome,
-                    }
-                };
+                // MySQL under the runner: a statement that gave up waiting for its table's lock
+                // never started; it is tried again after a pause.
+                let retried = backend == DbBackend::MySql && number.is_some();
+                let outcome =
+                    table_locks::retrying(retried, || connection.execute_unprepared(sql)).await;
                 match outcome {
                     Ok(_) => {}
                     // Stopped during this statement before: it took effect then.
                     Err(error) if uncertain && journal::already_applied(&error) => {}
-                    // Every attempt timed out (MySQL), or the transaction must be retried
-                    // whole (PostgreSQL): kept as the database's error for the runner.
-                    Err(error) if table_locks::timed_out(&error) && backend == DbBackend::MySql => {
-                        return Err(table_locks::gave_up(error));
-                    }
+                    // PostgreSQL: the runner retries the whole transaction; kept as the
+                    // database's error for it to see.
                     Err(error) if table_locks::timed_out(&error) => return Err(error),
                     Err(error) => {
                         return Err(statement_error(
@@ -359,17 +344,14 @@ async fn build_index_concurrently(
             "cannot build this index concurrently: {sql}"
         )));
     };
-    let valid = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            "SELECT i.indisvalid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_index i \
-             ON i.indexrelid = c.oid WHERE c.relname = $1 \
-             AND c.relnamespace = current_schema()::regnamespace",
-            [name.into()],
-        ))
-        .await?
-        .map(|row| row.try_get_by_index::<bool>(0))
-        .transpose()?;
+    let valid = catalog_flag(
+        db,
+        "SELECT i.indisvalid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_index i \
+         ON i.indexrelid = c.oid WHERE c.relname = $1 \
+         AND c.relnamespace = current_schema()::regnamespace",
+        [name],
+    )
+    .await?;
     match valid {
         Some(true) => return Ok(()),
         Some(false) => {
@@ -397,17 +379,14 @@ async fn add_constraint_then_validate(
     lock_timeout: Option<std::time::Duration>,
 ) -> Result<(), DbErr> {
     let backend = DbBackend::Postgres;
-    let validated = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            "SELECT k.convalidated FROM pg_catalog.pg_constraint k \
-             JOIN pg_catalog.pg_class c ON c.oid = k.conrelid WHERE k.conname = $1 \
-             AND c.relname = $2 AND c.relnamespace = current_schema()::regnamespace",
-            [name.into(), table.into()],
-        ))
-        .await?
-        .map(|row| row.try_get_by_index::<bool>(0))
-        .transpose()?;
+    let validated = catalog_flag(
+        db,
+        "SELECT k.convalidated FROM pg_catalog.pg_constraint k \
+         JOIN pg_catalog.pg_class c ON c.oid = k.conrelid WHERE k.conname = $1 \
+         AND c.relname = $2 AND c.relnamespace = current_schema()::regnamespace",
+        [name, table],
+    )
+    .await?;
     if validated == Some(true) {
         return Ok(());
     }
@@ -425,6 +404,23 @@ async fn add_constraint_then_validate(
     Ok(())
 }
 
+/// A boolean the PostgreSQL catalog holds about the object `values` name; `None` when there is
+/// no such object.
+async fn catalog_flag<const N: usize>(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: [&str; N],
+) -> Result<Option<bool>, DbErr> {
+    db.query_one_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values.map(|v| v.into()),
+    ))
+    .await?
+    .map(|row| row.try_get_by_index::<bool>(0))
+    .transpose()
+}
+
 /// Runs `statements` in one transaction whose lock waits are bounded by `lock_timeout`, retried
 /// with backoff when a wait runs out (see `runner::table_locks`).
 async fn briefly(
@@ -433,30 +429,26 @@ async fn briefly(
     lock_timeout: Option<std::time::Duration>,
 ) -> Result<(), DbErr> {
     let bound = lock_timeout.and_then(|t| table_locks::bound(DbBackend::Postgres, t));
-    for attempt in 1.. {
+    let bound = bound.as_deref();
+    table_locks::retrying(bound.is_some(), || async move {
         let transaction = db.begin().await?;
-        let mut outcome = Ok(());
-        for sql in bound.iter().chain(statements) {
+        for sql in bound
+            .into_iter()
+            .chain(statements.iter().map(String::as_str))
+        {
             if let Err(error) = transaction.execute_unprepared(sql).await {
-                outcome = Err((error, sql));
-                break;
-            }
-        }
-        match outcome {
-            Ok(()) => return transaction.commit().await,
-            Err((error, sql)) => {
                 transaction.rollback().await?;
-                if !(bound.is_some() && table_locks::timed_out(&error)) {
-                    return Err(statement_error(error, sql));
-                }
-                if attempt == table_locks::ATTEMPTS {
-                    return Err(table_locks::gave_up(error));
-                }
-                tokio::time::sleep(table_locks::backoff(attempt)).await;
+                // A lock wait that ran out stays the database's error, for the retry.
+                return Err(if bound.is_some() && table_locks::timed_out(&error) {
+                    error
+                } else {
+                    statement_error(error, sql)
+                });
             }
         }
-    }
-    unreachable!("the attempts end in a return")
+        transaction.commit().await
+    })
+    .await
 }
 
 /// `SET NOT NULL` without a scan under the table's exclusive lock: a CHECK `IS NOT NULL` added
@@ -481,18 +473,15 @@ async fn set_not_null_through_check(
         check.pop();
     }
     let check_q = super::text::quote(backend, &check);
-    let not_null = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            "SELECT a.attnotnull FROM pg_catalog.pg_attribute a \
-             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relname = $1 \
-             AND a.attname = $2 AND c.relnamespace = current_schema()::regnamespace",
-            [table.into(), column.into()],
-        ))
-        .await?
-        .map(|row| row.try_get_by_index::<bool>(0))
-        .transpose()?
-        .unwrap_or(false);
+    let not_null = catalog_flag(
+        db,
+        "SELECT a.attnotnull FROM pg_catalog.pg_attribute a \
+         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relname = $1 \
+         AND a.attname = $2 AND c.relnamespace = current_schema()::regnamespace",
+        [table, column],
+    )
+    .await?
+    .unwrap_or(false);
     if !not_null {
         let add = format!(
             "ALTER TABLE {table_q} ADD CONSTRAINT {check_q} CHECK ({column_q} IS NOT NULL)"
