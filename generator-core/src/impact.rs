@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use migration_ops::schema::{ColumnType, Len};
+use migration_ops::schema::{ColumnType, DefaultValue, Len};
 use migration_ops::v1::{online_change, sqlite_rebuilds};
 
 use crate::model::Column;
@@ -172,6 +172,12 @@ fn online_postgres(change: &Change) -> &'static str {
         Change::AddForeignKey(_) => {
             "SHARE ROW EXCLUSIVE for a moment (NOT VALID), then SHARE UPDATE EXCLUSIVE (VALIDATE)"
         }
+        Change::AlterColumn {
+            backfill: Some(_), ..
+        } => {
+            "row locks of one batch of ~10k rows at a time (backfill), ACCESS EXCLUSIVE for a \
+             moment (CHECK NOT VALID; VALIDATE; SET NOT NULL without a scan)"
+        }
         Change::AlterColumn { .. } => {
             "ACCESS EXCLUSIVE for a moment (CHECK NOT VALID; VALIDATE; SET NOT NULL without a scan)"
         }
@@ -182,8 +188,11 @@ fn online_postgres(change: &Change) -> &'static str {
 fn postgres(change: &Change) -> (&'static str, Hold) {
     const EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
     match change {
+        // Added with the value as its default, kept in the catalog for the rows there (11+),
+        // unless it is an expression, which may differ row by row.
         Change::AddColumn {
-            backfill: Some(_), ..
+            backfill: Some(DefaultValue::Expr(_)),
+            ..
         } => (EXCLUSIVE, Hold::Rewrite),
         Change::AddColumn { column, .. } if column.unique => (EXCLUSIVE, Hold::Build),
         Change::AlterColumn {
@@ -212,16 +221,35 @@ fn postgres(change: &Change) -> (&'static str, Hold) {
 fn mysql(change: &Change) -> (&'static str, Hold) {
     match change {
         Change::AddColumn {
+            column,
+            backfill: Some(_),
+        } if !column.null => (
+            "INSTANT, UPDATE in batches of ~10k rows, then INPLACE rebuild, LOCK=NONE",
+            Hold::Brief,
+        ),
+        Change::AddColumn {
             backfill: Some(_), ..
-        } => ("INPLACE, rows updated", Hold::Rewrite),
+        } => ("INSTANT, then UPDATE in batches of ~10k rows", Hold::Brief),
         Change::AddColumn { .. } | Change::DropColumn(_) => ("INSTANT", Hold::Brief),
-        Change::AlterColumn {
-            backfill: Some(_), ..
-        } => ("COPY", Hold::Rewrite),
         Change::AlterColumn { from, to, .. } => {
             let changed = from.changes_to(to);
             if changed.ty && !widens_in_place(from, to) {
                 ("COPY", Hold::Copy)
+            } else if changed.null
+                && !to.null
+                && matches!(
+                    change,
+                    Change::AlterColumn {
+                        backfill: Some(_),
+                        ..
+                    }
+                )
+            {
+                // Each batch of the backfill commits by itself (see `Step::Backfill`).
+                (
+                    "UPDATE in batches of ~10k rows, then INPLACE rebuild, LOCK=NONE",
+                    Hold::Brief,
+                )
             } else if changed.null && !to.null {
                 // Rebuilt in place while writes go on (measured: `bench -- --online`).
                 ("INPLACE rebuild, LOCK=NONE", Hold::Brief)

@@ -35,10 +35,18 @@ fn posts_migration(
     v1::Generated::new(name, up, Some(down))
 }
 
+/// The foreign key [`extra`]`(5)` adds: `posts.reading_minutes` to `posts.id` (a table with
+/// rows and a key to point at, for the lock it takes rather than for its meaning).
+pub const MINUTES_KEY: &str = "fk-posts-reading_minutes";
+/// The value [`extra`]`(4)` gives the posts whose `reading_minutes` is NULL.
+pub const MINUTES_BACKFILL: &str = "3";
+
 /// The migrations added after the shipped ones, by number: 0 a nullable `note` column, 1 an
-/// index on `title`, 2 a CHECK on `title`, 3 `reading_minutes` made NOT NULL.
+/// index on `title`, 2 a CHECK on `title`, 3 `reading_minutes` made NOT NULL, 4 the same with
+/// its NULLs filled first (`--backfill`), 5 a foreign key on `reading_minutes`, 6
+/// `reading_minutes` widened from `i32` to `i64`.
 pub fn extra(number: usize) -> v1::Generated {
-    static EXTRA: OnceLock<[v1::Generated; 4]> = OnceLock::new();
+    static EXTRA: OnceLock<[v1::Generated; 7]> = OnceLock::new();
     EXTRA.get_or_init(|| {
         let posts = shipped_posts();
         // A nullable column: a moment of the table's exclusive lock.
@@ -86,21 +94,35 @@ pub fn extra(number: usize) -> v1::Generated {
             Change::AddCheck(check),
             Change::DropCheck(TITLE_CHECK),
         );
-        let (mut columns, mut required) = (posts.columns.to_vec(), None);
-        for column in &mut columns {
-            if column.name == "reading_minutes" {
-                let from = *column;
-                column.null = false;
-                required = Some((from, *column));
-            }
-        }
-        let (from, to) = required.expect("posts has reading_minutes");
-        let require_minutes = posts_migration(
-            "m29990101_000006_require_posts_reading_minutes",
+        let require_minutes = |name, backfill| {
+            let (from, to, columns) = with_minutes(&posts, |column| column.null = false);
+            posts_migration(
+                name,
+                v1::Table { columns, ..posts },
+                Change::AlterColumn { from, to, backfill },
+                Change::AlterColumn {
+                    from: to,
+                    to: from,
+                    backfill: None,
+                },
+            )
+        };
+        let key = v1::foreign_key(MINUTES_KEY, &["reading_minutes"], "posts", &["id"]);
+        let mut keys = posts.foreign_keys.to_vec();
+        keys.push(key);
+        let add_key = posts_migration(
+            "m29990101_000008_key_posts_reading_minutes",
             v1::Table {
-                columns: leak(columns),
+                foreign_keys: leak(keys),
                 ..posts
             },
+            Change::AddForeignKey(key),
+            Change::DropForeignKey(MINUTES_KEY),
+        );
+        let (from, to, columns) = with_minutes(&posts, |column| column.ty = ColumnType::BigInteger);
+        let widen = posts_migration(
+            "m29990101_000009_widen_posts_reading_minutes",
+            v1::Table { columns, ..posts },
             Change::AlterColumn {
                 from,
                 to,
@@ -112,12 +134,40 @@ pub fn extra(number: usize) -> v1::Generated {
                 backfill: None,
             },
         );
-        [add_note, add_index, add_check, require_minutes]
+        [
+            add_note,
+            add_index,
+            add_check,
+            require_minutes("m29990101_000006_require_posts_reading_minutes", None),
+            require_minutes(
+                "m29990101_000007_fill_and_require_posts_reading_minutes",
+                Some(v1::DefaultValue::Number(MINUTES_BACKFILL)),
+            ),
+            add_key,
+            widen,
+        ]
     })[number]
 }
 
-/// A connection that inserts a post every `every` until stopped, timing each insert: the
-/// application's writes, as a migration's lock would make them wait.
+/// `posts.reading_minutes` before and after `edit`, and `posts`' columns after it.
+fn with_minutes(
+    posts: &v1::Table,
+    edit: impl FnOnce(&mut v1::Column),
+) -> (v1::Column, v1::Column, &'static [v1::Column]) {
+    let mut columns = posts.columns.to_vec();
+    let column = columns
+        .iter_mut()
+        .find(|column| column.name == "reading_minutes")
+        .expect("posts has reading_minutes");
+    let from = *column;
+    edit(column);
+    let to = *column;
+    (from, to, leak(columns))
+}
+
+/// A connection that writes a post every `every` until stopped, timing each write: an insert,
+/// then an update of one of the posts there were at its start, in turn; the application's
+/// writes, as a migration's lock would make them wait.
 pub struct Writer {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     task: tokio::task::JoinHandle<Vec<std::time::Duration>>,
@@ -129,22 +179,38 @@ impl Writer {
         let connection = sea_orm::Database::connect(url)
             .await
             .expect("the writer connects");
+        let posts: i64 = connection
+            .query_one_raw(sea_orm::Statement::from_string(
+                connection.get_database_backend(),
+                "SELECT COALESCE(MAX(id), 0) FROM posts",
+            ))
+            .await
+            .expect("the writer counts posts")
+            .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+            .unwrap_or(0);
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let task = tokio::spawn({
             let stop = stop.clone();
             async move {
                 let mut waits = Vec::new();
+                let mut writes: i64 = 0;
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let sql = if writes % 2 == 1 && posts > 0 {
+                        // Spread over the table: a prime stride.
+                        let id = (writes * 7_919) % posts + 1;
+                        format!("UPDATE posts SET updated_at = CURRENT_TIMESTAMP WHERE id = {id}")
+                    } else {
+                        "INSERT INTO posts (title, content, reading_minutes, created_at, \
+                         updated_at) VALUES ('w', 'c', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                            .to_owned()
+                    };
                     let start = std::time::Instant::now();
                     connection
-                        .execute_unprepared(
-                            "INSERT INTO posts (title, content, reading_minutes, created_at, \
-                             updated_at) VALUES ('w', 'c', 1, CURRENT_TIMESTAMP, \
-                             CURRENT_TIMESTAMP)",
-                        )
+                        .execute_unprepared(&sql)
                         .await
-                        .expect("the writer's insert");
+                        .unwrap_or_else(|e| panic!("the writer's {sql}: {e}"));
                     waits.push(start.elapsed());
+                    writes += 1;
                     tokio::time::sleep(every).await;
                 }
                 waits

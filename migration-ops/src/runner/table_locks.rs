@@ -26,19 +26,21 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis((200u64 << attempt.saturating_sub(1).min(5)).min(2_000))
 }
 
-/// Whether `error` says that a statement gave up waiting for a lock: PostgreSQL
-/// `lock_not_available` (55P03), MySQL/MariaDB `ER_LOCK_WAIT_TIMEOUT` (1205, also a metadata
-/// lock's) or MySQL 8's `ER_LOCK_NOWAIT` (3572).
-pub fn timed_out(error: &DbErr) -> bool {
+/// Whether `error` says that a statement gave up waiting for a lock, so that trying again
+/// later can succeed: PostgreSQL `lock_not_available` (55P03) or `deadlock_detected` (40P01),
+/// MySQL/MariaDB `ER_LOCK_WAIT_TIMEOUT` (1205, also a metadata lock's), MySQL 8's
+/// `ER_LOCK_NOWAIT` (3572) or `ER_LOCK_DEADLOCK` (1213). Each leaves nothing behind: the
+/// statement (MySQL) or the transaction (PostgreSQL) was rolled back.
+pub fn retryable(error: &DbErr) -> bool {
     let Some(database) = database_error(error) else {
         return false;
     };
-    if database.code().as_deref() == Some("55P03") {
+    if matches!(database.code().as_deref(), Some("55P03" | "40P01")) {
         return true;
     }
     database
         .try_downcast_ref::<sea_orm_migration::sea_orm::sqlx::mysql::MySqlDatabaseError>()
-        .is_some_and(|e| matches!(e.number(), 1205 | 3572))
+        .is_some_and(|e| matches!(e.number(), 1205 | 3572 | 1213))
 }
 
 /// The statement that bounds lock waits on `backend` to `timeout` for the runner's connection
@@ -71,7 +73,7 @@ where
     let mut tries = 1;
     loop {
         match attempt().await {
-            Err(error) if enabled && timed_out(&error) => {
+            Err(error) if enabled && retryable(&error) => {
                 if tries == ATTEMPTS {
                     return Err(gave_up(error));
                 }
@@ -86,7 +88,7 @@ where
 /// The error of a change that timed out on every attempt.
 pub fn gave_up(error: DbErr) -> DbErr {
     DbErr::Migration(format!(
-        "gave up after {ATTEMPTS} attempts to get a table lock that another session held (a \
+        "gave up after {ATTEMPTS} attempts to get a lock that another session held (a \
          long-running transaction on the table?), each attempt waiting no longer than \
          MIGRATION_TABLE_LOCK_TIMEOUT (500 ms unless set), so that the application's writes \
          never queued behind it for longer. Find the session holding the lock and run again. \

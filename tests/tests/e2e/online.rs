@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, Database, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use tests::db::{Backend, TestDb};
 use tests::history::DataMigration;
-use tests::online::{TITLE_CHECK, TITLE_INDEX, Writer, extra, hold_reader};
+use tests::online::{MINUTES_BACKFILL, TITLE_CHECK, TITLE_INDEX, Writer, extra, hold_reader};
 
 /// How long the reader keeps its transaction open on `posts`.
 const READER_HOLDS: Duration = Duration::from_secs(3);
@@ -33,6 +33,7 @@ type NoteMigrator = ShippedAnd<0>;
 type IndexMigrator = ShippedAnd<1>;
 type CheckMigrator = ShippedAnd<2>;
 type RequiredMigrator = ShippedAnd<3>;
+type FilledMigrator = ShippedAnd<4>;
 
 /// A fresh database named after `test` with the shipped migrations applied, and the runner's
 /// options for them and `extra(number)`, which is left to apply.
@@ -352,6 +353,163 @@ async fn a_column_made_not_null_alone_goes_through_a_validated_check_on_postgres
         .unwrap();
     assert_eq!(minutes_required(&db.connection).await, (true, 0));
     db.drop_database().await;
+}
+
+/// `(posts, posts whose reading_minutes is NULL, posts whose reading_minutes is the backfill)`.
+async fn minutes_counts(connection: &sea_orm::DatabaseConnection) -> (i64, i64, i64) {
+    let row = connection
+        .query_one_raw(sea_orm::Statement::from_string(
+            connection.get_database_backend(),
+            format!(
+                "SELECT COUNT(*), SUM(CASE WHEN reading_minutes IS NULL THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN reading_minutes = {MINUTES_BACKFILL} THEN 1 ELSE 0 END) FROM posts"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let sum = |at| {
+        row.try_get_by_index::<Option<i64>>(at)
+            .or_else(|_| {
+                row.try_get_by_index::<Option<sea_orm::prelude::Decimal>>(at)
+                    .map(|d| d.map(|d| d.to_string().parse().unwrap()))
+            })
+            .unwrap()
+            .unwrap_or(0)
+    };
+    (sum(0), sum(1), sum(2))
+}
+
+/// A column made NOT NULL with `--backfill` on a table of 32,768 posts whose values are NULL,
+/// while a writer inserts and updates a post every 5 ms: its NULLs are filled in batches that
+/// commit by themselves (PostgreSQL: by ranges of pages, then through a CHECK `NOT VALID`
+/// that holds new writes to the rule, validated; MySQL: `UPDATE … LIMIT`; SQLite: in its one
+/// transaction), no write fails or waits long, and the posts that had a value keep it. A run
+/// stopped halfway (half the rows filled; on PostgreSQL its CHECK left `NOT VALID`) is
+/// finished by the next; `down` makes the column nullable again, and `up` again is a no-op
+/// for the data.
+async fn a_column_filled_and_made_not_null_keeps_taking_writes(backend: Backend) {
+    let (db, options) = shipped_database(backend, "online_backfill", 4).await;
+    let insert = |minutes: &str| {
+        format!(
+            "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) \
+             VALUES ('t', 'c', {minutes}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    };
+    db.connection
+        .execute_unprepared(&insert("NULL"))
+        .await
+        .unwrap();
+    for _ in 0..15 {
+        db.connection
+            .execute_unprepared(
+                "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) \
+                 SELECT title, content, reading_minutes, created_at, updated_at FROM posts",
+            )
+            .await
+            .unwrap();
+    }
+    db.connection
+        .execute_unprepared(&insert("7"))
+        .await
+        .unwrap();
+    assert_eq!(minutes_counts(&db.connection).await, (32_769, 32_768, 0));
+
+    // An earlier run stopped halfway through the backfill.
+    db.connection
+        .execute_unprepared(&format!(
+            "UPDATE posts SET reading_minutes = {MINUTES_BACKFILL} WHERE id % 2 = 0"
+        ))
+        .await
+        .unwrap();
+    if backend == Backend::Postgres {
+        db.connection
+            .execute_unprepared(
+                "ALTER TABLE posts ADD CONSTRAINT online_not_null_reading_minutes \
+                 CHECK (reading_minutes IS NOT NULL) NOT VALID",
+            )
+            .await
+            .unwrap();
+    }
+
+    let writer = Writer::start(&db.url, Duration::from_millis(5)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let report = runner::up::<FilledMigrator>(&db.url, &options)
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?}: the migration failed: {e}"));
+    assert_eq!(report.applied, [extra(4).name]);
+    let waits = writer.stop().await;
+    let longest = waits.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "{backend:?}: {} writes during the backfill, the longest {} ms",
+        waits.len(),
+        longest.as_millis()
+    );
+    assert!(
+        backend == Backend::Sqlite || longest < Duration::from_millis(1200),
+        "{backend:?}: a write waited {longest:?} for the backfill"
+    );
+
+    let (posts, nulls, filled) = minutes_counts(&db.connection).await;
+    assert_eq!((nulls, filled), (0, 32_768), "{backend:?}: {posts} posts");
+    let kept: i64 = db
+        .connection
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.connection.get_database_backend(),
+            "SELECT reading_minutes FROM posts WHERE reading_minutes = 7",
+        ))
+        .await
+        .unwrap()
+        .expect("the post with a value keeps it")
+        .try_get_by_index::<i32>(0)
+        .unwrap()
+        .into();
+    assert_eq!(kept, 7);
+    let refused = db.connection.execute_unprepared(&insert("NULL")).await;
+    assert!(
+        refused.is_err(),
+        "{backend:?}: reading_minutes takes NULL after the migration"
+    );
+    if backend == Backend::Postgres {
+        assert_eq!(minutes_required(&db.connection).await, (true, 0));
+    }
+
+    // Down: nullable again; up again: nothing left to fill, NOT NULL again.
+    runner::run::<FilledMigrator>(&db.url, runner::Command::Down(Some(1)), &options)
+        .await
+        .unwrap();
+    db.connection
+        .execute_unprepared(&insert("NULL"))
+        .await
+        .unwrap();
+    runner::up::<FilledMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    assert_eq!(minutes_counts(&db.connection).await.1, 0);
+    assert!(
+        db.connection
+            .execute_unprepared(&insert("NULL"))
+            .await
+            .is_err()
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
+async fn a_column_filled_and_made_not_null_keeps_taking_writes_on_postgres() {
+    a_column_filled_and_made_not_null_keeps_taking_writes(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_mariadb, ignore = "TEST_MYSQL_URL is not set (see README)")]
+async fn a_column_filled_and_made_not_null_keeps_taking_writes_on_mariadb() {
+    a_column_filled_and_made_not_null_keeps_taking_writes(Backend::MySql).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_column_filled_and_made_not_null_keeps_taking_writes_on_sqlite() {
+    a_column_filled_and_made_not_null_keeps_taking_writes(Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

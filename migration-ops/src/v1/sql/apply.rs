@@ -8,7 +8,7 @@ use sea_orm_migration::sea_orm::{
 };
 
 use super::rebuild::rebuilds_on_sqlite;
-use super::{Step, steps};
+use super::{Step, change_sql, change_steps, steps, value_sql};
 use crate::runner::{journal, table_locks};
 use crate::schema::{Change, Column, Op, Store};
 use sea_orm_migration::sea_orm::TransactionTrait;
@@ -68,7 +68,7 @@ pub async fn apply_ops<S: Store>(manager: &SchemaManager<'_>, ops: &[Op<S>]) -> 
                     Err(error) if uncertain && journal::already_applied(&error) => {}
                     // PostgreSQL: the runner retries the whole transaction; kept as the
                     // database's error for it to see.
-                    Err(error) if table_locks::timed_out(&error) => return Err(error),
+                    Err(error) if table_locks::retryable(&error) => return Err(error),
                     Err(error) => {
                         return Err(statement_error(
                             error,
@@ -78,12 +78,30 @@ pub async fn apply_ops<S: Store>(manager: &SchemaManager<'_>, ops: &[Op<S>]) -> 
                 }
             }
             Step::Count(precheck) => count_offending_rows(connection, precheck).await?,
+            Step::Backfill { batch, .. } => {
+                backfill_in_batches(connection, batch).await?;
+            }
         }
     }
     if rebuilds {
         check_sqlite_foreign_keys(connection).await?;
     }
     Ok(())
+}
+
+/// Runs `batch` (an `UPDATE` that changes a bounded number of rows still to fill), each run
+/// committed by itself, until one changes no row. A batch that deadlocked with the
+/// application's writes or timed out waiting for a row is tried again (it changed nothing).
+async fn backfill_in_batches(connection: &impl ConnectionTrait, batch: &str) -> Result<u64, DbErr> {
+    let mut changed = 0;
+    loop {
+        let outcome = table_locks::retrying(true, || connection.execute_unprepared(batch)).await;
+        match outcome {
+            Ok(result) if result.rows_affected() == 0 => return Ok(changed),
+            Ok(result) => changed += result.rows_affected(),
+            Err(error) => return Err(statement_error(error, batch)),
+        }
+    }
 }
 
 /// Runs a row count that must find nothing before a constraint is added; stops with the count
@@ -162,7 +180,8 @@ async fn apply_sqlite<S: Store>(db: &DatabaseConnection, ops: &[Op<S>]) -> Resul
     let mut outcome = Ok(());
     for step in steps(ops, DbBackend::Sqlite) {
         outcome = match step {
-            Step::Run(sql) => run_sqlite(&mut connection, &sql).await,
+            // One transaction on SQLite: a backfill is one statement.
+            Step::Run(sql) | Step::Backfill { sql, .. } => run_sqlite(&mut connection, &sql).await,
             Step::Count(precheck) => {
                 match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(precheck.sql.clone()))
                     .fetch_one(&mut *connection)
@@ -218,9 +237,9 @@ async fn run_sqlite(
 }
 
 /// Whether `ops` only add indexes, CHECKs and foreign keys to tables that exist already, or make
-/// their columns NOT NULL (nothing else about the column changing, no backfill): changes
-/// PostgreSQL can make while the table keeps taking writes. The runner applies such a migration
-/// there with [`apply_online_postgres`].
+/// their columns NOT NULL (with a backfill or a new default, nothing else about the column
+/// changing): changes PostgreSQL can make while the table keeps taking writes. The runner
+/// applies such a migration there with [`apply_online_postgres`].
 pub fn online_on_postgres<S: Store>(ops: &[Op<S>]) -> bool {
     !ops.is_empty()
         && ops.iter().all(|op| {
@@ -233,33 +252,108 @@ pub fn online_on_postgres<S: Store>(ops: &[Op<S>]) -> bool {
 pub fn online_change<S: Store>(change: &Change<S>) -> bool {
     match change {
         Change::CreateIndex(_) | Change::AddCheck(_) | Change::AddForeignKey(_) => true,
-        Change::AlterColumn {
-            from,
-            to,
-            backfill: None,
-        } => only_made_not_null(from, to),
+        Change::AlterColumn { from, to, .. } => made_not_null(from, to),
         _ => false,
     }
 }
 
-/// Whether the one difference from `from` to `to` is that `to` is NOT NULL.
-fn only_made_not_null<S: Store>(from: &Column<S>, to: &Column<S>) -> bool {
+/// Whether `to` makes `from` NOT NULL, changing nothing else about it but its default.
+fn made_not_null<S: Store>(from: &Column<S>, to: &Column<S>) -> bool {
     let changed = from.changes_to(to);
     changed.null
         && !to.null
         && !(changed.ty
-            || changed.default
             || changed.unique
             || changed.auto_increment
             || changed.comment
             || changed.extra)
 }
 
-/// One change of an online migration, named as the catalog knows it.
-enum Online<'a> {
-    Index(&'a str),
-    Constraint { table: &'a str, name: &'a str },
-    NotNull { table: &'a str, column: &'a str },
+/// One step of an online migration, in owned data (so that the future running it is `Send`).
+enum Online {
+    Count(super::Precheck),
+    Index {
+        name: String,
+        sql: String,
+    },
+    Constraint {
+        table: String,
+        name: String,
+        sql: String,
+    },
+    NotNull {
+        table: String,
+        column: String,
+        /// The statements that give the column its new default, if that changes.
+        default: Vec<String>,
+        /// The value for the rows that hold NULL, as SQL.
+        backfill: Option<String>,
+    },
+}
+
+/// The online steps of `ops` (see [`online_on_postgres`]): the row counts over what exists
+/// already first, so that a migration that cannot succeed changes nothing, then each change.
+fn online_plan<S: Store>(ops: &[Op<S>]) -> Vec<Online> {
+    let backend = DbBackend::Postgres;
+    let mut plan = Vec::new();
+    let mut counted = std::collections::BTreeSet::new();
+    for step in steps(ops, backend) {
+        let Step::Count(precheck) = step else { break };
+        counted.insert(precheck.sql.clone());
+        plan.push(Online::Count(precheck));
+    }
+    for alter in ops.iter().filter_map(|op| match op {
+        Op::AlterTable(alter) => Some(alter),
+        _ => None,
+    }) {
+        let table = alter.table.name.to_string();
+        for change in alter.changes.iter() {
+            let mut statements = Vec::new();
+            for step in change_steps(alter, change, backend) {
+                match step {
+                    Step::Count(precheck) if counted.contains(&precheck.sql) => {}
+                    Step::Count(precheck) => plan.push(Online::Count(precheck)),
+                    Step::Run(sql) | Step::Backfill { sql, .. } => statements.push(sql),
+                }
+            }
+            let sql = statements.into_iter().next().unwrap_or_default();
+            plan.push(match change {
+                Change::CreateIndex(index) => Online::Index {
+                    name: index.name.to_string(),
+                    sql,
+                },
+                Change::AddCheck(check) => Online::Constraint {
+                    table: table.clone(),
+                    name: check.name.to_string(),
+                    sql,
+                },
+                Change::AddForeignKey(key) => Online::Constraint {
+                    table: table.clone(),
+                    name: key.name.to_string(),
+                    sql,
+                },
+                Change::AlterColumn { from, to, backfill } => {
+                    // The same change with the nullability left as it was: its default alone.
+                    let default_only = Change::AlterColumn {
+                        from: from.clone(),
+                        to: Column {
+                            null: from.null,
+                            ..to.clone()
+                        },
+                        backfill: None,
+                    };
+                    Online::NotNull {
+                        table: table.clone(),
+                        column: to.name.to_string(),
+                        default: change_sql(alter, &default_only, backend),
+                        backfill: backfill.as_ref().map(|value| value_sql(backend, value)),
+                    }
+                }
+                _ => unreachable!("online_on_postgres admits these changes only"),
+            });
+        }
+    }
+    plan
 }
 
 /// PostgreSQL, outside a migration transaction: the changes of `ops` (see
@@ -273,60 +367,34 @@ enum Online<'a> {
 ///   (bounded by `lock_timeout`, retried), which enforces the rule on every new write at once,
 ///   then `VALIDATE CONSTRAINT` in another, which checks the existing rows under a lock that
 ///   writes do not wait for. One found `NOT VALID` is an earlier run's and is only validated.
+/// - NOT NULL: see [`set_not_null_online`].
 pub async fn apply_online_postgres<S: Store>(
     db: &DatabaseConnection,
     ops: &[Op<S>],
     lock_timeout: Option<std::time::Duration>,
 ) -> Result<(), DbErr> {
-    let backend = DbBackend::Postgres;
-    // Collected before the first await, so that the future stays `Send`.
-    let changes: Vec<Online> = ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::AlterTable(alter) => Some(alter),
-            _ => None,
-        })
-        .flat_map(|alter| {
-            let table: &str = alter.table.name.as_ref();
-            alter.changes.iter().map(move |change| match change {
-                Change::CreateIndex(index) => Online::Index(index.name.as_ref()),
-                Change::AddCheck(check) => Online::Constraint {
-                    table,
-                    name: check.name.as_ref(),
-                },
-                Change::AddForeignKey(key) => Online::Constraint {
-                    table,
-                    name: key.name.as_ref(),
-                },
-                Change::AlterColumn { to, .. } => Online::NotNull {
-                    table,
-                    column: to.name.as_ref(),
-                },
-                _ => unreachable!("online_on_postgres admits these changes only"),
-            })
-        })
-        .collect();
-    let mut changes = changes.into_iter();
-    for step in steps(ops, backend) {
-        let sql = match step {
-            Step::Count(precheck) => {
-                count_offending_rows(db, &precheck).await?;
-                continue;
+    for step in online_plan(ops) {
+        match step {
+            Online::Count(precheck) => count_offending_rows(db, &precheck).await?,
+            Online::Index { name, sql } => build_index_concurrently(db, &name, &sql).await?,
+            Online::Constraint { table, name, sql } => {
+                add_constraint_then_validate(db, &table, &name, &sql, lock_timeout).await?
             }
-            Step::Run(sql) => sql,
-        };
-        match changes.next() {
-            Some(Online::Index(name)) => build_index_concurrently(db, name, &sql).await?,
-            Some(Online::Constraint { table, name }) => {
-                add_constraint_then_validate(db, table, name, &sql, lock_timeout).await?
-            }
-            Some(Online::NotNull { table, column }) => {
-                set_not_null_through_check(db, table, column, lock_timeout).await?
-            }
-            None => {
-                return Err(DbErr::Migration(format!(
-                    "cannot apply this statement online: {sql}"
-                )));
+            Online::NotNull {
+                table,
+                column,
+                default,
+                backfill,
+            } => {
+                let not_null = NotNull {
+                    table: &table,
+                    column: &column,
+                    backfill: backfill.as_deref(),
+                };
+                if !default.is_empty() {
+                    briefly(db, &default, lock_timeout).await?;
+                }
+                not_null.apply(db, lock_timeout).await?
             }
         }
     }
@@ -378,21 +446,39 @@ async fn add_constraint_then_validate(
     sql: &str,
     lock_timeout: Option<std::time::Duration>,
 ) -> Result<(), DbErr> {
-    let backend = DbBackend::Postgres;
-    let validated = catalog_flag(
-        db,
-        "SELECT k.convalidated FROM pg_catalog.pg_constraint k \
-         JOIN pg_catalog.pg_class c ON c.oid = k.conrelid WHERE k.conname = $1 \
-         AND c.relname = $2 AND c.relnamespace = current_schema()::regnamespace",
-        [name, table],
-    )
-    .await?;
+    let validated = constraint_validated(db, table, name).await?;
     if validated == Some(true) {
         return Ok(());
     }
     if validated.is_none() {
         briefly(db, &[format!("{sql} NOT VALID")], lock_timeout).await?;
     }
+    validate_constraint(db, table, name).await
+}
+
+/// Whether the constraint `name` of `table` is validated; `None` when there is none.
+async fn constraint_validated(
+    db: &DatabaseConnection,
+    table: &str,
+    name: &str,
+) -> Result<Option<bool>, DbErr> {
+    catalog_flag(
+        db,
+        "SELECT k.convalidated FROM pg_catalog.pg_constraint k \
+         JOIN pg_catalog.pg_class c ON c.oid = k.conrelid WHERE k.conname = $1 \
+         AND c.relname = $2 AND c.relnamespace = current_schema()::regnamespace",
+        [name, table],
+    )
+    .await
+}
+
+/// `VALIDATE CONSTRAINT`: checks the existing rows under a lock writes do not wait for.
+async fn validate_constraint(
+    db: &DatabaseConnection,
+    table: &str,
+    name: &str,
+) -> Result<(), DbErr> {
+    let backend = DbBackend::Postgres;
     let validate = format!(
         "ALTER TABLE {} VALIDATE CONSTRAINT {}",
         super::text::quote(backend, table),
@@ -400,8 +486,8 @@ async fn add_constraint_then_validate(
     );
     db.execute_unprepared(&validate)
         .await
-        .map_err(|error| statement_error(error, &validate))?;
-    Ok(())
+        .map(|_| ())
+        .map_err(|error| statement_error(error, &validate))
 }
 
 /// A boolean the PostgreSQL catalog holds about the object `values` name; `None` when there is
@@ -422,81 +508,189 @@ async fn catalog_flag<const N: usize>(
 }
 
 /// Runs `statements` in one transaction whose lock waits are bounded by `lock_timeout`, retried
-/// with backoff when a wait runs out (see `runner::table_locks`).
+/// with backoff when a wait runs out or deadlocks (see `runner::table_locks`); the rows the last
+/// statement changed.
 async fn briefly(
     db: &DatabaseConnection,
     statements: &[String],
     lock_timeout: Option<std::time::Duration>,
-) -> Result<(), DbErr> {
+) -> Result<u64, DbErr> {
     let bound = lock_timeout.and_then(|t| table_locks::bound(DbBackend::Postgres, t));
     let bound = bound.as_deref();
-    table_locks::retrying(bound.is_some(), || async move {
+    table_locks::retrying(true, || async move {
         let transaction = db.begin().await?;
+        let mut changed = 0;
         for sql in bound
             .into_iter()
             .chain(statements.iter().map(String::as_str))
         {
-            if let Err(error) = transaction.execute_unprepared(sql).await {
-                transaction.rollback().await?;
-                // A lock wait that ran out stays the database's error, for the retry.
-                return Err(if bound.is_some() && table_locks::timed_out(&error) {
-                    error
-                } else {
-                    statement_error(error, sql)
-                });
+            match transaction.execute_unprepared(sql).await {
+                Ok(result) => changed = result.rows_affected(),
+                Err(error) => {
+                    transaction.rollback().await?;
+                    // A lock wait that ran out stays the database's error, for the retry.
+                    return Err(if table_locks::retryable(&error) {
+                        error
+                    } else {
+                        statement_error(error, sql)
+                    });
+                }
             }
         }
-        transaction.commit().await
+        transaction.commit().await?;
+        Ok(changed)
     })
     .await
 }
 
-/// `SET NOT NULL` without a scan under the table's exclusive lock: a CHECK `IS NOT NULL` added
-/// `NOT VALID` and validated (see [`add_constraint_then_validate`]) proves the column holds no
-/// NULL, so PostgreSQL 12+ sets NOT NULL from it at once; the CHECK is then dropped, in the
-/// same short transaction. Each step is found done or not in the catalog, so a run stopped
-/// between them is finished by the next.
-async fn set_not_null_through_check(
-    db: &DatabaseConnection,
-    table: &str,
-    column: &str,
-    lock_timeout: Option<std::time::Duration>,
-) -> Result<(), DbErr> {
-    let backend = DbBackend::Postgres;
-    let (table_q, column_q) = (
-        super::text::quote(backend, table),
-        super::text::quote(backend, column),
-    );
-    // PostgreSQL keeps 63 bytes of a name.
-    let mut check = format!("online_not_null_{column}");
-    while check.len() > 63 {
-        check.pop();
-    }
-    let check_q = super::text::quote(backend, &check);
-    let not_null = catalog_flag(
-        db,
-        "SELECT a.attnotnull FROM pg_catalog.pg_attribute a \
-         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relname = $1 \
-         AND a.attname = $2 AND c.relnamespace = current_schema()::regnamespace",
-        [table, column],
-    )
-    .await?
-    .unwrap_or(false);
-    if !not_null {
-        let add = format!(
-            "ALTER TABLE {table_q} ADD CONSTRAINT {check_q} CHECK ({column_q} IS NOT NULL)"
+/// A column made NOT NULL online, and the value its NULLs get first, if any.
+struct NotNull<'a> {
+    table: &'a str,
+    column: &'a str,
+    backfill: Option<&'a str>,
+}
+
+impl NotNull<'_> {
+    /// `SET NOT NULL` without a scan under the table's exclusive lock: the backfill in batches
+    /// of their own; a CHECK `IS NOT NULL` added `NOT VALID`, which holds every new write to
+    /// the rule; the backfill once more for rows written before it; the CHECK validated (see
+    /// [`add_constraint_then_validate`]), which proves the column holds no NULL, so that
+    /// PostgreSQL 12+ sets NOT NULL from it at once; the CHECK dropped in the same short
+    /// transaction. Each step is found done or not in the catalog (a backfill finds no NULL
+    /// left), so a run stopped between them is finished by the next.
+    async fn apply(
+        &self,
+        db: &DatabaseConnection,
+        lock_timeout: Option<std::time::Duration>,
+    ) -> Result<(), DbErr> {
+        let backend = DbBackend::Postgres;
+        let (table_q, column_q) = (
+            super::text::quote(backend, self.table),
+            super::text::quote(backend, self.column),
         );
-        add_constraint_then_validate(db, table, &check, &add, lock_timeout).await?;
+        // PostgreSQL keeps 63 bytes of a name.
+        let mut check = format!("online_not_null_{}", self.column);
+        while check.len() > 63 {
+            check.pop();
+        }
+        let check_q = super::text::quote(backend, &check);
+        let not_null = catalog_flag(
+            db,
+            "SELECT a.attnotnull FROM pg_catalog.pg_attribute a \
+             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relname = $1 \
+             AND a.attname = $2 AND c.relnamespace = current_schema()::regnamespace",
+            [self.table, self.column],
+        )
+        .await?
+        .unwrap_or(false);
+        if !not_null {
+            let validated = constraint_validated(db, self.table, &check).await?;
+            if validated.is_none() {
+                if self.backfill.is_some() {
+                    self.fill_by_page_ranges(db, lock_timeout).await?;
+                }
+                let add = format!(
+                    "ALTER TABLE {table_q} ADD CONSTRAINT {check_q} CHECK ({column_q} IS NOT NULL) \
+                     NOT VALID"
+                );
+                briefly(db, &[add], lock_timeout).await?;
+            }
+            if validated != Some(true) {
+                if self.backfill.is_some() {
+                    self.fill_the_rest(db, lock_timeout).await?;
+                }
+                validate_constraint(db, self.table, &check).await?;
+            }
+        }
+        briefly(
+            db,
+            &[
+                format!("ALTER TABLE {table_q} ALTER COLUMN {column_q} SET NOT NULL"),
+                format!("ALTER TABLE {table_q} DROP CONSTRAINT IF EXISTS {check_q}"),
+            ],
+            lock_timeout,
+        )
+        .await
+        .map(|_| ())
     }
-    briefly(
-        db,
-        &[
-            format!("ALTER TABLE {table_q} ALTER COLUMN {column_q} SET NOT NULL"),
-            format!("ALTER TABLE {table_q} DROP CONSTRAINT IF EXISTS {check_q}"),
-        ],
-        lock_timeout,
-    )
-    .await
+
+    /// `UPDATE … SET column = backfill WHERE … AND column IS NULL` for `rows`.
+    fn fill(&self, rows: &str) -> String {
+        let backend = DbBackend::Postgres;
+        let column_q = super::text::quote(backend, self.column);
+        format!(
+            "UPDATE {} SET {column_q} = {} WHERE {rows} AND {column_q} IS NULL",
+            super::text::quote(backend, self.table),
+            self.backfill.unwrap_or("NULL"),
+        )
+    }
+
+    /// The backfill over the table's pages as they are when it starts, a range of pages
+    /// (about [`BACKFILL_BATCH_ROWS`](super::BACKFILL_BATCH_ROWS) rows) per short transaction,
+    /// each found by a TID range scan (PostgreSQL 14+): one pass over the table in all.
+    async fn fill_by_page_ranges(
+        &self,
+        db: &DatabaseConnection,
+        lock_timeout: Option<std::time::Duration>,
+    ) -> Result<(), DbErr> {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT (pg_relation_size(c.oid) / current_setting('block_size')::int)::int8, \
+                 c.reltuples::float8, c.relpages::int8 FROM pg_catalog.pg_class c \
+                 WHERE c.oid = $1::regclass",
+                [super::text::quote(DbBackend::Postgres, self.table).into()],
+            ))
+            .await?;
+        let Some(row) = row else { return Ok(()) };
+        let pages: i64 = row.try_get_by_index(0)?;
+        let (tuples, counted_pages): (f64, i64) =
+            (row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+        let rows_per_page = if tuples > 0.0 && counted_pages > 0 {
+            tuples / counted_pages as f64
+        } else {
+            100.0
+        };
+        let step = ((super::BACKFILL_BATCH_ROWS as f64 / rows_per_page) as i64).max(1);
+        let mut first = 0;
+        while first < pages {
+            let last = first + step;
+            let batch = self.fill(&format!(
+                "ctid >= '({first},0)'::tid AND ctid < '({last},0)'::tid"
+            ));
+            briefly(db, &[batch], lock_timeout).await?;
+            first = last;
+        }
+        Ok(())
+    }
+
+    /// The backfill of whatever NULL is left (rows moved or written during the pass by page
+    /// ranges), a batch of rows per short transaction, until none is left. Run once the CHECK
+    /// holds new writes, so that it ends.
+    async fn fill_the_rest(
+        &self,
+        db: &DatabaseConnection,
+        lock_timeout: Option<std::time::Duration>,
+    ) -> Result<(), DbErr> {
+        let backend = DbBackend::Postgres;
+        let table_q = super::text::quote(backend, self.table);
+        let column_q = super::text::quote(backend, self.column);
+        let batch = self.fill(&format!(
+            "ctid = ANY(ARRAY(SELECT ctid FROM {table_q} WHERE {column_q} IS NULL LIMIT {}))",
+            super::BACKFILL_BATCH_ROWS
+        ));
+        let left = format!("SELECT EXISTS (SELECT 1 FROM {table_q} WHERE {column_q} IS NULL)");
+        loop {
+            // A batch can change fewer rows than it found, when the application updated some
+            // of them meanwhile (their new versions are found next time).
+            if briefly(db, std::slice::from_ref(&batch), lock_timeout).await? > 0 {
+                continue;
+            }
+            if catalog_flag(db, &left, []).await? != Some(true) {
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// `CREATE [UNIQUE] INDEX …` as `CREATE [UNIQUE] INDEX CONCURRENTLY …`.

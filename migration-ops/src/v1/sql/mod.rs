@@ -18,7 +18,7 @@ pub use text::string_literal;
 
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::schema::{Op, Store};
+use crate::schema::{AlterTable, Change, Op, Store};
 use precheck::{
     Precheck, change_requirements, counts_existing_rows, key_precheck, new_key, requirements,
 };
@@ -37,7 +37,7 @@ fn statements(steps: Vec<Step>) -> Vec<String> {
     steps
         .into_iter()
         .filter_map(|step| match step {
-            Step::Run(sql) => Some(sql),
+            Step::Run(sql) | Step::Backfill { sql, .. } => Some(sql),
             Step::Count(_) => None,
         })
         .collect()
@@ -48,7 +48,18 @@ enum Step {
     Run(String),
     /// Counts the rows that break a constraint about to be added, and stops when there are any.
     Count(Precheck),
+    /// MySQL: a backfill's `UPDATE … WHERE … IS NULL` (`sql`), run as `batch` (the same with
+    /// `LIMIT`), each batch committed by itself, until a batch changes no row; so that the
+    /// application's writes never wait for more than one batch's row locks. Running it again
+    /// after an interruption picks up where it stopped.
+    Backfill {
+        sql: String,
+        batch: String,
+    },
 }
+
+/// How many rows one batch of a backfill changes (see [`Step::Backfill`]).
+const BACKFILL_BATCH_ROWS: u32 = 10_000;
 
 /// Every step of `ops`, with each row count moved before the first statement when what it
 /// counts already exists then, so that a migration stops before changing anything (which
@@ -68,6 +79,57 @@ fn steps<S: Store>(ops: &[Op<S>], backend: DbBackend) -> Vec<Step> {
     }
     early.extend(rest);
     early
+}
+
+/// The steps of one change of `alter` made in place: the row counts before a constraint, then
+/// its statements (on MySQL a backfill as [`Step::Backfill`]).
+fn change_steps<S: Store>(
+    alter: &AlterTable<S>,
+    change: &Change<S>,
+    backend: DbBackend,
+) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if let Some(key) = new_key(change) {
+        let table = quote(backend, &alter.table.name);
+        steps.push(Step::Count(key_precheck::<S>(
+            &alter.table.name,
+            &table,
+            key,
+            backend,
+        )));
+    }
+    if let Some((check, what)) = change_requirements(change, backend) {
+        steps.push(Step::Count(Precheck {
+            sql: format!(
+                "SELECT COUNT(*) FROM {} WHERE NOT ({})",
+                quote(backend, &alter.table.name),
+                check_sql(&check, backend)
+            ),
+            table: alter.table.name.to_string(),
+            what,
+            over_copy: false,
+        }));
+    }
+    let backfill = match change {
+        Change::AddColumn { backfill, .. } | Change::AlterColumn { backfill, .. } => {
+            backfill.is_some()
+        }
+        _ => false,
+    };
+    for sql in change_sql(alter, change, backend) {
+        // The one UPDATE of a backfill (see `statements::change_sql`).
+        steps.push(
+            if backfill && backend == DbBackend::MySql && sql.starts_with("UPDATE ") {
+                Step::Backfill {
+                    batch: format!("{sql} LIMIT {BACKFILL_BATCH_ROWS}"),
+                    sql,
+                }
+            } else {
+                Step::Run(sql)
+            },
+        );
+    }
+    steps
 }
 
 fn op_steps<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<Step> {
@@ -120,36 +182,11 @@ fn op_steps<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<Step> {
                 );
                 steps
             } else {
-                let mut steps = Vec::new();
-                for change in alter.changes.iter() {
-                    if let Some(key) = new_key(change) {
-                        let table = quote(backend, &alter.table.name);
-                        steps.push(Step::Count(key_precheck::<S>(
-                            &alter.table.name,
-                            &table,
-                            key,
-                            backend,
-                        )));
-                    }
-                    if let Some((check, what)) = change_requirements(change, backend) {
-                        steps.push(Step::Count(Precheck {
-                            sql: format!(
-                                "SELECT COUNT(*) FROM {} WHERE NOT ({})",
-                                quote(backend, &alter.table.name),
-                                check_sql(&check, backend)
-                            ),
-                            table: alter.table.name.to_string(),
-                            what,
-                            over_copy: false,
-                        }));
-                    }
-                    steps.extend(
-                        change_sql(alter, change, backend)
-                            .into_iter()
-                            .map(Step::Run),
-                    );
-                }
-                steps
+                alter
+                    .changes
+                    .iter()
+                    .flat_map(|change| change_steps(alter, change, backend))
+                    .collect()
             }
         }
         Op::RecreateEnum {

@@ -266,6 +266,30 @@ pub(super) fn change_sql<S: Store>(
                     backend,
                 )];
             };
+            let column_q = quote(backend, &column.name);
+            if backend == DbBackend::Postgres {
+                // The backfill as the column's default while it is added: PostgreSQL 11+ keeps
+                // a constant default in the catalog for the rows already there, so no row is
+                // written and the lock is held for a moment; then the column's own default.
+                let filled = Column {
+                    default: Some(value.clone()),
+                    ..column.clone()
+                };
+                let own_default = match &column.default {
+                    Some(default) => format!("SET DEFAULT {}", value_sql(backend, default)),
+                    None => "DROP DEFAULT".to_owned(),
+                };
+                return vec![
+                    build(
+                        alter().add_column(column_def(&filled, backend, false)),
+                        backend,
+                    ),
+                    format!(
+                        "ALTER TABLE {} ALTER COLUMN {column_q} {own_default}",
+                        quote(backend, table)
+                    ),
+                ];
+            }
             let nullable = Column {
                 null: true,
                 ..column.clone()
@@ -276,9 +300,8 @@ pub(super) fn change_sql<S: Store>(
                     backend,
                 ),
                 format!(
-                    "UPDATE {} SET {} = {}",
+                    "UPDATE {} SET {column_q} = {} WHERE {column_q} IS NULL",
                     quote(backend, table),
-                    quote(backend, &column.name),
                     value_sql(backend, value)
                 ),
             ];
