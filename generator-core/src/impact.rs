@@ -108,10 +108,10 @@ pub fn impacts(operations: &[Operation]) -> Vec<Impact> {
     // A migration of changes that all have an online form runs in those forms on PostgreSQL
     // (the runner's; see `migration_ops::v1::online_on_postgres`).
     let online = operations.iter().all(|op| {
-        matches!(op, Operation::AlterTable { name, changes, .. }
+        matches!(op, Operation::AlterTable { name, after, changes, .. }
             if !created.contains(name.as_str())
                 && !changes.is_empty()
-                && changes.iter().all(online_change))
+                && changes.iter().all(|change| online_change(after, change)))
     });
     let mut impacts = Vec::new();
     for op in operations {
@@ -171,6 +171,11 @@ fn online_postgres(change: &Change) -> &'static str {
         Change::CreateIndex(_) => "SHARE UPDATE EXCLUSIVE (CREATE INDEX CONCURRENTLY)",
         Change::AddForeignKey(_) => {
             "SHARE ROW EXCLUSIVE for a moment (NOT VALID), then SHARE UPDATE EXCLUSIVE (VALIDATE)"
+        }
+        Change::AlterColumn { from, to, .. } if from.ty != to.ty => {
+            "expand and contract: a new column kept equal by a trigger, rows copied in batches \
+             of ~10k, its indexes and constraints built online, ACCESS EXCLUSIVE for a moment \
+             (swap)"
         }
         Change::AlterColumn {
             backfill: Some(_), ..
@@ -303,8 +308,9 @@ pub fn refusal(impacts: &[Impact]) -> Option<String> {
          (the longer, the more rows it holds):\n{}\npass \
          --allow-blocking to write them anyway (when the table is small, or at a quiet \
          hour), or make them in steps the database can do online: a migration that only adds \
-         indexes, CHECKs and foreign keys, or makes columns NOT NULL, runs online on \
-         PostgreSQL (CONCURRENTLY; NOT VALID then VALIDATE)",
+         indexes, CHECKs and foreign keys, makes columns NOT NULL (with --backfill too) or \
+         widens integer and floating-point columns runs online on PostgreSQL (CONCURRENTLY; \
+         NOT VALID then VALIDATE; expand and contract)",
         gated.join("\n")
     ))
 }

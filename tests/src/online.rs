@@ -186,7 +186,11 @@ impl Writer {
             ))
             .await
             .expect("the writer counts posts")
-            .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+            .map(|row| {
+                row.try_get_by_index::<i64>(0)
+                    .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
+                    .expect("the writer reads the highest id")
+            })
             .unwrap_or(0);
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let task = tokio::spawn({

@@ -34,6 +34,7 @@ type IndexMigrator = ShippedAnd<1>;
 type CheckMigrator = ShippedAnd<2>;
 type RequiredMigrator = ShippedAnd<3>;
 type FilledMigrator = ShippedAnd<4>;
+type WidenedMigrator = ShippedAnd<6>;
 
 /// A fresh database named after `test` with the shipped migrations applied, and the runner's
 /// options for them and `extra(number)`, which is left to apply.
@@ -382,12 +383,11 @@ async fn minutes_counts(connection: &sea_orm::DatabaseConnection) -> (i64, i64, 
 
 /// A column made NOT NULL with `--backfill` on a table of 32,768 posts whose values are NULL,
 /// while a writer inserts and updates a post every 5 ms: its NULLs are filled in batches that
-/// commit by themselves (PostgreSQL: by ranges of pages, then through a CHECK `NOT VALID`
-/// that holds new writes to the rule, validated; MySQL: `UPDATE … LIMIT`; SQLite: in its one
+/// commit by themselves (PostgreSQL: by ranges of pages while a trigger fills every row
+/// written, then a CHECK `NOT VALID` validated; MySQL: `UPDATE … LIMIT`; SQLite: in its one
 /// transaction), no write fails or waits long, and the posts that had a value keep it. A run
-/// stopped halfway (half the rows filled; on PostgreSQL its CHECK left `NOT VALID`) is
-/// finished by the next; `down` makes the column nullable again, and `up` again is a no-op
-/// for the data.
+/// stopped halfway (half the rows filled) is finished by the next; `down` makes the column
+/// nullable again, and `up` again is a no-op for the data.
 async fn a_column_filled_and_made_not_null_keeps_taking_writes(backend: Backend) {
     let (db, options) = shipped_database(backend, "online_backfill", 4).await;
     let insert = |minutes: &str| {
@@ -422,15 +422,6 @@ async fn a_column_filled_and_made_not_null_keeps_taking_writes(backend: Backend)
         ))
         .await
         .unwrap();
-    if backend == Backend::Postgres {
-        db.connection
-            .execute_unprepared(
-                "ALTER TABLE posts ADD CONSTRAINT online_not_null_reading_minutes \
-                 CHECK (reading_minutes IS NOT NULL) NOT VALID",
-            )
-            .await
-            .unwrap();
-    }
 
     let writer = Writer::start(&db.url, Duration::from_millis(5)).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -492,6 +483,54 @@ async fn a_column_filled_and_made_not_null_keeps_taking_writes(backend: Backend)
             .await
             .is_err()
     );
+
+    // PostgreSQL, whose online form has steps of its own: runs stopped at moments spread over
+    // the migration (the task aborted: its connection closes and the server rolls back what
+    // was open), each finished by the next while the writer goes on.
+    if backend == Backend::Postgres {
+        for stop_after in [20, 60, 150, 300] {
+            runner::run::<FilledMigrator>(&db.url, runner::Command::Down(Some(1)), &options)
+                .await
+                .unwrap();
+            db.connection
+                .execute_unprepared("UPDATE posts SET reading_minutes = NULL WHERE id % 2 = 1")
+                .await
+                .unwrap();
+            let writer = Writer::start(&db.url, Duration::from_millis(5)).await;
+            let run = tokio::spawn({
+                let (url, options) = (db.url.clone(), options.clone());
+                async move {
+                    runner::up::<FilledMigrator>(&url, &options)
+                        .await
+                        .map(|_| ())
+                }
+            });
+            tokio::time::sleep(Duration::from_millis(stop_after)).await;
+            run.abort();
+            let _ = run.await;
+            runner::up::<FilledMigrator>(&db.url, &options)
+                .await
+                .unwrap_or_else(|e| panic!("the run after a stop at {stop_after} ms failed: {e}"));
+            writer.stop().await;
+            assert_eq!(minutes_counts(&db.connection).await.1, 0);
+            assert_eq!(minutes_required(&db.connection).await, (true, 0));
+            let left: i64 = db
+                .connection
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT count(*) FROM pg_proc WHERE proname LIKE 'posts__fill%'",
+                ))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get_by_index(0)
+                .unwrap();
+            assert_eq!(
+                left, 0,
+                "the fill trigger's function is left after {stop_after} ms"
+            );
+        }
+    }
     db.drop_database().await;
 }
 
@@ -510,6 +549,138 @@ async fn a_column_filled_and_made_not_null_keeps_taking_writes_on_mariadb() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_column_filled_and_made_not_null_keeps_taking_writes_on_sqlite() {
     a_column_filled_and_made_not_null_keeps_taking_writes(Backend::Sqlite).await;
+}
+
+/// `posts.reading_minutes`' type, whether its range CHECK is there and validated, and what
+/// the widening left behind (a column, a trigger function): `("bigint", true, 0)` once done.
+async fn minutes_widened(connection: &sea_orm::DatabaseConnection) -> (String, bool, i64) {
+    let row = connection
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT format_type(a.atttypid, a.atttypmod), \
+             COALESCE((SELECT convalidated FROM pg_constraint \
+             WHERE conname = 'ck_posts_reading_minutes_range'), false), \
+             (SELECT count(*) FROM pg_attribute WHERE attrelid = 'posts'::regclass \
+             AND attname LIKE '%widened%' AND NOT attisdropped) \
+             + (SELECT count(*) FROM pg_proc WHERE proname LIKE '%widen%') \
+             FROM pg_attribute a WHERE a.attrelid = 'posts'::regclass \
+             AND a.attname = 'reading_minutes'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.try_get_by_index(0).unwrap(),
+        row.try_get_by_index(1).unwrap(),
+        row.try_get_by_index(2).unwrap(),
+    )
+}
+
+/// The sum of `reading_minutes` over the posts, and the posts without it.
+async fn minutes_fingerprint(connection: &sea_orm::DatabaseConnection) -> (i64, i64) {
+    let row = connection
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT COALESCE(SUM(reading_minutes), 0)::int8, \
+             COUNT(*) FILTER (WHERE reading_minutes IS NULL) FROM posts",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.try_get_by_index(0).unwrap(),
+        row.try_get_by_index(1).unwrap(),
+    )
+}
+
+/// `reading_minutes` widened from `i32` to `i64` on PostgreSQL, on 32,768 posts under a writer
+/// that inserts and updates a post every 5 ms, by expand and contract: no write fails or waits
+/// long, every value is kept (NULLs too), the range CHECK is on the new column, validated, and
+/// nothing of the widening is left. Runs stopped at moments spread over the migration (the
+/// task aborted: its connection closes and the server rolls back what was open) are each
+/// finished by the next run; `down` narrows it back.
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
+async fn a_column_widened_by_expand_and_contract_keeps_taking_writes_on_postgres() {
+    let (db, options) = shipped_database(Backend::Postgres, "online_widen", 6).await;
+    db.connection
+        .execute_unprepared(
+            "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) \
+             SELECT 't', 'c', CASE WHEN g % 7 = 0 THEN NULL ELSE g % 600 + 1 END, now(), now() \
+             FROM generate_series(1, 32768) g",
+        )
+        .await
+        .unwrap();
+    let before = minutes_fingerprint(&db.connection).await;
+
+    let writer = Writer::start(&db.url, Duration::from_millis(5)).await;
+    let report = runner::up::<WidenedMigrator>(&db.url, &options)
+        .await
+        .unwrap_or_else(|e| panic!("the migration failed: {e}"));
+    assert_eq!(report.applied, [extra(6).name]);
+    let waits = writer.stop().await;
+    let longest = waits.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "{} writes during the widening, the longest {} ms",
+        waits.len(),
+        longest.as_millis()
+    );
+    assert!(
+        longest < Duration::from_millis(1200),
+        "a write waited {longest:?}"
+    );
+    assert_eq!(
+        minutes_widened(&db.connection).await,
+        ("bigint".to_owned(), true, 0)
+    );
+    // The writer's inserts hold 1 each, its updates change no estimate.
+    let inserted = (waits.len() as i64 + 1) / 2;
+    assert_eq!(
+        minutes_fingerprint(&db.connection).await,
+        (before.0 + inserted, before.1)
+    );
+    let refused = db
+        .connection
+        .execute_unprepared(
+            "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) \
+             VALUES ('t', 'c', 601, now(), now())",
+        )
+        .await;
+    assert!(
+        refused.is_err(),
+        "the range CHECK holds on the widened column"
+    );
+
+    // Stopped at moments spread over the migration, then run again.
+    for stop_after in [20, 60, 150, 300, 500] {
+        runner::run::<WidenedMigrator>(&db.url, runner::Command::Down(Some(1)), &options)
+            .await
+            .unwrap();
+        assert_eq!(minutes_widened(&db.connection).await.0, "integer");
+        let before = minutes_fingerprint(&db.connection).await;
+        let run = tokio::spawn({
+            let (url, options) = (db.url.clone(), options.clone());
+            async move {
+                runner::up::<WidenedMigrator>(&url, &options)
+                    .await
+                    .map(|_| ())
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(stop_after)).await;
+        run.abort();
+        let _ = run.await;
+        let (ty, _, left) = minutes_widened(&db.connection).await;
+        eprintln!("stopped after {stop_after} ms: reading_minutes {ty}, {left} piece(s) left");
+        runner::up::<WidenedMigrator>(&db.url, &options)
+            .await
+            .unwrap_or_else(|e| panic!("the run after a stop at {stop_after} ms failed: {e}"));
+        assert_eq!(
+            minutes_widened(&db.connection).await,
+            ("bigint".to_owned(), true, 0)
+        );
+        assert_eq!(minutes_fingerprint(&db.connection).await, before);
+    }
+    db.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

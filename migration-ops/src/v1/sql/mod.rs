@@ -6,12 +6,14 @@
 //! before a constraint is added); the submodules hold the rest, one concern each.
 
 mod apply;
+mod online;
 mod precheck;
 mod rebuild;
 mod statements;
 mod text;
 
-pub use apply::{apply, apply_online_postgres, apply_ops, online_change, online_on_postgres};
+pub use apply::{apply, apply_ops};
+pub use online::{apply_online_postgres, online_change, online_on_postgres};
 pub use precheck::describe_check;
 pub use rebuild::{rebuilds_on_sqlite, sqlite_rebuilds};
 pub use text::string_literal;

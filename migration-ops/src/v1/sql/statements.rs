@@ -715,7 +715,7 @@ pub(super) fn column_def<S: Store>(
 }
 
 /// A foreign key from `table`, as SeaORM builds one from a relation.
-fn foreign_key_statement<S: Store>(
+pub(super) fn foreign_key_statement<S: Store>(
     table: &str,
     foreign_key: &ForeignKey<S>,
     backend: DbBackend,

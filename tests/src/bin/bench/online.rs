@@ -1,11 +1,14 @@
 //! `cargo run --release -p tests --bin bench -- --online [--rows N]`: what a migration of a
 //! populated `posts` table does to the application's writes. For each change of
 //! `tests::online::extra` (a nullable column added while a reader holds the table 3 s, an index
-//! on `title`, a CHECK on `title`, `reading_minutes` made NOT NULL), on a fresh `posts` of N rows (default 1,000,000) under a
-//! writer that inserts a row every 5 ms: the migration's time, the writer's longest wait for
-//! one insert, and its waits over 1 s; the runner's form (online forms, bounded lock waits)
-//! beside the blocking form (the same change in one transaction, as sea-orm-migration runs a
-//! migration). PostgreSQL and MariaDB, from `TEST_POSTGRES_URL` and `TEST_MYSQL_URL`.
+//! on `title`, a CHECK on `title`, `reading_minutes` made NOT NULL, the same with a tenth of
+//! the rows NULL and filled by `--backfill`, a foreign key on `reading_minutes`,
+//! `reading_minutes` widened to `i64`), on a fresh `posts` of N rows (default 1,000,000) under
+//! a writer that inserts a row and updates another every 5 ms in turn: the migration's time,
+//! the writer's longest wait for one write, and its waits over 1 s; the runner's form (online
+//! forms, bounded lock waits) beside the blocking form (the same change in one transaction, as
+//! sea-orm-migration runs a migration), or the error that stopped it. PostgreSQL and MariaDB,
+//! from `TEST_POSTGRES_URL` and `TEST_MYSQL_URL`.
 
 use std::time::{Duration, Instant};
 
@@ -17,18 +20,26 @@ use tests::db::{Backend, TestDb};
 use tests::history::{DataMigration, ScopedMigrator, options, with_history};
 use tests::online::{Writer, hold_reader};
 
-const CHANGES: [&str; 4] = [
+const CHANGES: [&str; 7] = [
     "add a nullable column behind a 3 s reader",
     "add an index on title",
     "add a CHECK on title",
     "make reading_minutes NOT NULL",
+    "make reading_minutes NOT NULL, a tenth of it filled by --backfill",
+    "add a foreign key on reading_minutes",
+    "widen reading_minutes from i32 to i64",
 ];
+
+/// The change of `CHANGES` whose rows are partly NULL, for its backfill.
+const BACKFILL: usize = 4;
 
 /// What one migration did to the writer.
 struct Outcome {
     migration: Duration,
     longest_stall: Duration,
     stalls_over_1s: usize,
+    /// The error that stopped the migration, if one did.
+    failed: Option<String>,
 }
 
 pub fn main(rows: usize) {
@@ -46,10 +57,18 @@ pub fn main(rows: usize) {
         for (number, change) in CHANGES.iter().enumerate() {
             for runner_form in [true, false] {
                 let outcome = runtime.block_on(measure(backend, rows, number, runner_form));
+                let migration = match &outcome.failed {
+                    // The first line, without the statement.
+                    Some(error) => format!(
+                        "**failed** after {}: {}",
+                        super::ms(outcome.migration),
+                        error.lines().next().unwrap_or_default().replace('|', "/")
+                    ),
+                    None => super::ms(outcome.migration),
+                };
                 println!(
-                    "| {backend:?} | {change} | {} | {} | {} | {} |",
+                    "| {backend:?} | {change} | {} | {migration} | {} | {} |",
                     if runner_form { "runner" } else { "blocking" },
-                    super::ms(outcome.migration),
                     super::ms(outcome.longest_stall),
                     outcome.stalls_over_1s
                 );
@@ -70,14 +89,21 @@ async fn measure(backend: Backend, rows: usize, number: usize, runner_form: bool
             .expect("the shipped migrations apply");
     })
     .await;
+    // Every tenth post without an estimate, for the backfill.
+    let minutes = |n: &str| match number {
+        BACKFILL => format!("CASE WHEN {n} % 10 = 0 THEN NULL ELSE 5 END"),
+        _ => "5".to_owned(),
+    };
     let fill = match backend {
         Backend::Postgres => format!(
             "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) SELECT \
-             'title ' || g, 'content', 5, now(), now() FROM generate_series(1, {rows}) g"
+             'title ' || g, 'content', {}, now(), now() FROM generate_series(1, {rows}) g",
+            minutes("g")
         ),
         _ => format!(
             "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) SELECT \
-             CONCAT('title ', seq), 'content', 5, NOW(), NOW() FROM seq_1_to_{rows}"
+             CONCAT('title ', seq), 'content', {}, NOW(), NOW() FROM seq_1_to_{rows}",
+            minutes("seq")
         ),
     };
     db.connection
@@ -95,23 +121,27 @@ async fn measure(backend: Backend, rows: usize, number: usize, runner_form: bool
 
     let extra = tests::online::extra(number);
     let start = Instant::now();
-    if runner_form {
+    let outcome = if runner_form {
         let mut history = shipped.clone();
         history.push(DataMigration(extra));
         with_history(history.clone(), async {
             runner::run::<ScopedMigrator>(&db.url, Command::Up(None), &options(&history))
                 .await
-                .expect("the runner applies the change");
+                .map(|_| ())
+                .map_err(|error| error.to_string())
         })
-        .await;
+        .await
     } else {
         let connection = Database::connect(db.url.as_str()).await.expect("connects");
         let transaction = connection.begin().await.expect("begins");
-        v1::apply(&SchemaManager::new(&transaction), extra.up)
-            .await
-            .expect("the change applies");
-        transaction.commit().await.expect("commits");
-    }
+        match v1::apply(&SchemaManager::new(&transaction), extra.up).await {
+            Ok(()) => transaction.commit().await.map_err(|e| e.to_string()),
+            Err(error) => {
+                transaction.rollback().await.ok();
+                Err(error.to_string())
+            }
+        }
+    };
     let migration = start.elapsed();
     if let Some(reader) = reader {
         reader.await.expect("the reader ends");
@@ -119,6 +149,7 @@ async fn measure(backend: Backend, rows: usize, number: usize, runner_form: bool
     let stalls = writer.stop().await;
     db.drop_database().await;
     Outcome {
+        failed: outcome.err(),
         migration,
         longest_stall: stalls.iter().copied().max().unwrap_or_default(),
         stalls_over_1s: stalls
