@@ -53,7 +53,7 @@ pub fn prepare(
     if operations.is_empty() {
         return Ok(None);
     }
-    let impacts = crate::impact::impacts(&operations);
+    let impacts = crate::impact::impacts(&crate::lower::lower(&operations));
     if !options.allow_blocking
         && let Some(refusal) = crate::impact::refusal(&impacts)
     {

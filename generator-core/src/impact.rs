@@ -6,10 +6,11 @@
 use std::collections::BTreeSet;
 
 use migration_ops::schema::{ColumnType, DefaultValue, Len};
-use migration_ops::v1::{online_change, sqlite_rebuilds};
+use migration_ops::v1::{online_on_postgres, sqlite_rebuilds};
 
+use crate::lower::Op;
 use crate::model::Column;
-use crate::operation::{Change, ChangeMeaning, Operation};
+use crate::operation::{Change, ChangeMeaning};
 
 /// How long a change keeps the table's writes waiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -69,16 +70,16 @@ impl Impact {
     }
 }
 
+impl Impact {
+    /// The change, its lock and its hold, without the backend.
+    pub fn described(&self) -> String {
+        format!("{} ({}, {})", self.change, self.lock, self.hold.phrase())
+    }
+}
+
 impl std::fmt::Display for Impact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {} ({}, {})",
-            self.backend,
-            self.change,
-            self.lock,
-            self.hold.phrase()
-        )
+        write!(f, "{}: {}", self.backend, self.described())
     }
 }
 
@@ -95,40 +96,37 @@ const BACKENDS: [(Backend, &str); 3] = [
     (Backend::Sqlite, "SQLite"),
 ];
 
-/// The impact of every change of `operations` on a table that existed before them, on each
-/// backend. Tables the operations create are empty: nothing done to them waits for rows.
-pub fn impacts(operations: &[Operation]) -> Vec<Impact> {
-    let created: BTreeSet<&str> = operations
+/// The impact of every change of `ops` (a migration's data, as the runner runs it) on a table
+/// that existed before them, on each backend. Tables the operations create are empty: nothing
+/// done to them waits for rows.
+pub fn impacts(ops: &[Op]) -> Vec<Impact> {
+    let created: BTreeSet<&str> = ops
         .iter()
         .filter_map(|op| match op {
-            Operation::CreateTable { name, .. } => Some(name.as_str()),
+            Op::CreateTable(table) => Some(table.name.as_str()),
             _ => None,
         })
         .collect();
     // A migration of changes that all have an online form runs in those forms on PostgreSQL
     // (the runner's; see `migration_ops::v1::online_on_postgres`).
-    let online = operations.iter().all(|op| {
-        matches!(op, Operation::AlterTable { name, after, changes, .. }
-            if !created.contains(name.as_str())
-                && !changes.is_empty()
-                && changes.iter().all(|change| online_change(after, change)))
-    });
+    let online = online_on_postgres(ops);
     let mut impacts = Vec::new();
-    for op in operations {
-        let Operation::AlterTable { name, changes, .. } = op else {
+    for op in ops {
+        let Op::AlterTable(alter) = op else {
             continue;
         };
-        if created.contains(name.as_str()) {
+        let name = alter.table.name.as_str();
+        if created.contains(name) {
             continue;
         }
-        for change in changes {
+        for change in &alter.changes {
             for (backend, label) in BACKENDS {
                 let (lock, hold) = match backend {
                     Backend::Postgres if online => (online_postgres(change), Hold::Brief),
                     _ => lock_and_hold(change, backend),
                 };
                 impacts.push(Impact {
-                    table: name.clone(),
+                    table: name.to_owned(),
                     change: change.describe(name),
                     backend: label,
                     lock,
@@ -339,7 +337,9 @@ mod tests {
     }
 
     fn impacts_of(before: &Schema, after: &Schema) -> Vec<Impact> {
-        impacts(&diff(before, after, &Options::default()).unwrap())
+        impacts(&crate::lower::lower(
+            &diff(before, after, &Options::default()).unwrap(),
+        ))
     }
 
     fn on<'a>(impacts: &'a [Impact], backend: &str) -> &'a Impact {

@@ -129,14 +129,22 @@ impl TestDb {
     }
 }
 
-/// Runs `ops` as a generated migration runs them: through `v1::apply`, in a transaction on
-/// PostgreSQL (sea-orm-migration's default), in `apply`'s own on SQLite.
+/// Runs `ops` as the runner runs a generated migration: through `v1::apply`, in a transaction
+/// on PostgreSQL (or in their online forms when they all have one), in `apply`'s own on
+/// SQLite.
 pub async fn apply<S: migration_ops::schema::Store>(
     connection: &DatabaseConnection,
     ops: &[migration_ops::schema::Op<S>],
 ) -> Result<(), String> {
     if connection.get_database_backend() != DbBackend::Postgres {
         return v1::apply_ops(&SchemaManager::new(connection), ops)
+            .await
+            .map_err(|e| e.to_string());
+    }
+    // What the runner runs in its online forms, in them (see `runner`).
+    if v1::online_on_postgres(ops) {
+        let bound = Some(std::time::Duration::from_millis(500));
+        return v1::apply_online_postgres(connection, ops, bound)
             .await
             .map_err(|e| e.to_string());
     }

@@ -294,9 +294,34 @@ pub fn sql(
             },
         };
         out.push_str(&format!("-- {name}{}\n", if down { " (down)" } else { "" }));
-        for statement in migration_ops::v1::to_sql(ops, backend) {
+        let label = match backend {
+            DbBackend::Postgres => "PostgreSQL",
+            DbBackend::MySql => "MySQL/MariaDB",
+            _ => "SQLite",
+        };
+        for impact in crate::impact::impacts(ops)
+            .iter()
+            .filter(|impact| impact.backend == label)
+        {
+            out.push_str(&format!("-- lock: {}\n", impact.described()));
+        }
+        let statements =
+            if backend == DbBackend::Postgres && migration_ops::v1::online_on_postgres(ops) {
+                out.push_str(
+                    "-- online: each statement in a transaction of its own (CONCURRENTLY in none), \
+                 lock waits bounded and retried\n",
+                );
+                migration_ops::v1::online_postgres_sql(ops)
+            } else {
+                migration_ops::v1::to_sql(ops, backend)
+            };
+        for statement in statements {
             out.push_str(&statement);
-            out.push_str(";\n");
+            // A comment line stands alone.
+            if !(statement.starts_with("--") && !statement.contains('\n')) {
+                out.push(';');
+            }
+            out.push('\n');
         }
         out.push('\n');
     }

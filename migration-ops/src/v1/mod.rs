@@ -16,7 +16,7 @@ mod sql;
 pub use generated::Generated;
 pub use sql::{
     apply, apply_online_postgres, apply_ops, describe_check, online_change, online_on_postgres,
-    rebuilds_on_sqlite, sqlite_rebuilds, string_literal, to_sql,
+    online_postgres_sql, rebuilds_on_sqlite, sqlite_rebuilds, string_literal, to_sql,
 };
 
 /// The checksum the runner records for a migration doing `up` and undone by `down` (`None`

@@ -13,7 +13,7 @@ mod statements;
 mod text;
 
 pub use apply::{apply, apply_ops};
-pub use online::{apply_online_postgres, online_change, online_on_postgres};
+pub use online::{apply_online_postgres, online_change, online_on_postgres, online_postgres_sql};
 pub use precheck::describe_check;
 pub use rebuild::{rebuilds_on_sqlite, sqlite_rebuilds};
 pub use text::string_literal;

@@ -89,14 +89,7 @@ enum Online {
         name: String,
         sql: String,
     },
-    NotNull {
-        table: String,
-        column: String,
-        /// The statements that give the column its new default, if that changes.
-        default: Vec<String>,
-        /// The value for the rows that hold NULL, as SQL.
-        backfill: Option<String>,
-    },
+    NotNull(NotNull),
     Widen(Widening),
 }
 
@@ -151,12 +144,12 @@ fn online_plan<S: Store>(ops: &[Op<S>]) -> Vec<Online> {
                         },
                         backfill: None,
                     };
-                    Online::NotNull {
+                    Online::NotNull(NotNull {
                         table: table.clone(),
                         column: to.name.to_string(),
                         default: change_sql(alter, &default_only, backend),
                         backfill: backfill.as_ref().map(|value| value_sql(backend, value)),
-                    }
+                    })
                 }
                 Change::AlterColumn { to, .. } => Online::Widen(Widening::new(alter, to)),
                 _ => unreachable!("online_on_postgres admits these changes only"),
@@ -177,7 +170,7 @@ fn online_plan<S: Store>(ops: &[Op<S>]) -> Vec<Online> {
 ///   (bounded by `lock_timeout`, retried), which enforces the rule on every new write at once,
 ///   then `VALIDATE CONSTRAINT` in another, which checks the existing rows under a lock that
 ///   writes do not wait for. One found `NOT VALID` is an earlier run's and is only validated.
-/// - NOT NULL: see [`set_not_null_online`].
+/// - NOT NULL: see [`NotNull::apply`]; a wider type: see [`Widening`].
 pub async fn apply_online_postgres<S: Store>(
     db: &DatabaseConnection,
     ops: &[Op<S>],
@@ -190,26 +183,35 @@ pub async fn apply_online_postgres<S: Store>(
             Online::Constraint { table, name, sql } => {
                 add_constraint_then_validate(db, &table, &name, &sql, lock_timeout).await?
             }
-            Online::NotNull {
-                table,
-                column,
-                default,
-                backfill,
-            } => {
-                let not_null = NotNull {
-                    table: &table,
-                    column: &column,
-                    backfill: backfill.as_deref(),
-                };
-                if !default.is_empty() {
-                    briefly(db, &default, lock_timeout).await?;
-                }
-                not_null.apply(db, lock_timeout).await?
-            }
+            Online::NotNull(not_null) => not_null.apply(db, lock_timeout).await?,
             Online::Widen(widening) => widening.apply(db, lock_timeout).await?,
         }
     }
     Ok(())
+}
+
+/// The statements [`apply_online_postgres`] runs for `ops` (see [`online_on_postgres`]), in
+/// order, without its row counts and catalog checks; a batched step is shown once, under a
+/// comment saying so.
+pub fn online_postgres_sql<S: Store>(ops: &[Op<S>]) -> Vec<String> {
+    let mut sql = Vec::new();
+    for step in online_plan(ops) {
+        match step {
+            Online::Count(_) => {}
+            Online::Index { sql: index, .. } => sql.extend(concurrently(&index)),
+            Online::Constraint {
+                table,
+                name,
+                sql: add,
+            } => {
+                sql.push(format!("{add} NOT VALID"));
+                sql.push(validate_sql(&table, &name));
+            }
+            Online::NotNull(not_null) => sql.extend(not_null.statements()),
+            Online::Widen(widening) => sql.extend(widening.statements()),
+        }
+    }
+    sql
 }
 
 async fn build_index_concurrently(
@@ -283,18 +285,21 @@ async fn constraint_validated(
     .await
 }
 
+fn validate_sql(table: &str, name: &str) -> String {
+    format!(
+        "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+        quote(table),
+        quote(name)
+    )
+}
+
 /// `VALIDATE CONSTRAINT`: checks the existing rows under a lock writes do not wait for.
 async fn validate_constraint(
     db: &DatabaseConnection,
     table: &str,
     name: &str,
 ) -> Result<(), DbErr> {
-    let backend = DbBackend::Postgres;
-    let validate = format!(
-        "ALTER TABLE {} VALIDATE CONSTRAINT {}",
-        super::text::quote(backend, table),
-        super::text::quote(backend, name)
-    );
+    let validate = validate_sql(table, name);
     db.execute_unprepared(&validate)
         .await
         .map(|_| ())
@@ -354,96 +359,141 @@ async fn briefly(
     .await
 }
 
-/// A column made NOT NULL online, and the value its NULLs get first, if any.
-struct NotNull<'a> {
-    table: &'a str,
-    column: &'a str,
-    backfill: Option<&'a str>,
+/// A column made NOT NULL online: its new default's statements, if it changes, and the value
+/// its NULLs get first, if any (as SQL).
+struct NotNull {
+    table: String,
+    column: String,
+    default: Vec<String>,
+    backfill: Option<String>,
 }
 
-impl NotNull<'_> {
-    /// `SET NOT NULL` without a scan under the table's exclusive lock. With a backfill: a
-    /// trigger that fills the NULL of every row written from then on, and the rows there were
-    /// filled in batches of their own. Then a CHECK `IS NOT NULL` added `NOT VALID`, which
-    /// holds every new write to the rule, and validated (see [`add_constraint_then_validate`]),
-    /// which proves the column holds no NULL, so that PostgreSQL 12+ sets NOT NULL from it at
-    /// once; the CHECK and the trigger dropped in the same short transaction. Each step is
-    /// found done or not in the catalog (a backfill finds no NULL left), so a run stopped
-    /// between them is finished by the next.
+impl NotNull {
+    /// The CHECK that proves the column holds no NULL before `SET NOT NULL`.
+    fn check(&self) -> String {
+        postgres_name(&format!("online_not_null_{}", self.column))
+    }
+
+    /// The trigger (and its function) that fills the column of every row written while the
+    /// backfill runs.
+    fn guard(&self) -> String {
+        postgres_name(&format!("{}__fill_{}", self.table, self.column))
+    }
+
+    fn fill(&self) -> Option<Fill<'_>> {
+        let column_q = quote(&self.column);
+        self.backfill.as_ref().map(|value| Fill {
+            table: &self.table,
+            set: format!("{column_q} = {value}"),
+            pending: format!("{column_q} IS NULL"),
+        })
+    }
+
+    fn guard_sql(&self, value: &str) -> [String; 3] {
+        let (table_q, column_q, guard_q) = (
+            quote(&self.table),
+            quote(&self.column),
+            quote(&self.guard()),
+        );
+        [
+            format!(
+                "CREATE OR REPLACE FUNCTION {guard_q}() RETURNS trigger LANGUAGE plpgsql AS \
+                 $fill$ BEGIN IF NEW.{column_q} IS NULL THEN NEW.{column_q} := {value}; END IF; \
+                 RETURN NEW; END $fill$"
+            ),
+            format!("DROP TRIGGER IF EXISTS {guard_q} ON {table_q}"),
+            format!(
+                "CREATE TRIGGER {guard_q} BEFORE INSERT OR UPDATE ON {table_q} \
+                 FOR EACH ROW EXECUTE FUNCTION {guard_q}()"
+            ),
+        ]
+    }
+
+    fn add_check_sql(&self) -> String {
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+            quote(&self.table),
+            quote(&self.check()),
+            quote(&self.column)
+        )
+    }
+
+    fn finish_sql(&self) -> [String; 4] {
+        let (table_q, column_q, guard_q) = (
+            quote(&self.table),
+            quote(&self.column),
+            quote(&self.guard()),
+        );
+        [
+            format!("ALTER TABLE {table_q} ALTER COLUMN {column_q} SET NOT NULL"),
+            format!(
+                "ALTER TABLE {table_q} DROP CONSTRAINT IF EXISTS {}",
+                quote(&self.check())
+            ),
+            format!("DROP TRIGGER IF EXISTS {guard_q} ON {table_q}"),
+            format!("DROP FUNCTION IF EXISTS {guard_q}()"),
+        ]
+    }
+
+    /// What [`NotNull::apply`] runs, in order, each batched step shown once.
+    fn statements(&self) -> Vec<String> {
+        let mut sql = self.default.clone();
+        if let (Some(value), Some(fill)) = (&self.backfill, self.fill()) {
+            sql.extend(self.guard_sql(value));
+            sql.push(fill.shown());
+        }
+        sql.push(self.add_check_sql());
+        sql.push(validate_sql(&self.table, &self.check()));
+        sql.extend(self.finish_sql());
+        sql
+    }
+
+    /// The new default first, in a short transaction. Then `SET NOT NULL` without a scan
+    /// under the table's exclusive lock. With a backfill: a trigger that fills the NULL of
+    /// every row written from then on, and the rows there were filled in batches of their
+    /// own. Then a CHECK `IS NOT NULL` added `NOT VALID`, which holds every new write to the
+    /// rule, and validated (see [`add_constraint_then_validate`]), which proves the column
+    /// holds no NULL, so that PostgreSQL 12+ sets NOT NULL from it at once; the CHECK and the
+    /// trigger dropped in the same short transaction. Each step is found done or not in the
+    /// catalog (a backfill finds no NULL left), so a run stopped between them is finished by
+    /// the next.
     async fn apply(
         &self,
         db: &DatabaseConnection,
         lock_timeout: Option<std::time::Duration>,
     ) -> Result<(), DbErr> {
-        let (table_q, column_q) = (quote(self.table), quote(self.column));
-        let check = postgres_name(&format!("online_not_null_{}", self.column));
-        let check_q = quote(&check);
+        if !self.default.is_empty() {
+            briefly(db, &self.default, lock_timeout).await?;
+        }
         let not_null = catalog_flag(
             db,
             "SELECT a.attnotnull FROM pg_catalog.pg_attribute a \
              JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relname = $1 \
              AND a.attname = $2 AND c.relnamespace = current_schema()::regnamespace",
-            [self.table, self.column],
+            [self.table.as_str(), self.column.as_str()],
         )
         .await?
         .unwrap_or(false);
-        // While the NULLs are filled, a trigger fills every row the application writes, so
-        // that none is left behind and no write breaks the CHECK below.
-        let guard = postgres_name(&format!("{}__fill_{}", self.table, self.column));
-        let guard_q = quote(&guard);
         if !not_null {
-            let validated = constraint_validated(db, self.table, &check).await?;
-            if let Some(value) = self.backfill
+            let check = self.check();
+            let validated = constraint_validated(db, &self.table, &check).await?;
+            if let (Some(value), Some(fill)) = (&self.backfill, self.fill())
                 && validated != Some(true)
             {
-                briefly(
-                    db,
-                    &[
-                        format!(
-                            "CREATE OR REPLACE FUNCTION {guard_q}() RETURNS trigger \
-                             LANGUAGE plpgsql AS $fill$ BEGIN IF NEW.{column_q} IS NULL THEN \
-                             NEW.{column_q} := {value}; END IF; RETURN NEW; END $fill$"
-                        ),
-                        format!("DROP TRIGGER IF EXISTS {guard_q} ON {table_q}"),
-                        format!(
-                            "CREATE TRIGGER {guard_q} BEFORE INSERT OR UPDATE ON {table_q} \
-                             FOR EACH ROW EXECUTE FUNCTION {guard_q}()"
-                        ),
-                    ],
-                    lock_timeout,
-                )
-                .await?;
-                let fill = Fill {
-                    table: self.table,
-                    set: format!("{column_q} = {value}"),
-                    pending: format!("{column_q} IS NULL"),
-                };
+                briefly(db, &self.guard_sql(value), lock_timeout).await?;
                 fill.by_page_ranges(db, lock_timeout).await?;
                 fill.the_rest(db, lock_timeout).await?;
             }
             if validated.is_none() {
-                let add = format!(
-                    "ALTER TABLE {table_q} ADD CONSTRAINT {check_q} CHECK ({column_q} IS NOT NULL) \
-                     NOT VALID"
-                );
-                briefly(db, &[add], lock_timeout).await?;
+                briefly(db, &[self.add_check_sql()], lock_timeout).await?;
             }
             if validated != Some(true) {
-                validate_constraint(db, self.table, &check).await?;
+                validate_constraint(db, &self.table, &check).await?;
             }
         }
-        briefly(
-            db,
-            &[
-                format!("ALTER TABLE {table_q} ALTER COLUMN {column_q} SET NOT NULL"),
-                format!("ALTER TABLE {table_q} DROP CONSTRAINT IF EXISTS {check_q}"),
-                format!("DROP TRIGGER IF EXISTS {guard_q} ON {table_q}"),
-                format!("DROP FUNCTION IF EXISTS {guard_q}()"),
-            ],
-            lock_timeout,
-        )
-        .await
-        .map(|_| ())
+        briefly(db, &self.finish_sql(), lock_timeout)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -457,6 +507,15 @@ struct Fill<'a> {
 }
 
 impl Fill<'_> {
+    /// The backfill as one statement, under a comment saying how it runs.
+    fn shown(&self) -> String {
+        format!(
+            "-- in batches of ~{} rows, each its own transaction, until none is left:\n{}",
+            super::BACKFILL_BATCH_ROWS,
+            self.update("TRUE")
+        )
+    }
+
     fn update(&self, rows: &str) -> String {
         format!(
             "UPDATE {} SET {} WHERE {rows} AND {}",
@@ -638,80 +697,55 @@ impl Widening {
         }
     }
 
-    async fn apply(
-        &self,
-        db: &DatabaseConnection,
-        lock_timeout: Option<std::time::Duration>,
-    ) -> Result<(), DbErr> {
-        let (table, column) = (self.table.as_str(), self.column.as_str());
-        let (table_q, column_q, wide_q) = (quote(table), quote(column), quote(&self.wide));
-        let sync = postgres_name(&format!("{table}__widen_{column}"));
-        let sync_q = quote(&sync);
-        let type_of = |name: &str| {
-            let name = name.to_owned();
-            async move {
-                db.query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a \
-                     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relname = $1 \
-                     AND a.attname = $2 AND NOT a.attisdropped \
-                     AND c.relnamespace = current_schema()::regnamespace",
-                    [table.into(), name.into()],
-                ))
-                .await?
-                .map(|row| row.try_get_by_index::<String>(0))
-                .transpose()
-            }
-        };
-        if type_of(&self.wide).await?.is_none() {
-            // Swapped by an earlier run: nothing left to do.
-            if type_of(column).await?.as_deref() == Some(self.ty.as_str()) {
-                return Ok(());
-            }
-            self.refuse_unknown_dependents(db).await?;
-            // Expand: the new column, kept equal to the old by every write from now on.
-            briefly(
-                db,
-                &[
-                    format!("ALTER TABLE {table_q} ADD COLUMN {wide_q} {}", self.ty),
-                    format!(
-                        "CREATE OR REPLACE FUNCTION {sync_q}() RETURNS trigger LANGUAGE plpgsql \
-                         AS $$ BEGIN NEW.{wide_q} := NEW.{column_q}; RETURN NEW; END $$"
-                    ),
-                    format!(
-                        "CREATE TRIGGER {sync_q} BEFORE INSERT OR UPDATE ON {table_q} \
-                         FOR EACH ROW EXECUTE FUNCTION {sync_q}()"
-                    ),
-                ],
-                lock_timeout,
-            )
-            .await?;
-        }
-        // Copy the rows there were; the trigger keeps the rest.
-        let fill = Fill {
-            table,
+    /// The trigger (and its function) that keeps the new column equal to the old.
+    fn sync(&self) -> String {
+        postgres_name(&format!("{}__widen_{}", self.table, self.column))
+    }
+
+    /// The CHECK that proves the new column holds no NULL, when the column is NOT NULL.
+    fn not_null_check(&self) -> String {
+        postgres_name(&format!("online_not_null_{}", self.wide))
+    }
+
+    fn expand_sql(&self) -> [String; 3] {
+        let (table_q, column_q, wide_q) =
+            (quote(&self.table), quote(&self.column), quote(&self.wide));
+        let sync_q = quote(&self.sync());
+        [
+            format!("ALTER TABLE {table_q} ADD COLUMN {wide_q} {}", self.ty),
+            format!(
+                "CREATE OR REPLACE FUNCTION {sync_q}() RETURNS trigger LANGUAGE plpgsql \
+                 AS $$ BEGIN NEW.{wide_q} := NEW.{column_q}; RETURN NEW; END $$"
+            ),
+            format!(
+                "CREATE TRIGGER {sync_q} BEFORE INSERT OR UPDATE ON {table_q} \
+                 FOR EACH ROW EXECUTE FUNCTION {sync_q}()"
+            ),
+        ]
+    }
+
+    fn fill(&self) -> Fill<'_> {
+        let (column_q, wide_q) = (quote(&self.column), quote(&self.wide));
+        Fill {
+            table: &self.table,
             set: format!("{wide_q} = {column_q}"),
             pending: format!("{wide_q} IS DISTINCT FROM {column_q}"),
-        };
-        fill.by_page_ranges(db, lock_timeout).await?;
-        fill.the_rest(db, lock_timeout).await?;
-        // Everything that holds the old column, built anew on the new one, online.
-        for (_, name, sql) in self.indexes.iter().chain(&self.unique) {
-            build_index_concurrently(db, name, sql).await?;
         }
-        for (_, name, sql) in &self.constraints {
-            add_constraint_then_validate(db, table, name, sql, lock_timeout).await?;
-        }
-        let not_null = postgres_name(&format!("online_not_null_{}", self.wide));
-        let not_null_q = quote(&not_null);
-        if self.not_null {
-            let add = format!(
-                "ALTER TABLE {table_q} ADD CONSTRAINT {not_null_q} CHECK ({wide_q} IS NOT NULL)"
-            );
-            add_constraint_then_validate(db, table, &not_null, &add, lock_timeout).await?;
-        }
-        self.refuse_unknown_dependents(db).await?;
-        // Contract, in one short transaction.
+    }
+
+    fn add_not_null_check_sql(&self) -> String {
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL)",
+            quote(&self.table),
+            quote(&self.not_null_check()),
+            quote(&self.wide)
+        )
+    }
+
+    fn swap_sql(&self) -> Vec<String> {
+        let (table_q, column_q, wide_q) =
+            (quote(&self.table), quote(&self.column), quote(&self.wide));
+        let sync_q = quote(&self.sync());
         let mut swap = vec![
             format!("DROP TRIGGER IF EXISTS {sync_q} ON {table_q}"),
             format!("DROP FUNCTION IF EXISTS {sync_q}()"),
@@ -744,7 +778,8 @@ impl Widening {
                 "ALTER TABLE {table_q} ALTER COLUMN {column_q} SET NOT NULL"
             ));
             swap.push(format!(
-                "ALTER TABLE {table_q} DROP CONSTRAINT {not_null_q}"
+                "ALTER TABLE {table_q} DROP CONSTRAINT {}",
+                quote(&self.not_null_check())
             ));
         }
         if let Some(default) = &self.default {
@@ -752,7 +787,84 @@ impl Widening {
                 "ALTER TABLE {table_q} ALTER COLUMN {column_q} SET DEFAULT {default}"
             ));
         }
-        briefly(db, &swap, lock_timeout).await.map(|_| ())
+        swap
+    }
+
+    /// What [`Widening::apply`] runs, in order, each batched step shown once.
+    fn statements(&self) -> Vec<String> {
+        let mut sql = self.expand_sql().to_vec();
+        sql.push(self.fill().shown());
+        for (_, _, index) in self.indexes.iter().chain(&self.unique) {
+            sql.extend(concurrently(index));
+        }
+        for (_, name, add) in &self.constraints {
+            sql.push(format!("{add} NOT VALID"));
+            sql.push(validate_sql(&self.table, name));
+        }
+        if self.not_null {
+            sql.push(format!("{} NOT VALID", self.add_not_null_check_sql()));
+            sql.push(validate_sql(&self.table, &self.not_null_check()));
+        }
+        sql.push("-- one short transaction:".to_owned());
+        sql.extend(self.swap_sql());
+        sql
+    }
+
+    /// Each step is found done or not in the catalog (the new column, the rows left to copy,
+    /// the indexes and constraints), so a run stopped between them is finished by the next;
+    /// the swap is one transaction.
+    async fn apply(
+        &self,
+        db: &DatabaseConnection,
+        lock_timeout: Option<std::time::Duration>,
+    ) -> Result<(), DbErr> {
+        let table = self.table.as_str();
+        let type_of = |name: &str| {
+            let name = name.to_owned();
+            async move {
+                db.query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a \
+                     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relname = $1 \
+                     AND a.attname = $2 AND NOT a.attisdropped \
+                     AND c.relnamespace = current_schema()::regnamespace",
+                    [table.into(), name.into()],
+                ))
+                .await?
+                .map(|row| row.try_get_by_index::<String>(0))
+                .transpose()
+            }
+        };
+        if type_of(&self.wide).await?.is_none() {
+            // Swapped by an earlier run: nothing left to do.
+            if type_of(&self.column).await?.as_deref() == Some(self.ty.as_str()) {
+                return Ok(());
+            }
+            self.refuse_unknown_dependents(db).await?;
+            // Expand: the new column, kept equal to the old by every write from now on.
+            briefly(db, &self.expand_sql(), lock_timeout).await?;
+        }
+        // Copy the rows there were; the trigger keeps the rest.
+        let fill = self.fill();
+        fill.by_page_ranges(db, lock_timeout).await?;
+        fill.the_rest(db, lock_timeout).await?;
+        // Everything that holds the old column, built anew on the new one, online.
+        for (_, name, sql) in self.indexes.iter().chain(&self.unique) {
+            build_index_concurrently(db, name, sql).await?;
+        }
+        for (_, name, sql) in &self.constraints {
+            add_constraint_then_validate(db, table, name, sql, lock_timeout).await?;
+        }
+        if self.not_null {
+            let add = self.add_not_null_check_sql();
+            add_constraint_then_validate(db, table, &self.not_null_check(), &add, lock_timeout)
+                .await?;
+        }
+        self.refuse_unknown_dependents(db).await?;
+        // Contract, in one short transaction.
+        briefly(db, &self.swap_sql(), lock_timeout)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -852,5 +964,89 @@ mod tests {
         )];
         assert!(!online_on_postgres(&mixed));
         assert!(!online_on_postgres::<crate::schema::Static>(&[]));
+    }
+
+    const MINUTES: v1::Column = column("minutes", ColumnType::Integer).null();
+    const ORDERS: v1::Table = table("orders", &[column("id", ColumnType::Integer), MINUTES])
+        .primary_key(&["id"])
+        .indexes(&[v1::index("idx-orders-minutes", &["minutes"])]);
+
+    #[test]
+    fn a_column_filled_and_made_not_null_shows_its_trigger_its_batches_and_its_check() {
+        const TO: v1::Column = column("minutes", ColumnType::Integer);
+        let fill = [v1::alter_table(
+            ORDERS,
+            &[Change::AlterColumn {
+                from: MINUTES,
+                to: TO,
+                backfill: Some(v1::DefaultValue::Number("3")),
+            }],
+        )];
+        assert!(online_on_postgres(&fill));
+        assert_eq!(
+            online_postgres_sql(&fill),
+            [
+                r#"CREATE OR REPLACE FUNCTION "orders__fill_minutes"() RETURNS trigger LANGUAGE plpgsql AS $fill$ BEGIN IF NEW."minutes" IS NULL THEN NEW."minutes" := 3; END IF; RETURN NEW; END $fill$"#,
+                r#"DROP TRIGGER IF EXISTS "orders__fill_minutes" ON "orders""#,
+                r#"CREATE TRIGGER "orders__fill_minutes" BEFORE INSERT OR UPDATE ON "orders" FOR EACH ROW EXECUTE FUNCTION "orders__fill_minutes"()"#,
+                "-- in batches of ~10000 rows, each its own transaction, until none is left:\n\
+                 UPDATE \"orders\" SET \"minutes\" = 3 WHERE TRUE AND \"minutes\" IS NULL",
+                r#"ALTER TABLE "orders" ADD CONSTRAINT "online_not_null_minutes" CHECK ("minutes" IS NOT NULL) NOT VALID"#,
+                r#"ALTER TABLE "orders" VALIDATE CONSTRAINT "online_not_null_minutes""#,
+                r#"ALTER TABLE "orders" ALTER COLUMN "minutes" SET NOT NULL"#,
+                r#"ALTER TABLE "orders" DROP CONSTRAINT IF EXISTS "online_not_null_minutes""#,
+                r#"DROP TRIGGER IF EXISTS "orders__fill_minutes" ON "orders""#,
+                r#"DROP FUNCTION IF EXISTS "orders__fill_minutes"()"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_widened_column_is_copied_beside_the_old_one_and_swapped_in_one_transaction() {
+        const TO: v1::Column = column("minutes", ColumnType::BigInteger).null();
+        let widen = [v1::alter_table(
+            ORDERS,
+            &[Change::AlterColumn {
+                from: MINUTES,
+                to: TO,
+                backfill: None,
+            }],
+        )];
+        assert!(online_on_postgres(&widen));
+        assert_eq!(
+            online_postgres_sql(&widen),
+            [
+                r#"ALTER TABLE "orders" ADD COLUMN "minutes__widened" bigint"#,
+                r#"CREATE OR REPLACE FUNCTION "orders__widen_minutes"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW."minutes__widened" := NEW."minutes"; RETURN NEW; END $$"#,
+                r#"CREATE TRIGGER "orders__widen_minutes" BEFORE INSERT OR UPDATE ON "orders" FOR EACH ROW EXECUTE FUNCTION "orders__widen_minutes"()"#,
+                "-- in batches of ~10000 rows, each its own transaction, until none is left:\n\
+                 UPDATE \"orders\" SET \"minutes__widened\" = \"minutes\" WHERE TRUE AND \
+                 \"minutes__widened\" IS DISTINCT FROM \"minutes\"",
+                r#"CREATE INDEX CONCURRENTLY "idx-orders-minutes__widened" ON "orders" ("minutes__widened")"#,
+                "-- one short transaction:",
+                r#"DROP TRIGGER IF EXISTS "orders__widen_minutes" ON "orders""#,
+                r#"DROP FUNCTION IF EXISTS "orders__widen_minutes"()"#,
+                r#"ALTER TABLE "orders" DROP COLUMN "minutes""#,
+                r#"ALTER TABLE "orders" RENAME COLUMN "minutes__widened" TO "minutes""#,
+                r#"ALTER INDEX "idx-orders-minutes__widened" RENAME TO "idx-orders-minutes""#,
+            ]
+        );
+        // Narrowing, or widening a key, is no online form: one transaction.
+        let narrow = [v1::alter_table(
+            ORDERS,
+            &[Change::AlterColumn {
+                from: TO,
+                to: MINUTES,
+                backfill: None,
+            }],
+        )];
+        assert!(!online_on_postgres(&narrow));
+        const WIDEN_KEY: &[v1::Change] = &[Change::AlterColumn {
+            from: column("id", ColumnType::Integer),
+            to: column("id", ColumnType::BigInteger),
+            backfill: None,
+        }];
+        let widen_key = [v1::alter_table(ORDERS, WIDEN_KEY)];
+        assert!(!online_on_postgres(&widen_key));
     }
 }
