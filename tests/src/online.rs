@@ -170,7 +170,7 @@ fn with_minutes(
 /// writes, as a migration's lock would make them wait.
 pub struct Writer {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    task: tokio::task::JoinHandle<Vec<std::time::Duration>>,
+    task: tokio::task::JoinHandle<(Vec<std::time::Duration>, Vec<String>)>,
 }
 
 impl Writer {
@@ -196,7 +196,7 @@ impl Writer {
         let task = tokio::spawn({
             let stop = stop.clone();
             async move {
-                let mut waits = Vec::new();
+                let (mut waits, mut failed) = (Vec::new(), Vec::new());
                 let mut writes: i64 = 0;
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                     let sql = if writes % 2 == 1 && posts > 0 {
@@ -209,22 +209,28 @@ impl Writer {
                             .to_owned()
                     };
                     let start = std::time::Instant::now();
-                    connection
-                        .execute_unprepared(&sql)
-                        .await
-                        .unwrap_or_else(|e| panic!("the writer's {sql}: {e}"));
+                    if let Err(error) = connection.execute_unprepared(&sql).await {
+                        failed.push(format!("{sql}: {error}"));
+                    }
                     waits.push(start.elapsed());
                     writes += 1;
                     tokio::time::sleep(every).await;
                 }
-                waits
+                (waits, failed)
             }
         });
         Writer { stop, task }
     }
 
-    /// Stops the writer; how long each of its inserts took.
+    /// Stops the writer; how long each of its writes took. Panics when one failed.
     pub async fn stop(self) -> Vec<std::time::Duration> {
+        let (waits, failed) = self.stop_counting_failures().await;
+        assert!(failed.is_empty(), "the writer's writes failed: {failed:?}");
+        waits
+    }
+
+    /// Stops the writer; how long each of its writes took, and the errors of those that failed.
+    pub async fn stop_counting_failures(self) -> (Vec<std::time::Duration>, Vec<String>) {
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
         self.task.await.expect("the writer ends")
     }

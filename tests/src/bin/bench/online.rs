@@ -5,10 +5,10 @@
 //! the rows NULL and filled by `--backfill`, a foreign key on `reading_minutes`,
 //! `reading_minutes` widened to `i64`), on a fresh `posts` of N rows (default 1,000,000) under
 //! a writer that inserts a row and updates another every 5 ms in turn: the migration's time,
-//! the writer's longest wait for one write, and its waits over 1 s; the runner's form (online
-//! forms, bounded lock waits) beside the blocking form (the same change in one transaction, as
-//! sea-orm-migration runs a migration), or the error that stopped it. PostgreSQL and MariaDB,
-//! from `TEST_POSTGRES_URL` and `TEST_MYSQL_URL`.
+//! the writer's longest wait for one write, its waits over 1 s and its writes that failed; the
+//! runner's form (online forms, bounded lock waits) beside the blocking form (the same change
+//! in one transaction, as sea-orm-migration runs a migration), or the error that stopped it.
+//! PostgreSQL and MariaDB, from `TEST_POSTGRES_URL` and `TEST_MYSQL_URL`.
 
 use std::time::{Duration, Instant};
 
@@ -38,6 +38,8 @@ struct Outcome {
     migration: Duration,
     longest_stall: Duration,
     stalls_over_1s: usize,
+    /// The writer's writes that failed (a deadlock with the migration, say).
+    writes_failed: usize,
     /// The error that stopped the migration, if one did.
     failed: Option<String>,
 }
@@ -45,13 +47,13 @@ struct Outcome {
 pub fn main(rows: usize) {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     println!(
-        "| backend | change ({rows} rows) | form | migration | longest write stall | stalls > 1 s |"
+        "| backend | change ({rows} rows) | form | migration | longest write stall | stalls > 1 s | writes failed |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for backend in [Backend::Postgres, Backend::MySql] {
         let variable = backend.server_url_variable().expect("a server backend");
         if std::env::var(variable).is_err() {
-            println!("| {backend:?} | skipped: {variable} is not set | | | | |");
+            println!("| {backend:?} | skipped: {variable} is not set | | | | | |");
             continue;
         }
         for (number, change) in CHANGES.iter().enumerate() {
@@ -67,10 +69,11 @@ pub fn main(rows: usize) {
                     None => super::ms(outcome.migration),
                 };
                 println!(
-                    "| {backend:?} | {change} | {} | {migration} | {} | {} |",
+                    "| {backend:?} | {change} | {} | {migration} | {} | {} | {} |",
                     if runner_form { "runner" } else { "blocking" },
                     super::ms(outcome.longest_stall),
-                    outcome.stalls_over_1s
+                    outcome.stalls_over_1s,
+                    outcome.writes_failed
                 );
             }
         }
@@ -146,10 +149,11 @@ async fn measure(backend: Backend, rows: usize, number: usize, runner_form: bool
     if let Some(reader) = reader {
         reader.await.expect("the reader ends");
     }
-    let stalls = writer.stop().await;
+    let (stalls, writes_failed) = writer.stop_counting_failures().await;
     db.drop_database().await;
     Outcome {
         failed: outcome.err(),
+        writes_failed: writes_failed.len(),
         migration,
         longest_stall: stalls.iter().copied().max().unwrap_or_default(),
         stalls_over_1s: stalls
