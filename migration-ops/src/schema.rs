@@ -501,6 +501,22 @@ impl<S: Store> Table<S> {
 }
 
 impl<S: Store> ColumnType<S> {
+    /// Signed and unsigned integers of every size.
+    pub fn is_integer(&self) -> bool {
+        use ColumnType as T;
+        matches!(
+            self,
+            T::TinyInteger
+                | T::SmallInteger
+                | T::Integer
+                | T::BigInteger
+                | T::TinyUnsigned
+                | T::SmallUnsigned
+                | T::Unsigned
+                | T::BigUnsigned
+        )
+    }
+
     /// Integer, floating-point and decimal types: those whose literals are numbers.
     pub fn is_numeric(&self) -> bool {
         use ColumnType as T;

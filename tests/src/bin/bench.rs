@@ -916,7 +916,12 @@ fn main() {
         let rows = value("--rows")
             .map(|n| n.parse().expect("--rows takes a number"))
             .unwrap_or(1_000_000);
-        online::main(rows);
+        let only = value("--changes").map(|list| {
+            list.split(',')
+                .map(|n| n.trim().parse().expect("--changes takes numbers: 4,6"))
+                .collect()
+        });
+        online::main(rows, only);
         return;
     }
     if let Some(list) = value("--loop") {

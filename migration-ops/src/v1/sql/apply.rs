@@ -8,7 +8,7 @@ use sea_orm_migration::sea_orm::{
 };
 
 use super::rebuild::rebuilds_on_sqlite;
-use super::{Step, steps};
+use super::{Batches, Step, steps};
 use crate::runner::{journal, table_locks};
 use crate::schema::{Op, Store};
 
@@ -77,8 +77,17 @@ pub async fn apply_ops<S: Store>(manager: &SchemaManager<'_>, ops: &[Op<S>]) -> 
                 }
             }
             Step::Count(precheck) => count_offending_rows(connection, precheck).await?,
-            Step::Backfill { batch, .. } => {
-                backfill_in_batches(connection, batch).await?;
+            // Batches commit by themselves only outside a transaction.
+            Step::Backfill { batches, .. }
+                if matches!(connection, DatabaseExecutor::Connection(_)) =>
+            {
+                backfill_in_batches(connection, batches).await?
+            }
+            Step::Backfill { sql, .. } => {
+                connection
+                    .execute_unprepared(sql)
+                    .await
+                    .map_err(|error| statement_error(error, sql))?;
             }
         }
     }
@@ -88,17 +97,58 @@ pub async fn apply_ops<S: Store>(manager: &SchemaManager<'_>, ops: &[Op<S>]) -> 
     Ok(())
 }
 
-/// Runs `batch` (an `UPDATE` that changes a bounded number of rows still to fill), each run
-/// committed by itself, until one changes no row. A batch that deadlocked with the
-/// application's writes or timed out waiting for a row is tried again (it changed nothing).
-async fn backfill_in_batches(connection: &impl ConnectionTrait, batch: &str) -> Result<u64, DbErr> {
-    let mut changed = 0;
+/// Runs a MySQL backfill in batches (see [`Batches`]), each committed by itself. A batch that
+/// deadlocked with the application's writes or timed out waiting for a row is tried again (it
+/// changed nothing).
+async fn backfill_in_batches(
+    connection: &impl ConnectionTrait,
+    batches: &Batches,
+) -> Result<(), DbErr> {
+    let Batches {
+        table,
+        set,
+        pending,
+        key,
+    } = batches;
+    let run = |sql: String| async move {
+        table_locks::retrying(true, || connection.execute_unprepared(&sql))
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(|error| statement_error(error, &sql))
+    };
+    if let Some(key) = key {
+        let bounds = format!("SELECT MIN({key}), MAX({key}) FROM {table}");
+        let row = connection
+            .query_one_raw(Statement::from_string(DbBackend::MySql, bounds.clone()))
+            .await
+            .map_err(|error| statement_error(error, &bounds))?;
+        let bound = |at| {
+            row.as_ref()
+                .and_then(|row| row.try_get_by_index::<Option<i64>>(at).ok().flatten())
+        };
+        if let (Some(low), Some(high)) = (bound(0), bound(1)) {
+            let step = i64::from(super::BACKFILL_BATCH_ROWS);
+            let mut first = low;
+            while first <= high {
+                let last = first.saturating_add(step);
+                run(format!(
+                    "UPDATE {table} SET {set} WHERE {key} >= {first} AND {key} < {last} \
+                     AND {pending}"
+                ))
+                .await?;
+                first = last;
+            }
+        }
+    }
+    // What is left (rows written meanwhile, or a table without such a key).
     loop {
-        let outcome = table_locks::retrying(true, || connection.execute_unprepared(batch)).await;
-        match outcome {
-            Ok(result) if result.rows_affected() == 0 => return Ok(changed),
-            Ok(result) => changed += result.rows_affected(),
-            Err(error) => return Err(statement_error(error, batch)),
+        run("SET TRANSACTION ISOLATION LEVEL READ COMMITTED".to_owned()).await?;
+        let batch = format!(
+            "UPDATE {table} SET {set} WHERE {pending} LIMIT {}",
+            super::BACKFILL_BATCH_ROWS
+        );
+        if run(batch).await? == 0 {
+            return Ok(());
         }
     }
 }

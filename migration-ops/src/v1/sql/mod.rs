@@ -50,14 +50,27 @@ enum Step {
     Run(String),
     /// Counts the rows that break a constraint about to be added, and stops when there are any.
     Count(Precheck),
-    /// MySQL: a backfill's `UPDATE … WHERE … IS NULL` (`sql`), run as `batch` (the same with
-    /// `LIMIT`), each batch committed by itself, until a batch changes no row; so that the
-    /// application's writes never wait for more than one batch's row locks. Running it again
-    /// after an interruption picks up where it stopped.
+    /// MySQL: a backfill's `UPDATE … WHERE … IS NULL` (`sql`), run in batches that each
+    /// commit by themselves (see [`Batches`]), so that the application's writes never wait for
+    /// more than one batch's row locks. Running it again after an interruption picks up where
+    /// it stopped.
     Backfill {
         sql: String,
-        batch: String,
+        batches: Batches,
     },
+}
+
+/// A backfill of `table` in batches: `UPDATE table SET {set} WHERE … AND {pending}`, first over
+/// ranges of `key` (a single integer primary key, quoted) of
+/// [`BACKFILL_BATCH_ROWS`] values each, found through the key's index, then
+/// `LIMIT`ed batches under `READ COMMITTED` (which keeps no lock on the rows it passes over)
+/// until one changes no row.
+#[derive(Debug, Clone)]
+pub(crate) struct Batches {
+    pub table: String,
+    pub set: String,
+    pub pending: String,
+    pub key: Option<String>,
 }
 
 /// How many rows one batch of a backfill changes (see [`Step::Backfill`]).
@@ -112,24 +125,44 @@ fn change_steps<S: Store>(
             over_copy: false,
         }));
     }
-    let backfill = match change {
-        Change::AddColumn { backfill, .. } | Change::AlterColumn { backfill, .. } => {
-            backfill.is_some()
+    let filled = match change {
+        Change::AddColumn {
+            column,
+            backfill: Some(value),
         }
-        _ => false,
+        | Change::AlterColumn {
+            to: column,
+            backfill: Some(value),
+            ..
+        } => Some((column, value)),
+        _ => None,
+    };
+    // A single integer key, to walk the table by.
+    let key = match &alter.table.primary_key[..] {
+        [key] => alter
+            .table
+            .column(key)
+            .filter(|column| column.ty.is_integer())
+            .map(|column| quote(backend, &column.name)),
+        _ => None,
     };
     for sql in change_sql(alter, change, backend) {
         // The one UPDATE of a backfill (see `statements::change_sql`).
-        steps.push(
-            if backfill && backend == DbBackend::MySql && sql.starts_with("UPDATE ") {
+        steps.push(match filled {
+            Some((column, value)) if backend == DbBackend::MySql && sql.starts_with("UPDATE ") => {
+                let column_q = quote(backend, &column.name);
                 Step::Backfill {
-                    batch: format!("{sql} LIMIT {BACKFILL_BATCH_ROWS}"),
                     sql,
+                    batches: Batches {
+                        table: quote(backend, &alter.table.name),
+                        set: format!("{column_q} = {}", value_sql(backend, value)),
+                        pending: format!("{column_q} IS NULL"),
+                        key: key.clone(),
+                    },
                 }
-            } else {
-                Step::Run(sql)
-            },
-        );
+            }
+            _ => Step::Run(sql),
+        });
     }
     steps
 }

@@ -8,7 +8,8 @@
 //! the writer's longest wait for one write, its waits over 1 s and its writes that failed; the
 //! runner's form (online forms, bounded lock waits) beside the blocking form (the same change
 //! in one transaction, as sea-orm-migration runs a migration), or the error that stopped it.
-//! PostgreSQL and MariaDB, from `TEST_POSTGRES_URL` and `TEST_MYSQL_URL`.
+//! PostgreSQL and MariaDB, from `TEST_POSTGRES_URL` and `TEST_MYSQL_URL`. `--changes 4,6`
+//! measures those changes alone (numbered from 0, as listed).
 
 use std::time::{Duration, Instant};
 
@@ -44,7 +45,8 @@ struct Outcome {
     failed: Option<String>,
 }
 
-pub fn main(rows: usize) {
+/// `only`: the numbers of the changes to measure (all when `None`).
+pub fn main(rows: usize, only: Option<Vec<usize>>) {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     println!(
         "| backend | change ({rows} rows) | form | migration | longest write stall | stalls > 1 s | writes failed |"
@@ -57,6 +59,9 @@ pub fn main(rows: usize) {
             continue;
         }
         for (number, change) in CHANGES.iter().enumerate() {
+            if only.as_ref().is_some_and(|only| !only.contains(&number)) {
+                continue;
+            }
             for runner_form in [true, false] {
                 let outcome = runtime.block_on(measure(backend, rows, number, runner_form));
                 let migration = match &outcome.failed {
