@@ -88,9 +88,9 @@ impl Impact {
 }
 
 /// How long a change that holds writes kept them waiting per million rows, as measured by
-/// `cargo run --release -p tests --bin bench -- --online` on a `posts` table of 1,000,000 rows
-/// (177 MB on PostgreSQL 15, 144 MB on MariaDB 10.11) on a 2-core machine: the blocking forms'
-/// longest write stalls. Wider rows, more indexes or a slower disk take longer. `None` where
+/// `cargo run --release -p tests --bin bench -- --online` on a `posts` table of 1,000,000 short
+/// rows (PostgreSQL 15, MariaDB 10.11) on a 2-core machine: the blocking forms' longest write
+/// stalls. Wider rows, more indexes or a slower disk take longer. `None` where
 /// nothing was measured.
 fn per_million_rows(backend: Backend, hold: Hold) -> Option<&'static str> {
     match (backend, hold) {
