@@ -297,9 +297,14 @@ fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
     let refused = refused.to_string();
     assert!(
         refused.contains("PostgreSQL: + check ck_posts_content_length on posts")
-            && refused.contains("(ACCESS EXCLUSIVE, blocks writes while it scans every row)")
+            && refused.contains(
+                "(ACCESS EXCLUSIVE, blocks writes while it scans every row, about 0.1-0.5 s per \
+                 million rows)"
+            )
             && refused.contains("MySQL/MariaDB: + check ck_posts_content_length on posts")
-            && refused.contains("(COPY, blocks writes while it copies the table)")
+            && refused.contains(
+                "(COPY, blocks writes while it copies the table, about 2.6-6 s per million rows)"
+            )
             && refused.contains("--allow-blocking"),
         "{refused}"
     );
@@ -334,7 +339,9 @@ fn diff_shows_the_summary_and_each_file_it_would_write_and_writes_nothing() {
         "{report}"
     );
     assert_eq!(
-        locks[6], "    PostgreSQL     ACCESS EXCLUSIVE: blocks writes while it scans every row",
+        locks[6],
+        "    PostgreSQL     ACCESS EXCLUSIVE: blocks writes while it scans every row, about \
+         0.1-0.5 s per million rows",
         "{report}"
     );
     assert_eq!(
