@@ -318,7 +318,8 @@ pub fn sql(
         for statement in statements {
             out.push_str(&statement);
             // A comment line stands alone.
-            if !(statement.starts_with("--") && !statement.contains('\n')) {
+            let comment = statement.starts_with("--") && !statement.contains('\n');
+            if !comment {
                 out.push(';');
             }
             out.push('\n');
