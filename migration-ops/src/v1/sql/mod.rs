@@ -217,10 +217,48 @@ fn op_steps<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<Step> {
                 );
                 steps
             } else {
+                // MySQL: a CHECK replaced by one of the same name is dropped and added in one
+                // `ALTER TABLE`, so that no write gets in while neither rule holds (PostgreSQL
+                // has both in the migration's transaction).
+                let replaced: Vec<&str> = match backend {
+                    DbBackend::MySql => alter
+                        .changes
+                        .iter()
+                        .filter_map(|change| match change {
+                            Change::AddCheck(check)
+                                if alter.changes.iter().any(
+                                    |c| matches!(c, Change::DropCheck(n) if **n == *check.name),
+                                ) =>
+                            {
+                                Some(&*check.name)
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 alter
                     .changes
                     .iter()
-                    .flat_map(|change| change_steps(alter, change, backend))
+                    .flat_map(|change| match change {
+                        Change::DropCheck(name) if replaced.contains(&&**name) => Vec::new(),
+                        Change::AddCheck(check) if replaced.contains(&&*check.name) => {
+                            let drop = format!(
+                                " DROP CONSTRAINT {}, ADD CONSTRAINT ",
+                                quote(backend, &check.name)
+                            );
+                            change_steps(alter, change, backend)
+                                .into_iter()
+                                .map(|step| match step {
+                                    Step::Run(sql) => {
+                                        Step::Run(sql.replacen(" ADD CONSTRAINT ", &drop, 1))
+                                    }
+                                    step => step,
+                                })
+                                .collect()
+                        }
+                        _ => change_steps(alter, change, backend),
+                    })
                     .collect()
             }
         }
@@ -256,5 +294,38 @@ fn op_steps<S: Store>(op: &Op<S>, backend: DbBackend) -> Vec<Step> {
             .into_iter()
             .map(Step::Run)
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v1::{self, CheckRule, ColumnType, check, column, table};
+
+    const TITLE: v1::Check = check(
+        "ck_posts_title",
+        "title",
+        CheckRule::Length {
+            min: Some(1),
+            max: Some(50),
+        },
+    );
+    const POSTS: v1::Table = table("posts", &[column("title", ColumnType::Text)]).checks(&[TITLE]);
+
+    #[test]
+    fn a_check_replaced_under_its_name_is_one_alter_table_on_mysql() {
+        let replace = [v1::alter_table(
+            POSTS,
+            &[Change::DropCheck("ck_posts_title"), Change::AddCheck(TITLE)],
+        )];
+        assert_eq!(
+            to_sql(&replace, DbBackend::MySql),
+            [
+                "ALTER TABLE `posts` DROP CONSTRAINT `ck_posts_title`, ADD CONSTRAINT \
+              `ck_posts_title` CHECK (CHAR_LENGTH(`title`) >= 1 AND CHAR_LENGTH(`title`) <= 50)"
+            ]
+        );
+        // PostgreSQL drops and adds in the migration's one transaction.
+        assert_eq!(to_sql(&replace, DbBackend::Postgres).len(), 2);
     }
 }
