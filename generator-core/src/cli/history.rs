@@ -222,9 +222,16 @@ pub(super) fn check(
             Ok(ExitCode::SUCCESS)
         }
         Ok(Some(generation)) => {
+            // The missing migration's changes, and what each would lock on a table with rows.
+            let details: Vec<String> = generation
+                .summary
+                .iter()
+                .cloned()
+                .chain(crate::impact::report(&generation.impacts))
+                .collect();
             report(
                 "migration_missing",
-                &generation.summary,
+                &details,
                 "The entities have changes that no migration holds (run `cargo run -p generator` \
                  and commit the migration it writes):",
             );

@@ -572,6 +572,14 @@ fn the_binary_answers_in_json_with_the_documented_exit_codes() {
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["status"], "migration_missing");
     assert_eq!(json["details"][0], last_migration().summary);
+    // With what the missing migration would lock.
+    let details = json["details"].as_array().unwrap();
+    assert!(
+        details
+            .iter()
+            .any(|d| d == "Locks on tables that hold rows:"),
+        "{json}"
+    );
     let (code, out) = run_binary(&dir, &["diff", "--format", "json"]);
     assert_eq!(code, 2, "a change that blocks writes is refused: {out}");
     assert!(out.contains("--allow-blocking"), "{out}");
@@ -587,6 +595,7 @@ fn the_binary_answers_in_json_with_the_documented_exit_codes() {
         .unwrap_or_else(|| panic!("no PostgreSQL scan among the locks: {json}"));
     assert_eq!(scan["table"], "posts");
     assert_eq!(scan["lock"], "ACCESS EXCLUSIVE");
+    assert_eq!(scan["per_million_rows"], "0.1-0.5 s");
     fs::remove_dir_all(&dir).unwrap();
 
     let (code, out) = run_binary(
