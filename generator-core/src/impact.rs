@@ -287,7 +287,13 @@ fn mysql(change: &Change) -> (&'static str, Hold) {
             }
         }
         Change::CreateIndex(_) => ("INPLACE, LOCK=NONE", Hold::Brief),
-        Change::AddForeignKey(_) | Change::AddCheck(_) => ("COPY", Hold::Copy),
+        // Added in place with foreign_key_checks off, its orphans counted before and after
+        // (see `migration_ops::v1`'s `UncheckedForeignKey`).
+        Change::AddForeignKey(_) => (
+            "INPLACE with foreign_key_checks off, orphans counted before and after",
+            Hold::Brief,
+        ),
+        Change::AddCheck(_) => ("COPY", Hold::Copy),
         Change::PrimaryKey { .. } => ("INPLACE rebuild", Hold::Rewrite),
         _ => ("INPLACE, LOCK=NONE", Hold::Brief),
     }

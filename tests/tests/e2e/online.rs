@@ -13,7 +13,9 @@ use sea_orm::{ConnectionTrait, Database, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use tests::db::{Backend, TestDb};
 use tests::history::DataMigration;
-use tests::online::{MINUTES_BACKFILL, TITLE_CHECK, TITLE_INDEX, Writer, extra, hold_reader};
+use tests::online::{
+    MINUTES_BACKFILL, MINUTES_KEY, TITLE_CHECK, TITLE_INDEX, Writer, extra, hold_reader,
+};
 
 /// How long the reader keeps its transaction open on `posts`.
 const READER_HOLDS: Duration = Duration::from_secs(3);
@@ -34,6 +36,7 @@ type IndexMigrator = ShippedAnd<1>;
 type CheckMigrator = ShippedAnd<2>;
 type RequiredMigrator = ShippedAnd<3>;
 type FilledMigrator = ShippedAnd<4>;
+type KeyedMigrator = ShippedAnd<5>;
 type WidenedMigrator = ShippedAnd<6>;
 
 /// A fresh database named after `test` with the shipped migrations applied, and the runner's
@@ -680,6 +683,104 @@ async fn a_column_widened_by_expand_and_contract_keeps_taking_writes_on_postgres
         );
         assert_eq!(minutes_fingerprint(&db.connection).await, before);
     }
+    db.drop_database().await;
+}
+
+/// Whether `posts` has the foreign key of `extra(5)`.
+async fn minutes_keyed(connection: &sea_orm::DatabaseConnection) -> bool {
+    connection
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::MySql,
+            format!(
+                "SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = '{MINUTES_KEY}'"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+        == 1
+}
+
+/// A foreign key on MariaDB is added in place with `foreign_key_checks` off while a writer
+/// inserts and updates a post every 5 ms, so no write waits long; a row it would refuse stops
+/// the migration before the key is added; once the row is fixed it is added, and it refuses
+/// such a row from then on; `down` drops it.
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(no_mariadb, ignore = "TEST_MYSQL_URL is not set (see README)")]
+async fn a_foreign_key_is_added_in_place_after_counting_its_orphans_on_mariadb() {
+    let (db, options) = shipped_database(Backend::MySql, "online_key", 5).await;
+    let insert = |minutes: &str| {
+        format!(
+            "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) \
+             VALUES ('t', 'c', {minutes}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    };
+    for minutes in ["1", "2", "NULL", "600"] {
+        db.connection
+            .execute_unprepared(&insert(minutes))
+            .await
+            .unwrap();
+    }
+    // 600 names no post: an orphan.
+    let error = runner::up::<KeyedMigrator>(&db.url, &options)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("1 row(s) of `posts` break foreign key"),
+        "{error}"
+    );
+    assert!(!minutes_keyed(&db.connection).await);
+
+    db.connection
+        .execute_unprepared("UPDATE posts SET reading_minutes = 1 WHERE reading_minutes = 600")
+        .await
+        .unwrap();
+    for _ in 0..12 {
+        db.connection
+            .execute_unprepared(
+                "INSERT INTO posts (title, content, reading_minutes, created_at, updated_at) \
+                 SELECT title, content, reading_minutes, created_at, updated_at FROM posts",
+            )
+            .await
+            .unwrap();
+    }
+    let writer = Writer::start(&db.url, Duration::from_millis(5)).await;
+    let report = runner::up::<KeyedMigrator>(&db.url, &options)
+        .await
+        .unwrap();
+    // The stopped run left it journaled: this run finishes it.
+    assert_eq!(
+        report.resumed,
+        Some((extra(5).name.to_owned(), "up".to_owned()))
+    );
+    let waits = writer.stop().await;
+    let longest = waits.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "{} writes while the key was added, the longest {} ms",
+        waits.len(),
+        longest.as_millis()
+    );
+    assert!(
+        longest < Duration::from_millis(1200),
+        "a write waited {longest:?}"
+    );
+    assert!(minutes_keyed(&db.connection).await);
+    // No post refers to post 600: gone, it makes 600 an orphan again.
+    db.connection
+        .execute_unprepared("DELETE FROM posts WHERE id = 600")
+        .await
+        .unwrap();
+    let refused = db.connection.execute_unprepared(&insert("600")).await;
+    assert!(refused.is_err(), "the key refuses an orphan");
+
+    runner::run::<KeyedMigrator>(&db.url, runner::Command::Down(Some(1)), &options)
+        .await
+        .unwrap();
+    assert!(!minutes_keyed(&db.connection).await);
     db.drop_database().await;
 }
 

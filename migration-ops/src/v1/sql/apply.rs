@@ -8,7 +8,7 @@ use sea_orm_migration::sea_orm::{
 };
 
 use super::rebuild::rebuilds_on_sqlite;
-use super::{Batches, Step, steps};
+use super::{Batches, Precheck, Step, steps};
 use crate::runner::{journal, table_locks};
 use crate::schema::{Op, Store};
 
@@ -77,6 +77,11 @@ pub async fn apply_ops<S: Store>(manager: &SchemaManager<'_>, ops: &[Op<S>]) -> 
                 }
             }
             Step::Count(precheck) => count_offending_rows(connection, precheck).await?,
+            Step::UncheckedForeignKey { sql, orphans, undo } => {
+                let retried = number.is_some();
+                add_unchecked_foreign_key(connection, sql, orphans, undo, retried, uncertain)
+                    .await?
+            }
             // Batches commit by themselves only outside a transaction.
             Step::Backfill { batches, .. }
                 if matches!(connection, DatabaseExecutor::Connection(_)) =>
@@ -151,6 +156,44 @@ async fn backfill_in_batches(
             return Ok(());
         }
     }
+}
+
+/// MySQL: counts the rows foreign key `sql` would refuse (stopping when there are any), adds it
+/// with `foreign_key_checks` off on this session, so that the server adds it in place without
+/// copying the table, then counts again for rows written in between (none can be written after:
+/// other sessions check the key once it exists). When there are any, the key is dropped again
+/// and the migration stops, naming them.
+async fn add_unchecked_foreign_key(
+    connection: &impl ConnectionTrait,
+    sql: &str,
+    orphans: &Precheck,
+    undo: &str,
+    retried: bool,
+    uncertain: bool,
+) -> Result<(), DbErr> {
+    count_offending_rows(connection, orphans).await?;
+    connection
+        .execute_unprepared("SET SESSION foreign_key_checks = 0")
+        .await?;
+    let added = table_locks::retrying(retried, || connection.execute_unprepared(sql)).await;
+    let checks_back = connection
+        .execute_unprepared("SET SESSION foreign_key_checks = 1")
+        .await;
+    match added {
+        Ok(_) => {}
+        // Stopped during this statement before: it took effect then.
+        Err(error) if uncertain && journal::already_applied(&error) => {}
+        Err(error) => return Err(statement_error(error, sql)),
+    }
+    checks_back?;
+    if let Err(error) = count_offending_rows(connection, orphans).await {
+        connection
+            .execute_unprepared(undo)
+            .await
+            .map_err(|e| statement_error(e, undo))?;
+        return Err(error);
+    }
+    Ok(())
 }
 
 /// Runs a row count that must find nothing before a constraint is added; stops with the count
@@ -230,7 +273,9 @@ async fn apply_sqlite<S: Store>(db: &DatabaseConnection, ops: &[Op<S>]) -> Resul
     for step in steps(ops, DbBackend::Sqlite) {
         outcome = match step {
             // One transaction on SQLite: a backfill is one statement.
-            Step::Run(sql) | Step::Backfill { sql, .. } => run_sqlite(&mut connection, &sql).await,
+            Step::Run(sql) | Step::Backfill { sql, .. } | Step::UncheckedForeignKey { sql, .. } => {
+                run_sqlite(&mut connection, &sql).await
+            }
             Step::Count(precheck) => {
                 match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(precheck.sql.clone()))
                     .fetch_one(&mut *connection)

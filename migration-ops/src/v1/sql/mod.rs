@@ -39,7 +39,9 @@ fn statements(steps: Vec<Step>) -> Vec<String> {
     steps
         .into_iter()
         .filter_map(|step| match step {
-            Step::Run(sql) | Step::Backfill { sql, .. } => Some(sql),
+            Step::Run(sql) | Step::Backfill { sql, .. } | Step::UncheckedForeignKey { sql, .. } => {
+                Some(sql)
+            }
             Step::Count(_) => None,
         })
         .collect()
@@ -57,6 +59,15 @@ enum Step {
     Backfill {
         sql: String,
         batches: Batches,
+    },
+    /// MySQL: a foreign key added (`sql`) with `foreign_key_checks` off on the session, which
+    /// MariaDB and MySQL then add in place without copying the table or checking the rows;
+    /// `orphans` counts the rows it would refuse, just before (none, or it stops) and after
+    /// (rows written meanwhile: then the key is dropped with `undo` and the migration stops).
+    UncheckedForeignKey {
+        sql: String,
+        orphans: Precheck,
+        undo: String,
     },
 }
 
@@ -146,6 +157,16 @@ fn change_steps<S: Store>(
             .map(|column| quote(backend, &column.name)),
         _ => None,
     };
+    if let (Change::AddForeignKey(key), DbBackend::MySql) = (change, backend) {
+        // Counted within the step, since the referenced table may be created by this migration.
+        let orphans = precheck::orphans(&alter.table.name, key, backend);
+        steps.push(Step::UncheckedForeignKey {
+            sql: change_sql(alter, change, backend).remove(0),
+            orphans,
+            undo: change_sql(alter, &Change::DropForeignKey(key.name.clone()), backend).remove(0),
+        });
+        return steps;
+    }
     for sql in change_sql(alter, change, backend) {
         // The one UPDATE of a backfill (see `statements::change_sql`).
         steps.push(match filled {

@@ -115,7 +115,9 @@ fn online_plan<S: Store>(ops: &[Op<S>]) -> Vec<Online> {
                 match step {
                     Step::Count(precheck) if counted.contains(&precheck.sql) => {}
                     Step::Count(precheck) => plan.push(Online::Count(precheck)),
-                    Step::Run(sql) | Step::Backfill { sql, .. } => statements.push(sql),
+                    Step::Run(sql)
+                    | Step::Backfill { sql, .. }
+                    | Step::UncheckedForeignKey { sql, .. } => statements.push(sql),
                 }
             }
             let sql = statements.into_iter().next().unwrap_or_default();

@@ -6,10 +6,11 @@ use sea_orm_migration::sea_orm::{DbBackend, DbErr};
 
 use super::text::{join, quote, value_sql};
 use crate::schema::{
-    AlterTable, Change, Check, CheckRule, Column, ColumnType, Convert, DefaultValue, Op, Owned,
-    Store,
+    AlterTable, Change, Check, CheckRule, Column, ColumnType, Convert, DefaultValue, ForeignKey,
+    Op, Owned, Store,
 };
 
+#[derive(Clone)]
 pub(super) struct Precheck {
     /// `SELECT COUNT(*) …` of the offending rows.
     pub(super) sql: String,
@@ -114,6 +115,39 @@ pub(super) fn requirements<S: Store>(
         .changes
         .iter()
         .flat_map(|change| change_requirements(change, DbBackend::Sqlite))
+}
+
+/// The rows of `table` that foreign key `key` would refuse: every column of the key set (a NULL
+/// in one exempts the row, as in MySQL and PostgreSQL) and no row of the referenced table with
+/// those values.
+pub(super) fn orphans<S: Store>(table: &str, key: &ForeignKey<S>, backend: DbBackend) -> Precheck {
+    let set = key
+        .columns
+        .iter()
+        .map(|c| format!("child.{} IS NOT NULL", quote(backend, c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let matched = key
+        .columns
+        .iter()
+        .zip(key.ref_columns.iter())
+        .map(|(c, r)| format!("parent.{} = child.{}", quote(backend, r), quote(backend, c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    Precheck {
+        sql: format!(
+            "SELECT COUNT(*) FROM {} child WHERE {set} AND NOT EXISTS (SELECT 1 FROM {} parent \
+             WHERE {matched})",
+            quote(backend, table),
+            quote(backend, &key.ref_table)
+        ),
+        table: table.to_owned(),
+        what: format!(
+            "foreign key `{}` (a `{}` row for each)",
+            key.name, key.ref_table
+        ),
+        over_copy: false,
+    }
 }
 
 pub(super) fn change_requirements<S: Store>(
