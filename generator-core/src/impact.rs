@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use migration_ops::schema::{ColumnType, DefaultValue, Len};
-use migration_ops::v1::{online_on_postgres, sqlite_rebuilds};
+use migration_ops::v1::{online_on_postgres, sqlite_rebuilds, unchecked_on_mysql};
 
 use crate::lower::Op;
 use crate::model::Column;
@@ -288,12 +288,12 @@ fn mysql(change: &Change) -> (&'static str, Hold) {
         }
         Change::CreateIndex(_) => ("INPLACE, LOCK=NONE", Hold::Brief),
         // Added in place with foreign_key_checks off, its orphans counted before and after
-        // (see `migration_ops::v1`'s `UncheckedForeignKey`).
-        Change::AddForeignKey(_) => (
+        // (see `migration_ops::v1::unchecked_on_mysql`).
+        Change::AddForeignKey(key) if unchecked_on_mysql(key) => (
             "INPLACE with foreign_key_checks off, orphans counted before and after",
             Hold::Brief,
         ),
-        Change::AddCheck(_) => ("COPY", Hold::Copy),
+        Change::AddForeignKey(_) | Change::AddCheck(_) => ("COPY", Hold::Copy),
         Change::PrimaryKey { .. } => ("INPLACE rebuild", Hold::Rewrite),
         _ => ("INPLACE, LOCK=NONE", Hold::Brief),
     }

@@ -17,6 +17,7 @@ pub use generated::Generated;
 pub use sql::{
     apply, apply_online_postgres, apply_ops, describe_check, online_change, online_on_postgres,
     online_postgres_sql, rebuilds_on_sqlite, sqlite_rebuilds, string_literal, to_sql,
+    unchecked_on_mysql,
 };
 
 /// The checksum the runner records for a migration doing `up` and undone by `down` (`None`

@@ -14,13 +14,14 @@ mod text;
 
 pub use apply::{apply, apply_ops};
 pub use online::{apply_online_postgres, online_change, online_on_postgres, online_postgres_sql};
+
 pub use precheck::describe_check;
 pub use rebuild::{rebuilds_on_sqlite, sqlite_rebuilds};
 pub use text::string_literal;
 
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::schema::{AlterTable, Change, Op, Store};
+use crate::schema::{Action, AlterTable, Change, ForeignKey, Op, Store};
 use precheck::{
     Precheck, change_requirements, counts_existing_rows, key_precheck, new_key, requirements,
 };
@@ -76,12 +77,21 @@ enum Step {
 /// [`BACKFILL_BATCH_ROWS`] values each, found through the key's index, then
 /// `LIMIT`ed batches under `READ COMMITTED` (which keeps no lock on the rows it passes over)
 /// until one changes no row.
-#[derive(Debug, Clone)]
-pub(crate) struct Batches {
-    pub table: String,
-    pub set: String,
-    pub pending: String,
-    pub key: Option<String>,
+struct Batches {
+    table: String,
+    set: String,
+    pending: String,
+    key: Option<String>,
+}
+
+/// Whether MySQL/MariaDB add foreign key `key` in place, with `foreign_key_checks` off (see
+/// [`Step::UncheckedForeignKey`]): not when it names `RESTRICT` (MariaDB 10.11 then records
+/// it as `NO ACTION`, the same rule under another name, which a catalog comparison would call
+/// drift) or `SET DEFAULT` (recorded as `NO ACTION` too); those are added with the table copied.
+pub fn unchecked_on_mysql<S: Store>(key: &ForeignKey<S>) -> bool {
+    [key.on_delete, key.on_update]
+        .iter()
+        .all(|action| !matches!(action, Some(Action::Restrict | Action::SetDefault)))
 }
 
 /// How many rows one batch of a backfill changes (see [`Step::Backfill`]).
@@ -149,7 +159,7 @@ fn change_steps<S: Store>(
         _ => None,
     };
     // A single integer key, to walk the table by.
-    let key = match &alter.table.primary_key[..] {
+    let walk_by = match &alter.table.primary_key[..] {
         [key] => alter
             .table
             .column(key)
@@ -157,7 +167,9 @@ fn change_steps<S: Store>(
             .map(|column| quote(backend, &column.name)),
         _ => None,
     };
-    if let (Change::AddForeignKey(key), DbBackend::MySql) = (change, backend) {
+    if let (Change::AddForeignKey(key), DbBackend::MySql) = (change, backend)
+        && unchecked_on_mysql(key)
+    {
         // Counted within the step, since the referenced table may be created by this migration.
         let orphans = precheck::orphans(&alter.table.name, key, backend);
         steps.push(Step::UncheckedForeignKey {
@@ -178,7 +190,7 @@ fn change_steps<S: Store>(
                         table: quote(backend, &alter.table.name),
                         set: format!("{column_q} = {}", value_sql(backend, value)),
                         pending: format!("{column_q} IS NULL"),
-                        key: key.clone(),
+                        key: walk_by.clone(),
                     },
                 }
             }
@@ -348,5 +360,14 @@ mod tests {
         );
         // PostgreSQL drops and adds in the migration's one transaction.
         assert_eq!(to_sql(&replace, DbBackend::Postgres).len(), 2);
+    }
+
+    #[test]
+    fn a_foreign_key_naming_restrict_is_added_with_its_rows_checked_on_mysql() {
+        let key = v1::foreign_key("fk", &["author_id"], "authors", &["id"]);
+        assert!(unchecked_on_mysql(&key));
+        assert!(unchecked_on_mysql(&key.on_delete(v1::Action::Cascade)));
+        assert!(!unchecked_on_mysql(&key.on_delete(v1::Action::Restrict)));
+        assert!(!unchecked_on_mysql(&key.on_update(v1::Action::SetDefault)));
     }
 }
