@@ -520,21 +520,7 @@ impl<S: Store> ColumnType<S> {
     /// Integer, floating-point and decimal types: those whose literals are numbers.
     pub fn is_numeric(&self) -> bool {
         use ColumnType as T;
-        matches!(
-            self,
-            T::TinyInteger
-                | T::SmallInteger
-                | T::Integer
-                | T::BigInteger
-                | T::TinyUnsigned
-                | T::SmallUnsigned
-                | T::Unsigned
-                | T::BigUnsigned
-                | T::Float
-                | T::Double
-                | T::Decimal(_)
-                | T::Money(_)
-        )
+        self.is_integer() || matches!(self, T::Float | T::Double | T::Decimal(_) | T::Money(_))
     }
 }
 

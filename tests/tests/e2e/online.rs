@@ -359,19 +359,28 @@ async fn a_column_made_not_null_alone_goes_through_a_validated_check_on_postgres
     db.drop_database().await;
 }
 
-/// `(posts, posts whose reading_minutes is NULL, posts whose reading_minutes is the backfill)`.
-async fn minutes_counts(connection: &sea_orm::DatabaseConnection) -> (i64, i64, i64) {
-    let row = connection
+/// The one row `sql` answers.
+async fn one_row(connection: &sea_orm::DatabaseConnection, sql: &str) -> sea_orm::QueryResult {
+    connection
         .query_one_raw(sea_orm::Statement::from_string(
             connection.get_database_backend(),
-            format!(
-                "SELECT COUNT(*), SUM(CASE WHEN reading_minutes IS NULL THEN 1 ELSE 0 END), \
-                 SUM(CASE WHEN reading_minutes = {MINUTES_BACKFILL} THEN 1 ELSE 0 END) FROM posts"
-            ),
+            sql,
         ))
         .await
         .unwrap()
-        .unwrap();
+        .unwrap_or_else(|| panic!("no row: {sql}"))
+}
+
+/// `(posts, posts whose reading_minutes is NULL, posts whose reading_minutes is the backfill)`.
+async fn minutes_counts(connection: &sea_orm::DatabaseConnection) -> (i64, i64, i64) {
+    let row = one_row(
+        connection,
+        &format!(
+            "SELECT COUNT(*), SUM(CASE WHEN reading_minutes IS NULL THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN reading_minutes = {MINUTES_BACKFILL} THEN 1 ELSE 0 END) FROM posts"
+        ),
+    )
+    .await;
     let sum = |at| {
         row.try_get_by_index::<Option<i64>>(at)
             .or_else(|_| {
@@ -446,18 +455,13 @@ async fn a_column_filled_and_made_not_null_keeps_taking_writes(backend: Backend)
 
     let (posts, nulls, filled) = minutes_counts(&db.connection).await;
     assert_eq!((nulls, filled), (0, 32_768), "{backend:?}: {posts} posts");
-    let kept: i64 = db
-        .connection
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.connection.get_database_backend(),
-            "SELECT reading_minutes FROM posts WHERE reading_minutes = 7",
-        ))
-        .await
-        .unwrap()
-        .expect("the post with a value keeps it")
-        .try_get_by_index::<i32>(0)
-        .unwrap()
-        .into();
+    let kept: i32 = one_row(
+        &db.connection,
+        "SELECT reading_minutes FROM posts WHERE reading_minutes = 7",
+    )
+    .await
+    .try_get_by_index(0)
+    .unwrap();
     assert_eq!(kept, 7);
     let refused = db.connection.execute_unprepared(&insert("NULL")).await;
     assert!(
@@ -517,17 +521,13 @@ async fn a_column_filled_and_made_not_null_keeps_taking_writes(backend: Backend)
             writer.stop().await;
             assert_eq!(minutes_counts(&db.connection).await.1, 0);
             assert_eq!(minutes_required(&db.connection).await, (true, 0));
-            let left: i64 = db
-                .connection
-                .query_one_raw(sea_orm::Statement::from_string(
-                    sea_orm::DbBackend::Postgres,
-                    "SELECT count(*) FROM pg_proc WHERE proname LIKE 'posts__fill%'",
-                ))
-                .await
-                .unwrap()
-                .unwrap()
-                .try_get_by_index(0)
-                .unwrap();
+            let left: i64 = one_row(
+                &db.connection,
+                "SELECT count(*) FROM pg_proc WHERE proname LIKE 'posts__fill%'",
+            )
+            .await
+            .try_get_by_index(0)
+            .unwrap();
             assert_eq!(
                 left, 0,
                 "the fill trigger's function is left after {stop_after} ms"
@@ -557,21 +557,18 @@ async fn a_column_filled_and_made_not_null_keeps_taking_writes_on_sqlite() {
 /// `posts.reading_minutes`' type, whether its range CHECK is there and validated, and what
 /// the widening left behind (a column, a trigger function): `("bigint", true, 0)` once done.
 async fn minutes_widened(connection: &sea_orm::DatabaseConnection) -> (String, bool, i64) {
-    let row = connection
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT format_type(a.atttypid, a.atttypmod), \
-             COALESCE((SELECT convalidated FROM pg_constraint \
-             WHERE conname = 'ck_posts_reading_minutes_range'), false), \
-             (SELECT count(*) FROM pg_attribute WHERE attrelid = 'posts'::regclass \
-             AND attname LIKE '%widened%' AND NOT attisdropped) \
-             + (SELECT count(*) FROM pg_proc WHERE proname LIKE '%widen%') \
-             FROM pg_attribute a WHERE a.attrelid = 'posts'::regclass \
-             AND a.attname = 'reading_minutes'",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(
+        connection,
+        "SELECT format_type(a.atttypid, a.atttypmod), \
+         COALESCE((SELECT convalidated FROM pg_constraint \
+         WHERE conname = 'ck_posts_reading_minutes_range'), false), \
+         (SELECT count(*) FROM pg_attribute WHERE attrelid = 'posts'::regclass \
+         AND attname LIKE '%widened%' AND NOT attisdropped) \
+         + (SELECT count(*) FROM pg_proc WHERE proname LIKE '%widen%') \
+         FROM pg_attribute a WHERE a.attrelid = 'posts'::regclass \
+         AND a.attname = 'reading_minutes'",
+    )
+    .await;
     (
         row.try_get_by_index(0).unwrap(),
         row.try_get_by_index(1).unwrap(),
@@ -581,15 +578,12 @@ async fn minutes_widened(connection: &sea_orm::DatabaseConnection) -> (String, b
 
 /// The sum of `reading_minutes` over the posts, and the posts without it.
 async fn minutes_fingerprint(connection: &sea_orm::DatabaseConnection) -> (i64, i64) {
-    let row = connection
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT COALESCE(SUM(reading_minutes), 0)::int8, \
-             COUNT(*) FILTER (WHERE reading_minutes IS NULL) FROM posts",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(
+        connection,
+        "SELECT COALESCE(SUM(reading_minutes), 0)::int8, \
+         COUNT(*) FILTER (WHERE reading_minutes IS NULL) FROM posts",
+    )
+    .await;
     (
         row.try_get_by_index(0).unwrap(),
         row.try_get_by_index(1).unwrap(),
@@ -688,19 +682,16 @@ async fn a_column_widened_by_expand_and_contract_keeps_taking_writes_on_postgres
 
 /// Whether `posts` has the foreign key of `extra(5)`.
 async fn minutes_keyed(connection: &sea_orm::DatabaseConnection) -> bool {
-    connection
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::MySql,
-            format!(
-                "SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS \
-                 WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = '{MINUTES_KEY}'"
-            ),
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
+    one_row(
+        connection,
+        &format!(
+            "SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS \
+             WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = '{MINUTES_KEY}'"
+        ),
+    )
+    .await
+    .try_get_by_index::<i64>(0)
+    .unwrap()
         == 1
 }
 
