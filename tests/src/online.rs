@@ -1,5 +1,7 @@
-//! Migrations of the shipped `posts` for the online-change tests and benchmark: each adds one
-//! thing to a table that holds rows (a nullable column, an index, a CHECK), as generated data.
+//! Migrations of the shipped `posts` for the online-change tests and benchmark: each makes one
+//! change to a table that holds rows (a nullable column, an index, a CHECK, NOT NULL with or
+//! without a backfill, a foreign key, a wider type; see [`extra`]), as generated data; and the
+//! writer and the long reader they run beside.
 
 use std::sync::OnceLock;
 
