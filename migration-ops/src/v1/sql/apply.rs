@@ -159,10 +159,12 @@ async fn backfill_in_batches(
 }
 
 /// MySQL: counts the rows foreign key `sql` would refuse (stopping when there are any), adds it
-/// with `foreign_key_checks` off on this session, so that the server adds it in place without
-/// copying the table, then counts again for rows written in between (none can be written after:
-/// other sessions check the key once it exists). When there are any, the key is dropped again
-/// and the migration stops, naming them.
+/// with `foreign_key_checks` off for that one statement (MariaDB's `SET STATEMENT … FOR`, so
+/// that no connection, of a pool say, is left without them), so that the server adds it in
+/// place without copying the table, then counts again for rows written in between (none can be
+/// written after: other sessions check the key once it exists). When there are any, the key is
+/// dropped again and the migration stops, naming them. A server without `SET STATEMENT` (MySQL)
+/// adds the key with its rows checked.
 async fn add_unchecked_foreign_key(
     connection: &impl ConnectionTrait,
     sql: &str,
@@ -172,20 +174,25 @@ async fn add_unchecked_foreign_key(
     uncertain: bool,
 ) -> Result<(), DbErr> {
     count_offending_rows(connection, orphans).await?;
-    connection
-        .execute_unprepared("SET SESSION foreign_key_checks = 0")
-        .await?;
-    let added = table_locks::retrying(retried, || connection.execute_unprepared(sql)).await;
-    let checks_back = connection
-        .execute_unprepared("SET SESSION foreign_key_checks = 1")
-        .await;
+    let unchecked = format!("SET STATEMENT foreign_key_checks = 0 FOR {sql}");
+    let mut added =
+        table_locks::retrying(retried, || connection.execute_unprepared(&unchecked)).await;
+    let unknown_syntax = |error: &DbErr| {
+        journal::database_error(error)
+            .and_then(|e| {
+                e.try_downcast_ref::<sea_orm_migration::sea_orm::sqlx::mysql::MySqlDatabaseError>()
+            })
+            .is_some_and(|e| e.number() == 1064)
+    };
+    if matches!(&added, Err(error) if unknown_syntax(error)) {
+        added = table_locks::retrying(retried, || connection.execute_unprepared(sql)).await;
+    }
     match added {
         Ok(_) => {}
         // Stopped during this statement before: it took effect then.
         Err(error) if uncertain && journal::already_applied(&error) => {}
         Err(error) => return Err(statement_error(error, sql)),
     }
-    checks_back?;
     if let Err(error) = count_offending_rows(connection, orphans).await {
         connection
             .execute_unprepared(undo)

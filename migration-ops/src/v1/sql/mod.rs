@@ -61,8 +61,8 @@ enum Step {
         sql: String,
         batches: Batches,
     },
-    /// MySQL: a foreign key added (`sql`) with `foreign_key_checks` off on the session, which
-    /// MariaDB and MySQL then add in place without copying the table or checking the rows;
+    /// MySQL: a foreign key added (`sql`) with `foreign_key_checks` off for the statement, which
+    /// MariaDB then adds in place without copying the table or checking the rows;
     /// `orphans` counts the rows it would refuse, just before (none, or it stops) and after
     /// (rows written meanwhile: then the key is dropped with `undo` and the migration stops).
     UncheckedForeignKey {
