@@ -96,8 +96,9 @@ pub fn extra(number: usize) -> v1::Generated {
             Change::AddCheck(check),
             Change::DropCheck(TITLE_CHECK),
         );
-        let require_minutes = |name, backfill| {
-            let (from, to, columns) = with_minutes(&posts, |column| column.null = false);
+        // `reading_minutes` changed by `edit`, its rows filled by `backfill`, and back.
+        let alter_minutes = |name, edit: fn(&mut v1::Column), backfill| {
+            let (from, to, columns) = with_minutes(&posts, edit);
             posts_migration(
                 name,
                 v1::Table { columns, ..posts },
@@ -109,6 +110,7 @@ pub fn extra(number: usize) -> v1::Generated {
                 },
             )
         };
+        let required = |column: &mut v1::Column| column.null = false;
         let key = v1::foreign_key(MINUTES_KEY, &["reading_minutes"], "posts", &["id"]);
         let mut keys = posts.foreign_keys.to_vec();
         keys.push(key);
@@ -121,28 +123,23 @@ pub fn extra(number: usize) -> v1::Generated {
             Change::AddForeignKey(key),
             Change::DropForeignKey(MINUTES_KEY),
         );
-        let (from, to, columns) = with_minutes(&posts, |column| column.ty = ColumnType::BigInteger);
-        let widen = posts_migration(
+        let widen = alter_minutes(
             "m29990101_000009_widen_posts_reading_minutes",
-            v1::Table { columns, ..posts },
-            Change::AlterColumn {
-                from,
-                to,
-                backfill: None,
-            },
-            Change::AlterColumn {
-                from: to,
-                to: from,
-                backfill: None,
-            },
+            |column| column.ty = ColumnType::BigInteger,
+            None,
         );
         [
             add_note,
             add_index,
             add_check,
-            require_minutes("m29990101_000006_require_posts_reading_minutes", None),
-            require_minutes(
+            alter_minutes(
+                "m29990101_000006_require_posts_reading_minutes",
+                required,
+                None,
+            ),
+            alter_minutes(
                 "m29990101_000007_fill_and_require_posts_reading_minutes",
+                required,
                 Some(v1::DefaultValue::Number(MINUTES_BACKFILL)),
             ),
             add_key,
