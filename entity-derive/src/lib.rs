@@ -132,6 +132,39 @@ fn skip_meta_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
     Ok(())
 }
 
+/// Whether this `custom(…)` rule is `function = …::name` called plainly (no `use_context`);
+/// consumes the rule's arguments when it is, and none when it is not.
+fn custom_function_is(meta: &syn::meta::ParseNestedMeta, name: &str) -> syn::Result<bool> {
+    let fork = meta.input.fork();
+    let content;
+    syn::parenthesized!(content in fork);
+    let items =
+        content.parse_terminated(<syn::Meta as syn::parse::Parse>::parse, syn::Token![,])?;
+    let mut named = false;
+    for item in &items {
+        match item {
+            syn::Meta::NameValue(pair) if pair.path.is_ident("function") => {
+                let last = match &pair.value {
+                    Expr::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(text),
+                        ..
+                    }) => text.value().rsplit("::").next().map(str::to_owned),
+                    _ => None,
+                };
+                named = last.as_deref() == Some(name);
+            }
+            // `use_context` changes how the function is called: not the plain rule.
+            other if other.path().is_ident("use_context") => return Ok(false),
+            _ => {}
+        }
+    }
+    if named {
+        skip_meta_value(meta)?;
+    }
+    Ok(named)
+}
+
 /// `T` for `Option<T>`, else the type itself: a rule on an optional field applies when set.
 fn unwrap_option(ty: &Type) -> &Type {
     if let Type::Path(path) = ty
@@ -186,6 +219,9 @@ fn read_validate(attr: &syn::Attribute) -> syn::Result<Vec<Tokens>> {
             "required" => {
                 skip_meta_value(&meta)?;
                 rules.push(quote!(::entity_rules::Rule::Required));
+            }
+            "custom" if custom_function_is(&meta, "no_nul")? => {
+                rules.push(quote!(::entity_rules::Rule::NoNul));
             }
             other => {
                 skip_meta_value(&meta)?;

@@ -52,6 +52,9 @@ pub enum Rule {
     },
     /// `required`: an `Option` field must be `Some`.
     Required,
+    /// `custom(function = entity_rules::no_nul)`: text without the NUL character, which
+    /// PostgreSQL cannot store; a CHECK on the others.
+    NoNul,
     /// A rule no database enforces portably (`email`, `url`, `regex`, `custom`, …), by name.
     ApplicationOnly(&'static str),
 }
@@ -94,6 +97,20 @@ impl IntoBound for f64 {
     fn into_bound(self) -> Bound {
         Bound::Float(self)
     }
+}
+
+/// The rule of text that every supported backend stores exactly as given: no NUL character
+/// (U+0000), which PostgreSQL cannot hold in `text` or `varchar` while SQLite and MySQL can.
+/// Rust strings are valid UTF-8 and MySQL tables are `utf8mb4`, so nothing else is refused.
+/// Written `#[validate(custom(function = entity_rules::no_nul))]` (any path whose last
+/// segment is `no_nul`): the app refuses such text, and the generator makes the rule a CHECK,
+/// so every backend gives the same answer.
+pub fn no_nul(text: &str) -> Result<(), validator::ValidationError> {
+    if text.contains('\0') {
+        return Err(validator::ValidationError::new("no_nul")
+            .with_message("must not contain the NUL character (U+0000)".into()));
+    }
+    Ok(())
 }
 
 /// SeaORM's name for a column (what `#[sea_orm(column_name)]` set, or the field's).

@@ -4,8 +4,6 @@
 //! That call also writes [`visit_all`], the list the generator reads, so a new entity reaches
 //! the generator without anyone editing the generator.
 
-pub mod rules;
-
 pub use entity_rules::{DatabaseRules, EntityVisitor, entities};
 
 entities! { post }

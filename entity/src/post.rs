@@ -11,14 +11,15 @@ use validator::Validate;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    /// Required and non-empty, at most 200 characters, text every backend stores.
+    /// Required and non-empty, at most 200 characters, no NUL character (which PostgreSQL cannot
+    /// store, so every backend refuses it).
     #[validate(length(min = 1, max = TITLE_MAX_CHARS))]
-    #[validate(custom(function = crate::rules::storable_text))]
+    #[validate(custom(function = entity_rules::no_nul))]
     pub title: String,
-    /// Required and non-empty, at most 20,000 characters, text every backend stores.
+    /// Required and non-empty, at most 20,000 characters, no NUL character.
     #[sea_orm(column_type = "Text")]
     #[validate(length(min = 1, max = CONTENT_MAX_CHARS))]
-    #[validate(custom(function = crate::rules::storable_text))]
+    #[validate(custom(function = entity_rules::no_nul))]
     pub content: String,
     /// A new post is a draft unless it says otherwise, in the database too.
     #[sea_orm(default_value = "draft")]
@@ -50,3 +51,40 @@ pub enum Status {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entity_rules::{Bound, DeclaredRules, Rule};
+
+    #[test]
+    fn the_post_model_declares_its_rules_and_its_status_values() {
+        let rules = <Model as DeclaredRules>::declared_rules();
+        let field = |name: &str| rules.iter().find(|f| f.field == name).unwrap();
+        assert_eq!(
+            field("title").rules,
+            [
+                Rule::Length {
+                    min: Some(Bound::Int(1)),
+                    max: Some(Bound::Int(200)),
+                    equal: None
+                },
+                Rule::NoNul
+            ]
+        );
+        assert_eq!(field("title").allowed_values, None);
+        assert_eq!(
+            field("status").allowed_values,
+            Some(vec!["draft".into(), "published".into(), "archived".into()])
+        );
+        assert_eq!(field("status").column, Some("status"));
+        assert!(matches!(
+            field("reading_minutes").rules[..],
+            [Rule::Range {
+                min: Some(Bound::Int(1)),
+                max: Some(Bound::Int(600)),
+                ..
+            }]
+        ));
+    }
+}

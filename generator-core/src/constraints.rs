@@ -84,6 +84,7 @@ pub fn translate(table_name: &str, table: &Table, rules: &[FieldRules]) -> Trans
                 Declared::Required => {
                     add("required", Ok(column.null.then_some(CheckRule::NotNull)))
                 }
+                Declared::NoNul => add("no_nul", no_nul(&column.ty)),
                 Declared::ApplicationOnly(name) => out.application_only.push(ApplicationRule {
                     table: table_name.to_owned(),
                     field: field.field.to_owned(),
@@ -112,6 +113,7 @@ fn rule_name(rule: &Declared) -> &str {
         Declared::Length { .. } => "length",
         Declared::Range { .. } => "range",
         Declared::Required => "required",
+        Declared::NoNul => "no_nul",
         Declared::ApplicationOnly(name) => name,
     }
 }
@@ -184,6 +186,15 @@ fn length(
     // `min = 0` and no max constrains nothing.
     let min = min.filter(|&m| m > 0);
     Ok((min.is_some() || max.is_some()).then_some(CheckRule::Length { min, max }))
+}
+
+fn no_nul(ty: &ColumnType) -> Result<Option<CheckRule>, String> {
+    if !is_text(ty) {
+        return Err(format!(
+            "only text can hold a NUL character, but the column's type is {ty:?}"
+        ));
+    }
+    Ok(Some(CheckRule::NoNul))
 }
 
 fn limit(bound: Option<Bound>, key: &str, inclusive: bool) -> Result<Option<Limit>, String> {
@@ -380,6 +391,32 @@ mod tests {
             out.errors[0]
                 .1
                 .contains("lower end 10 is above the upper end 1")
+        );
+    }
+
+    #[test]
+    fn no_nul_is_a_check_on_text_and_an_error_on_a_number() {
+        let out = translate(
+            "posts",
+            &table(),
+            &[
+                field("title", vec![Declared::NoNul]),
+                field("score", vec![Declared::NoNul]),
+            ],
+        );
+        assert_eq!(
+            out.checks,
+            [Check {
+                name: "ck_posts_title_no_nul".into(),
+                column: "title".into(),
+                rule: CheckRule::NoNul,
+            }]
+        );
+        assert_eq!(out.errors[0].0, "score");
+        assert!(
+            out.errors[0]
+                .1
+                .starts_with("rule `no_nul` on field `score`: only text can hold a NUL")
         );
     }
 

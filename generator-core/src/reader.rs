@@ -1063,6 +1063,7 @@ fn check(lexer: &mut Lexer) -> Result<Check, String> {
             }
             "OneOf" => CheckRule::OneOf(l.call(|l| l.list(default_value))?),
             "NotNull" => CheckRule::NotNull,
+            "NoNul" => CheckRule::NoNul,
             _ => return Err(l.unexpected(&path, "a CheckRule")),
         };
         Ok(Check { name, column, rule })

@@ -569,6 +569,7 @@ fn write_check(out: &mut String, check: &Check) {
             out.push(')');
         }
         CheckRule::NotNull => out.push_str("CheckRule::NotNull"),
+        CheckRule::NoNul => out.push_str("CheckRule::NoNul"),
     }
     out.push(')');
 }

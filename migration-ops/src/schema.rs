@@ -259,6 +259,11 @@ pub enum CheckRule<S: Store> {
     OneOf(S::List<DefaultValue<S>>),
     /// `IS NOT NULL` (`validator`'s `required` on an `Option`).
     NotNull,
+    /// Text without the NUL character (`entity_rules::no_nul`): searched for in the column's
+    /// bytes, since SQLite's text functions stop at a NUL; always true on PostgreSQL, whose
+    /// text cannot hold one (there it is written on the text's UTF-8 bytes too), so every backend
+    /// holds the same constraint.
+    NoNul,
 }
 
 /// One end of a [`CheckRule::Range`]: a numeric literal, allowed itself when `inclusive`.
@@ -591,6 +596,7 @@ impl<S: Store> Convert for Check<S> {
                 },
                 CheckRule::OneOf(values) => CheckRule::OneOf(convert_all::<T, _>(values)),
                 CheckRule::NotNull => CheckRule::NotNull,
+                CheckRule::NoNul => CheckRule::NoNul,
             },
         }
     }

@@ -9,6 +9,9 @@ mod m20261127_180000_create_posts;
 #[rustfmt::skip]
 mod m20261201_071724_limit_posts_content;
 
+#[rustfmt::skip]
+mod m20261201_190224_alter_posts;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
@@ -17,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_180000_create_posts::Migration),
             Box::new(m20261201_071724_limit_posts_content::Migration),
+            Box::new(m20261201_190224_alter_posts::Migration),
         ]
     }
 }
@@ -34,6 +38,11 @@ pub fn generated() -> Vec<migration_ops::v1::Generated> {
             "m20261201_071724_limit_posts_content",
             m20261201_071724_limit_posts_content::UP,
             Some(m20261201_071724_limit_posts_content::DOWN),
+        ),
+        migration_ops::v1::Generated::new(
+            "m20261201_190224_alter_posts",
+            m20261201_190224_alter_posts::UP,
+            Some(m20261201_190224_alter_posts::DOWN),
         ),
     ]
 }

@@ -333,6 +333,7 @@ impl<S: Store> Canonical for CheckRule<S> {
             CheckRule::Range { min, max } => variant(out, "Range", &[("min", min), ("max", max)]),
             CheckRule::OneOf(values) => variant(out, "OneOf", &[("values", &&**values)]),
             CheckRule::NotNull => variant(out, "NotNull", &[]),
+            CheckRule::NoNul => variant(out, "NoNul", &[]),
         }
     }
 }

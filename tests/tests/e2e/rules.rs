@@ -3,8 +3,9 @@
 //! when inserted with raw SQL past the app; a value at the boundary is accepted by both. Then
 //! the row count that stops a migration adding a rule that existing rows break.
 
+use migration_ops::runner::{self, RunnerOptions};
 use migration_ops::v1::{self, *};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::SchemaManager;
 use serde_json::{Value, json};
 use tests::db::{Backend, TestDb};
@@ -190,7 +191,96 @@ async fn adding_a_rule_that_rows_break_stops_with_their_count(backend: Backend) 
     db.drop_database().await;
 }
 
+/// Text with a NUL character, bound as the app binds it, is refused by every database past the
+/// app: by PostgreSQL itself, which cannot store it, and by the `no_nul` CHECK elsewhere; a
+/// migration adding that CHECK to rows that hold one stops with their count (no such row can
+/// exist on PostgreSQL, where it is added).
+async fn text_with_a_nul_is_refused_by_every_database(backend: Backend) {
+    let db = TestDb::fresh(backend, "no_nul").await;
+    runner::up::<migration::Migrator>(&db.url, &RunnerOptions::default())
+        .await
+        .unwrap();
+    let insert = |title: &str| {
+        Statement::from_sql_and_values(
+            backend.db_backend(),
+            match backend {
+                Backend::Postgres => {
+                    "INSERT INTO posts (title, content, created_at, updated_at) \
+                     VALUES ($1, 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                }
+                _ => {
+                    "INSERT INTO posts (title, content, created_at, updated_at) \
+                     VALUES (?, 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                }
+            },
+            [title.into()],
+        )
+    };
+    for title in ["\0", "before\0after", "ends with\0"] {
+        let error = db
+            .connection
+            .execute_raw(insert(title))
+            .await
+            .expect_err(&format!("the database stored {title:?}"))
+            .to_string();
+        // SQLite's `length` stops at a NUL, so a lone NUL breaks the length rule first.
+        let by = match backend {
+            Backend::Postgres => "0x00",
+            Backend::Sqlite if title == "\0" => "ck_posts_title_length",
+            _ => "ck_posts_title_no_nul",
+        };
+        assert!(error.contains(by), "{title:?}: {error}");
+    }
+    db.connection
+        .execute_raw(insert("\u{1} é 🦀"))
+        .await
+        .unwrap();
+
+    let manager = SchemaManager::new(&db.connection);
+    v1::apply(&manager, &[Op::CreateTable(NOTES)])
+        .await
+        .unwrap();
+    let note = |title: &str| {
+        Statement::from_sql_and_values(
+            backend.db_backend(),
+            match backend {
+                Backend::Postgres => "INSERT INTO notes (title) VALUES ($1)",
+                _ => "INSERT INTO notes (title) VALUES (?)",
+            },
+            [title.into()],
+        )
+    };
+    db.connection.execute_raw(note("fine")).await.unwrap();
+    const NO_NUL: v1::Check = check("ck_notes_title_no_nul", "title", CheckRule::NoNul);
+    let add_rule = [alter_table(
+        NOTES.checks(&[NO_NUL]),
+        &[Change::AddCheck(NO_NUL)],
+    )];
+    if backend != Backend::Postgres {
+        db.connection.execute_raw(note("a\0b")).await.unwrap();
+        let error = v1::apply(&manager, &add_rule)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(
+                "1 row(s) of `notes` break check `ck_notes_title_no_nul` (`title` holds no NUL character)"
+            ),
+            "{error}"
+        );
+        db.connection
+            .execute_unprepared("DELETE FROM notes WHERE title <> 'fine'")
+            .await
+            .unwrap();
+    }
+    v1::apply(&manager, &add_rule).await.unwrap();
+    assert!(db.connection.execute_raw(note("a\0b")).await.is_err());
+    db.connection.execute_raw(note("still fine")).await.unwrap();
+    db.drop_database().await;
+}
+
 on_each_backend!(
     every_rule_is_enforced_by_the_app_and_by_the_database,
     adding_a_rule_that_rows_break_stops_with_their_count,
+    text_with_a_nul_is_refused_by_every_database,
 );

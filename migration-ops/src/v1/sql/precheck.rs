@@ -242,5 +242,6 @@ pub fn describe_check<S: Store>(check: &Check<S>) -> String {
                 .join(", ")
         ),
         CheckRule::NotNull => format!("`{column}` is not NULL"),
+        CheckRule::NoNul => format!("`{column}` holds no NUL character"),
     }
 }

@@ -76,6 +76,17 @@ fn check_expr<S: Store>(check: &Check<S>, backend: DbBackend) -> Expr {
             column().is_in(values.iter().map(|value| default_expr(value, backend)))
         }
         CheckRule::NotNull => column().is_not_null(),
+        // Searched for in the bytes: SQLite's text functions stop at the first NUL.
+        CheckRule::NoNul => {
+            let column = quote(backend, &check.column);
+            Expr::cust(match backend {
+                DbBackend::Postgres => {
+                    format!("position('\\x00'::bytea IN convert_to({column}, 'UTF8')) = 0")
+                }
+                DbBackend::MySql => format!("INSTR(CAST({column} AS BINARY), x'00') = 0"),
+                _ => format!("instr(CAST({column} AS BLOB), x'00') = 0"),
+            })
+        }
     }
 }
 
