@@ -930,7 +930,16 @@ fn main() {
             .map(|n| n.trim().parse().expect("--loop takes numbers: 100,1000"))
             .collect();
         let runs = value("--runs").and_then(|n| n.parse().ok()).unwrap_or(3);
-        entity_loop::main(&sizes, args.iter().any(|a| a == "--release"), runs);
+        let crate_size = value("--crate-size").map(|n| {
+            n.parse()
+                .expect("--crate-size takes a number of entities: 100")
+        });
+        entity_loop::main(
+            &sizes,
+            crate_size,
+            args.iter().any(|a| a == "--release"),
+            runs,
+        );
         return;
     }
     if let Some(n) = value("--profile") {

@@ -618,6 +618,11 @@ fn every_golden_migrations_checksum_is_pinned() {
                 "v1-sha256:17180cdd09976df56d856d40b2fd64e00cb8ea1d3ba740a6e7330eb0ab09e1d0"
                     .to_owned()
             ),
+            (
+                "m20261201_190224_alter_posts",
+                "v1-sha256:5ec13528de6a5a6e592604d3c38d82013f2fd0581e56b2edb799a87b0be57710"
+                    .to_owned()
+            ),
         ]
     );
 }

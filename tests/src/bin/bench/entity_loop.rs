@@ -1,10 +1,12 @@
-//! The user's loop at N entities (`bench --loop 100,1000 [--release] [--runs R]`): edit one
-//! entity, run the README's command (`cargo run -p generator`), and wait for the migration
-//! file. Measured as the user lives it, in a scratch workspace laid out like this one (an
-//! `entity` crate of N entities: 8 columns, an index, a foreign key, a string enum and a
+//! The user's loop at N entities (`bench --loop 100,1000 [--crate-size S] [--release] [--runs
+//! R]`): edit one entity, run the README's command (`cargo run -p generator`), and wait for the
+//! migration file. Measured as the user lives it, in a scratch workspace laid out like this one
+//! (an `entity` crate of N entities: 8 columns, an index, a foreign key, a string enum and a
 //! validation rule each; a `generator` binary of a few lines; the migration folder at the
 //! entities' state), built in the shared target folder so that sea-orm and the generator
-//! library are the artifacts already built.
+//! library are the artifacts already built. With `--crate-size S`, the N entities are split
+//! into entity crates of S (each entity's foreign key within its crate), which the generator
+//! binary lists one after another, as a large project splits its domains.
 //!
 //! Per run, alternately: the loop (`cargo run -p generator` after the edit: wall time, and
 //! the peak memory of the largest process, `rustc` in practice), the generator's own run
@@ -27,6 +29,8 @@ struct Measured {
 /// The figures of one N and profile.
 pub struct LoopFigures {
     pub n: usize,
+    /// Entities per entity crate.
+    pub crate_size: usize,
     pub release: bool,
     /// Edit → `cargo run -p generator` → file.
     pub whole: Duration,
@@ -41,6 +45,7 @@ pub struct LoopFigures {
 struct LoopWorkspace {
     dir: PathBuf,
     n: usize,
+    crate_size: usize,
     release: bool,
     /// How many edits were made: each adds a column of a new name, so that every build
     /// compiles a change (an edit back to a version the compiler saw last would cost less).
@@ -50,14 +55,28 @@ struct LoopWorkspace {
 const EDITED: usize = 0;
 
 impl LoopWorkspace {
-    fn new(n: usize, release: bool) -> LoopWorkspace {
+    fn new(n: usize, crate_size: usize, release: bool) -> LoopWorkspace {
         let root = workspace_root();
+        let crate_size = crate_size.clamp(1, n.max(1));
+        let mut workspace = LoopWorkspace {
+            dir: PathBuf::new(),
+            n,
+            crate_size,
+            release,
+            edits: 0,
+        };
+        let name = workspace.name();
         let dir = root
             .join("target")
             .join("bench-crates")
-            .join(format!("loop-{n}"));
+            .join(format!("loop-{name}"));
+        workspace.dir = dir.clone();
         let _ = std::fs::remove_dir_all(&dir);
-        for folder in ["entity/src", "generator/src", "migration/src"] {
+        let crates: Vec<std::ops::Range<usize>> = (0..n)
+            .step_by(crate_size)
+            .map(|start| start..(start + crate_size).min(n))
+            .collect();
+        for folder in ["generator/src", "migration/src"] {
             std::fs::create_dir_all(dir.join(folder)).unwrap();
         }
         let path = |name: &str| format!("{:?}", root.join(name).display().to_string());
@@ -77,12 +96,16 @@ impl LoopWorkspace {
         let profiles = manifest
             .find("\n[profile")
             .map_or(String::new(), |at| manifest[at..].to_owned());
+        let members: Vec<String> = (0..crates.len())
+            .map(|c| format!("{:?}", workspace.crate_folder(c)))
+            .collect();
         write(
             &dir.join("Cargo.toml"),
             &format!(
-                "[workspace]\nresolver = \"3\"\nmembers = [\"entity\", \"generator\"]\n\n\
+                "[workspace]\nresolver = \"3\"\nmembers = [{}, \"generator\"]\n\n\
                  [workspace.dependencies]\n{sea_orm}\n{validator}\n\
                  entity-rules = {{ path = {} }}\ngenerator-core = {{ path = {} }}\n{profiles}",
+                members.join(", "),
                 path("entity-rules"),
                 path("generator-core"),
             ),
@@ -91,47 +114,83 @@ impl LoopWorkspace {
         // Package names of their own: cargo names a workspace member's artifacts after its
         // name, version and path inside its workspace, which would be this workspace's
         // `entity` and `generator` (and each other's, between sizes) in the shared target.
-        write(
-            &dir.join("entity/Cargo.toml"),
-            &format!(
-                "[package]\nname = \"loop-entity-{n}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-                 [lib]\nname = \"entity\"\n\n\
-                 [dependencies]\nsea-orm.workspace = true\nvalidator.workspace = true\n\
-                 entity-rules.workspace = true\n"
-            ),
-        );
+        let mut dependencies = String::new();
+        let mut visits = String::new();
+        for (c, entities) in crates.iter().enumerate() {
+            let folder = dir.join(workspace.crate_folder(c));
+            std::fs::create_dir_all(folder.join("src")).unwrap();
+            let (package, library) = (workspace.entity_package(c), workspace.entity_library(c));
+            write(
+                &folder.join("Cargo.toml"),
+                &format!(
+                    "[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+                     [lib]\nname = \"{library}\"\n\n\
+                     [dependencies]\nsea-orm.workspace = true\nvalidator.workspace = true\n\
+                     entity-rules.workspace = true\n"
+                ),
+            );
+            let modules: Vec<String> = entities.clone().map(module).collect();
+            write(
+                &folder.join("src/lib.rs"),
+                &format!("entity_rules::entities! {{ {} }}\n", modules.join(", ")),
+            );
+            for i in entities.clone() {
+                write(
+                    &folder.join(format!("src/{}.rs", module(i))),
+                    &entity(i, i == entities.start, None),
+                );
+            }
+            dependencies.push_str(&format!(
+                "{library} = {{ package = \"{package}\", path = \"../{}\" }}\n",
+                workspace.crate_folder(c)
+            ));
+            visits.push_str(&format!("        {library}::visit_all(visitor);\n"));
+        }
         write(
             &dir.join("generator/Cargo.toml"),
             &format!(
-                "[package]\nname = \"loop-generator-{n}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-                 [[bin]]\nname = \"loop-generator-{n}\"\npath = \"src/main.rs\"\n\n\
-                 [dependencies]\ngenerator-core.workspace = true\n\
-                 entity = {{ package = \"loop-entity-{n}\", path = \"../entity\" }}\n"
+                "[package]\nname = \"loop-generator-{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+                 [[bin]]\nname = \"loop-generator-{name}\"\npath = \"src/main.rs\"\n\n\
+                 [dependencies]\ngenerator-core.workspace = true\n{dependencies}"
             ),
         );
         write(
             &dir.join("generator/src/main.rs"),
-            "fn main() -> std::process::ExitCode {\n    \
-             generator_core::cli::main(entity::visit_all)\n}\n",
+            &format!(
+                "fn main() -> std::process::ExitCode {{\n    \
+                 generator_core::cli::main(|visitor| {{\n{visits}    }})\n}}\n"
+            ),
         );
         write(&dir.join("migration/Cargo.toml"), "# not built here\n");
-        let modules: Vec<String> = (0..n).map(module).collect();
-        write(
-            &dir.join("entity/src/lib.rs"),
-            &format!("entity_rules::entities! {{ {} }}\n", modules.join(", ")),
-        );
-        for i in 0..n {
-            write(
-                &dir.join(format!("entity/src/{}.rs", module(i))),
-                &entity(i, None),
-            );
+        workspace
+    }
+
+    /// The folder of entity crate `c` (the one crate: `entity`).
+    fn crate_folder(&self, c: usize) -> String {
+        if self.crate_size == self.n {
+            "entity".to_owned()
+        } else {
+            format!("entity-{c}")
         }
-        LoopWorkspace {
-            dir,
-            n,
-            release,
-            edits: 0,
+    }
+
+    /// What this workspace's packages are named after: `1000`, or `1000-by-100` when split.
+    fn name(&self) -> String {
+        if self.crate_size == self.n {
+            self.n.to_string()
+        } else {
+            format!("{}-by-{}", self.n, self.crate_size)
         }
+    }
+
+    /// The package of entity crate `c`.
+    fn entity_package(&self, c: usize) -> String {
+        format!("loop-entity-{}-{c}", self.name())
+    }
+
+    /// The library name of entity crate `c`.
+    fn entity_library(&self, c: usize) -> String {
+        format!("entity_{c}")
     }
 
     fn cargo(&self, args: &[&str]) -> Command {
@@ -188,8 +247,11 @@ impl LoopWorkspace {
     fn edit(&mut self) {
         self.edits += 1;
         write(
-            &self.dir.join(format!("entity/src/{}.rs", module(EDITED))),
-            &entity(EDITED, Some(self.edits)),
+            &self
+                .dir
+                .join(self.crate_folder(0))
+                .join(format!("src/{}.rs", module(EDITED))),
+            &entity(EDITED, true, Some(self.edits)),
         );
     }
 
@@ -220,18 +282,19 @@ impl LoopWorkspace {
         Self::measure(run)?;
         // `cargo build -p entity` resolves features for the entity crate alone: its
         // dependencies are other artifacts than the generator's, built once here.
-        Self::measure(self.cargo(&["build", "--offline", "--quiet", "-p", &self.entity()]))?;
+        Self::measure(self.cargo(&[
+            "build",
+            "--offline",
+            "--quiet",
+            "-p",
+            &self.entity_package(0),
+        ]))?;
         Ok(())
     }
 
     /// The generator package (`cargo run -p generator` in a project).
     fn generator(&self) -> String {
-        format!("loop-generator-{}", self.n)
-    }
-
-    /// The entity package.
-    fn entity(&self) -> String {
-        format!("loop-entity-{}", self.n)
+        format!("loop-generator-{}", self.name())
     }
 
     /// The binary `cargo run` runs.
@@ -239,7 +302,7 @@ impl LoopWorkspace {
         workspace_root()
             .join("target")
             .join(if self.release { "release" } else { "debug" })
-            .join(format!("loop-generator-{}", self.n))
+            .join(format!("loop-generator-{}", self.name()))
     }
 }
 
@@ -264,15 +327,16 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Entity `i`: 8 columns, an index, a foreign key to the one before it, a string enum and a
-/// validation rule; `edit` adds one nullable column named after it.
-fn entity(i: usize, edit: Option<usize>) -> String {
-    let parent = if i == 0 {
+/// Entity `i`: 8 columns, an index, a foreign key to the one before it (to itself when it is
+/// its crate's `first`), a string enum and a validation rule; `edit` adds one nullable column
+/// named after it.
+fn entity(i: usize, first: bool, edit: Option<usize>) -> String {
+    let parent = if first {
         "Entity".to_owned()
     } else {
         format!("super::{}::Entity", module(i - 1))
     };
-    let parent_column = if i == 0 {
+    let parent_column = if first {
         "Column::Id".to_owned()
     } else {
         format!("super::{}::Column::Id", module(i - 1))
@@ -305,10 +369,16 @@ fn entity(i: usize, edit: Option<usize>) -> String {
 }
 
 /// Measures the loop at `n` entities, `runs` times.
-pub fn measure(n: usize, release: bool, runs: usize) -> Result<LoopFigures, String> {
-    let mut workspace = LoopWorkspace::new(n, release);
+pub fn measure(
+    n: usize,
+    crate_size: usize,
+    release: bool,
+    runs: usize,
+) -> Result<LoopFigures, String> {
+    let mut workspace = LoopWorkspace::new(n, crate_size, release);
     eprintln!(
-        "loop, N = {n}, {}: building the workspace once…",
+        "loop, N = {n} in crates of {}, {}: building the workspace once…",
+        workspace.crate_size,
         if release { "release" } else { "debug" }
     );
     workspace.prepare()?;
@@ -347,7 +417,13 @@ pub fn measure(n: usize, release: bool, runs: usize) -> Result<LoopFigures, Stri
 
         // The entity crate alone, after the same kind of edit; then the rest, untimed.
         workspace.edit();
-        let build = workspace.cargo(&["build", "--offline", "--quiet", "-p", &workspace.entity()]);
+        let build = workspace.cargo(&[
+            "build",
+            "--offline",
+            "--quiet",
+            "-p",
+            &workspace.entity_package(0),
+        ]);
         entity_alone.push(LoopWorkspace::measure(build)?.wall);
         let rest = workspace.cargo(&[
             "build",
@@ -369,6 +445,7 @@ pub fn measure(n: usize, release: bool, runs: usize) -> Result<LoopFigures, Stri
     peaks.sort();
     Ok(LoopFigures {
         n: workspace.n,
+        crate_size: workspace.crate_size,
         release,
         whole: median(whole),
         whole_peak_kib: *peaks.last().unwrap(),
@@ -378,14 +455,15 @@ pub fn measure(n: usize, release: bool, runs: usize) -> Result<LoopFigures, Stri
 }
 
 /// Prints the loop's figures at each of `sizes`, beside the peers' (issue figures, measured on
-/// this machine with the same workload).
-pub fn main(sizes: &[usize], release: bool, runs: usize) {
+/// this machine with the same workload), the entities in crates of `crate_size` (all in one
+/// when `None`).
+pub fn main(sizes: &[usize], crate_size: Option<usize>, release: bool, runs: usize) {
     println!(
-        "| N | profile | edit → file (median of {runs}) | peak memory | generator run | compile | entity crate alone | generator adds | target |"
+        "| N | entity crates | profile | edit → file (median of {runs}) | peak memory | generator run | compile | entity crate alone | generator adds | target |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for &n in sizes {
-        match measure(n, release, runs) {
+        match measure(n, crate_size.unwrap_or(n), release, runs) {
             Ok(f) => {
                 let adds = f.whole.as_secs_f64() / f.entity_alone.as_secs_f64() - 1.0;
                 let target = match (n, release) {
@@ -394,8 +472,10 @@ pub fn main(sizes: &[usize], release: bool, runs: usize) {
                     _ => "—",
                 };
                 println!(
-                    "| {} | {} | {:.1} s | {} MB | {} ms | {:.1} s | {:.1} s | {:+.0}% | {target} |",
+                    "| {} | {} of {} | {} | {:.1} s | {} MB | {} ms | {:.1} s | {:.1} s | {:+.0}% | {target} |",
                     f.n,
+                    f.n.div_ceil(f.crate_size),
+                    f.crate_size,
                     if f.release { "release" } else { "debug" },
                     f.whole.as_secs_f64(),
                     f.whole_peak_kib / 1024,
@@ -405,7 +485,7 @@ pub fn main(sizes: &[usize], release: bool, runs: usize) {
                     adds * 100.0,
                 );
             }
-            Err(why) => println!("| {n} | — | failed: {why} | | | | | | |"),
+            Err(why) => println!("| {n} | — | — | failed: {why} | | | | | | |"),
         }
     }
     println!(
