@@ -104,10 +104,12 @@ impl LoopWorkspace {
             &format!(
                 "[workspace]\nresolver = \"3\"\nmembers = [{}, \"generator\"]\n\n\
                  [workspace.dependencies]\n{sea_orm}\n{validator}\n\
-                 entity-rules = {{ path = {} }}\ngenerator-core = {{ path = {} }}\n{profiles}",
+                 entity-rules = {{ path = {} }}\ngenerator-core = {{ path = {} }}\n\
+                 workspace-hack = {{ path = {} }}\n{profiles}",
                 members.join(", "),
                 path("entity-rules"),
                 path("generator-core"),
+                path("workspace-hack"),
             ),
         );
         std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
@@ -126,7 +128,7 @@ impl LoopWorkspace {
                     "[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
                      [lib]\nname = \"{library}\"\n\n\
                      [dependencies]\nsea-orm.workspace = true\nvalidator.workspace = true\n\
-                     entity-rules.workspace = true\n"
+                     entity-rules.workspace = true\nworkspace-hack.workspace = true\n"
                 ),
             );
             let modules: Vec<String> = entities.clone().map(module).collect();
@@ -151,7 +153,8 @@ impl LoopWorkspace {
             &format!(
                 "[package]\nname = \"loop-generator-{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
                  [[bin]]\nname = \"loop-generator-{name}\"\npath = \"src/main.rs\"\n\n\
-                 [dependencies]\ngenerator-core.workspace = true\n{dependencies}"
+                 [dependencies]\ngenerator-core.workspace = true\n\
+                 workspace-hack.workspace = true\n{dependencies}"
             ),
         );
         write(
@@ -280,8 +283,9 @@ impl LoopWorkspace {
         let mut run = self.cargo(&["run", "--offline", "--quiet", "-p", &self.generator(), "--"]);
         run.args(Self::generate_args(&dir, "20260101_000000"));
         Self::measure(run)?;
-        // `cargo build -p entity` resolves features for the entity crate alone: its
-        // dependencies are other artifacts than the generator's, built once here.
+        // With the workspace-hack crate, `cargo build -p entity` builds the very artifact the
+        // generator uses (without it, Cargo would resolve features for the entity crate alone
+        // and build it, and sea-orm, a second time).
         Self::measure(self.cargo(&[
             "build",
             "--offline",
