@@ -199,9 +199,11 @@ impl LoopWorkspace {
     fn cargo(&self, args: &[&str]) -> Command {
         let mut command =
             Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+        // `--release` right after the subcommand, before any `--` and the binary's arguments.
         command
-            .args(args)
+            .args(&args[..1])
             .args(self.release.then_some("--release"))
+            .args(&args[1..])
             .current_dir(&self.dir)
             .env("CARGO_TARGET_DIR", workspace_root().join("target"));
         command
