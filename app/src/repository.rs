@@ -251,6 +251,9 @@ async fn sqlite_pool(connections: u32, options: SqliteConnectOptions) -> Result<
     SqlitePoolOptions::new()
         .max_connections(connections)
         .min_connections(connections)
+        // sqlx pings an idle connection before lending it, by default: on SQLite a round trip
+        // to the connection's worker thread before every query, for a file that cannot hang up.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))
