@@ -1,7 +1,8 @@
 //! The Post model's validation rules, enforced twice: for every rule on every database, a value
 //! that breaks it is refused by the app with a message naming the field and by the database
 //! when inserted with raw SQL past the app; a value at the boundary is accepted by both. Then
-//! the row count that stops a migration adding a rule that existing rows break.
+//! the row count that stops a migration adding a rule that existing rows break, and text with a
+//! NUL character refused by every database.
 
 use migration_ops::runner::{self, RunnerOptions};
 use migration_ops::v1::{self, *};
@@ -200,20 +201,19 @@ async fn text_with_a_nul_is_refused_by_every_database(backend: Backend) {
     runner::up::<migration::Migrator>(&db.url, &RunnerOptions::default())
         .await
         .unwrap();
+    // `sql` with its one `?` bound to `text`, as the app binds it.
+    let bound = |sql: &str, text: &str| {
+        let sql = match backend {
+            Backend::Postgres => sql.replacen('?', "$1", 1),
+            _ => sql.to_owned(),
+        };
+        Statement::from_sql_and_values(backend.db_backend(), sql, [text.into()])
+    };
     let insert = |title: &str| {
-        Statement::from_sql_and_values(
-            backend.db_backend(),
-            match backend {
-                Backend::Postgres => {
-                    "INSERT INTO posts (title, content, created_at, updated_at) \
-                     VALUES ($1, 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                }
-                _ => {
-                    "INSERT INTO posts (title, content, created_at, updated_at) \
-                     VALUES (?, 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                }
-            },
-            [title.into()],
+        bound(
+            "INSERT INTO posts (title, content, created_at, updated_at) \
+             VALUES (?, 'c', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            title,
         )
     };
     for title in ["\0", "before\0after", "ends with\0"] {
@@ -240,16 +240,7 @@ async fn text_with_a_nul_is_refused_by_every_database(backend: Backend) {
     v1::apply(&manager, &[Op::CreateTable(NOTES)])
         .await
         .unwrap();
-    let note = |title: &str| {
-        Statement::from_sql_and_values(
-            backend.db_backend(),
-            match backend {
-                Backend::Postgres => "INSERT INTO notes (title) VALUES ($1)",
-                _ => "INSERT INTO notes (title) VALUES (?)",
-            },
-            [title.into()],
-        )
-    };
+    let note = |title: &str| bound("INSERT INTO notes (title) VALUES (?)", title);
     db.connection.execute_raw(note("fine")).await.unwrap();
     const NO_NUL: v1::Check = check("ck_notes_title_no_nul", "title", CheckRule::NoNul);
     let add_rule = [alter_table(

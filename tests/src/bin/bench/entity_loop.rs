@@ -97,7 +97,7 @@ impl LoopWorkspace {
             .find("\n[profile")
             .map_or(String::new(), |at| manifest[at..].to_owned());
         let members: Vec<String> = (0..crates.len())
-            .map(|c| format!("{:?}", workspace.crate_folder(c)))
+            .map(|c| format!("{:?}", crate_folder(c)))
             .collect();
         write(
             &dir.join("Cargo.toml"),
@@ -119,9 +119,9 @@ impl LoopWorkspace {
         let mut dependencies = String::new();
         let mut visits = String::new();
         for (c, entities) in crates.iter().enumerate() {
-            let folder = dir.join(workspace.crate_folder(c));
+            let folder = dir.join(crate_folder(c));
             std::fs::create_dir_all(folder.join("src")).unwrap();
-            let (package, library) = (workspace.entity_package(c), workspace.entity_library(c));
+            let (package, library) = (workspace.entity_package(c), entity_library(c));
             write(
                 &folder.join("Cargo.toml"),
                 &format!(
@@ -144,7 +144,7 @@ impl LoopWorkspace {
             }
             dependencies.push_str(&format!(
                 "{library} = {{ package = \"{package}\", path = \"../{}\" }}\n",
-                workspace.crate_folder(c)
+                crate_folder(c)
             ));
             visits.push_str(&format!("        {library}::visit_all(visitor);\n"));
         }
@@ -168,15 +168,6 @@ impl LoopWorkspace {
         workspace
     }
 
-    /// The folder of entity crate `c` (the one crate: `entity`).
-    fn crate_folder(&self, c: usize) -> String {
-        if self.crate_size == self.n {
-            "entity".to_owned()
-        } else {
-            format!("entity-{c}")
-        }
-    }
-
     /// What this workspace's packages are named after: `1000`, or `1000-by-100` when split.
     fn name(&self) -> String {
         if self.crate_size == self.n {
@@ -189,11 +180,6 @@ impl LoopWorkspace {
     /// The package of entity crate `c`.
     fn entity_package(&self, c: usize) -> String {
         format!("loop-entity-{}-{c}", self.name())
-    }
-
-    /// The library name of entity crate `c`.
-    fn entity_library(&self, c: usize) -> String {
-        format!("entity_{c}")
     }
 
     fn cargo(&self, args: &[&str]) -> Command {
@@ -254,7 +240,7 @@ impl LoopWorkspace {
         write(
             &self
                 .dir
-                .join(self.crate_folder(0))
+                .join(crate_folder(0))
                 .join(format!("src/{}.rs", module(EDITED))),
             &entity(EDITED, true, Some(self.edits)),
         );
@@ -310,6 +296,16 @@ impl LoopWorkspace {
             .join(if self.release { "release" } else { "debug" })
             .join(format!("loop-generator-{}", self.name()))
     }
+}
+
+/// The folder of entity crate `c`.
+fn crate_folder(c: usize) -> String {
+    format!("entity-{c}")
+}
+
+/// The library name of entity crate `c`.
+fn entity_library(c: usize) -> String {
+    format!("entity_{c}")
 }
 
 fn module(i: usize) -> String {
