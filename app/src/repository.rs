@@ -14,7 +14,7 @@ use chrono::Utc;
 use entity::post;
 use sea_orm::sea_query::{Order, Query};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sea_orm::sqlx::sqlite::{SqlitePool, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
@@ -254,7 +254,93 @@ async fn sqlite_pool(connections: u32, options: SqliteConnectOptions) -> Result<
         // sqlx pings an idle connection before lending it, by default: on SQLite a round trip
         // to the connection's worker thread before every query, for a file that cannot hang up.
         .test_before_acquire(false)
+        .after_connect(|connection, _| Box::pin(keep_query_plans(connection)))
         .connect_with(options)
         .await
         .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))
+}
+
+/// Turns on SQLite's query planner stability guarantee for `connection`: a prepared statement
+/// keeps its plan whatever values are bound to it.
+///
+/// Without it, SQLite plans a `LIMIT ?` for the value bound (`sqlite3ExprIsInteger`), so binding
+/// any value to that parameter expires the statement and its next step parses and plans the SQL
+/// again: SeaORM binds every limit, `find_by_id(…).one()` included, so every read of a post was
+/// parsed anew, a fifth of the app's CPU under a read load (`perf`, sqlite3Reprepare).
+async fn keep_query_plans(connection: &mut SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
+    let mut handle = connection.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: the handle is locked out of the connection's worker thread for this call, and
+    // SQLITE_DBCONFIG_ENABLE_QPSG takes an int and an int pointer (which may be null):
+    // <https://www.sqlite.org/c3ref/c_dbconfig_defensive.html#sqlitedbconfigenableqpsg>.
+    let code = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    if code != libsqlite3_sys::SQLITE_OK {
+        return Err(sea_orm::sqlx::Error::Configuration(
+            format!("SQLite refused SQLITE_DBCONFIG_ENABLE_QPSG (code {code})").into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sqlx::Connection;
+
+    use super::*;
+
+    /// Whether SQLite's query planner stability guarantee is on for `connection`.
+    async fn keeps_query_plans(connection: &mut SqliteConnection) -> bool {
+        let mut handle = connection.lock_handle().await.unwrap();
+        let mut on: std::ffi::c_int = -1;
+        // SAFETY: as in `keep_query_plans`; -1 asks for the setting without changing it.
+        let code = unsafe {
+            libsqlite3_sys::sqlite3_db_config(
+                handle.as_raw_handle().as_ptr(),
+                libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+                -1 as std::ffi::c_int,
+                &mut on as *mut std::ffi::c_int,
+            )
+        };
+        assert_eq!(code, libsqlite3_sys::SQLITE_OK);
+        on == 1
+    }
+
+    #[tokio::test]
+    async fn every_sqlite_connection_keeps_its_query_plans_whatever_limit_is_bound() {
+        let dir = std::env::temp_dir().join(format!("app-qpsg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("posts.sqlite3").display());
+        let settings = ConnectionSettings {
+            connections: 3,
+            ..ConnectionSettings::default()
+        };
+        let repository = PostRepository::connect(&url, &settings).await.unwrap();
+        let mut writer = repository
+            .writer
+            .get_sqlite_connection_pool()
+            .acquire()
+            .await
+            .unwrap();
+        assert!(keeps_query_plans(&mut writer).await, "the writer re-plans");
+        // All the readers at once, so that each is a different connection.
+        let readers = repository.reader.get_sqlite_connection_pool();
+        let mut held = Vec::new();
+        for _ in 0..settings.connections {
+            held.push(readers.acquire().await.unwrap());
+        }
+        for reader in &mut held {
+            assert!(keeps_query_plans(reader).await, "a reader re-plans");
+        }
+        // A plain connection does not: the setting is the app's, not SQLite's default.
+        let mut plain = SqliteConnection::connect(&url).await.unwrap();
+        assert!(!keeps_query_plans(&mut plain).await);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

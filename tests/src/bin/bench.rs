@@ -1224,7 +1224,7 @@ fn main() {
 // --- the app under load (`--load`) ----------------------------------------------------------
 
 /// `cargo run --release -p tests --bin bench -- --load [--load-seconds N] [--load-runs N]
-/// [--load-backend sqlite|postgres] [--load-workload mixed|reads|large]`: the
+/// [--load-backend sqlite|postgres] [--load-workload mixed|reads|large] [--load-app PATH]`: the
 /// Posts app (its release binary, built first) under 64 keep-alive connections, on SQLite and,
 /// when `TEST_POSTGRES_URL` is set, on PostgreSQL. Three workloads, each on a fresh database:
 ///
@@ -1320,7 +1320,12 @@ mod load {
         };
         let seconds = value("--load-seconds").unwrap_or(10);
         let runs = value("--load-runs").unwrap_or(3).max(1) as usize;
-        let app = build_app();
+        // `--load-app PATH` measures that binary instead (a build kept aside, for side-by-side
+        // runs of two versions of the app).
+        let app = match args.iter().position(|a| a == "--load-app") {
+            Some(at) => std::path::PathBuf::from(args.get(at + 1).expect("--load-app PATH")),
+            None => build_app(),
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
