@@ -43,8 +43,8 @@ pub struct PostChanges {
 #[derive(Debug, Clone)]
 pub struct ConnectionSettings {
     /// Connections for reads on SQLite (writes have one connection of their own), and the
-    /// pool size on PostgreSQL and MySQL.
-    pub connections: u32,
+    /// pool size on PostgreSQL and MySQL; `None` for [`default_connections`].
+    pub connections: Option<u32>,
     /// How long a SQLite statement waits for a lock another process holds before it fails.
     pub busy_timeout: Duration,
     /// How much of a SQLite file is read through a memory map rather than copied into each
@@ -53,16 +53,20 @@ pub struct ConnectionSettings {
     pub sqlite_mmap_bytes: u64,
 }
 
-/// Twice the cores: what measured best on the 2-core development machine (4 readers on SQLite,
-/// a pool of 4 on PostgreSQL; 8 was slower on both, 2 slower still).
-pub fn default_connections() -> u32 {
-    std::thread::available_parallelism().map_or(4, |n| 2 * n.get() as u32)
+/// The connections when the settings name none, as measured on the 2-core development machine
+/// (tests/benchmark-results.md): on SQLite, twice the cores read (4 readers there; 8 no faster,
+/// 2 slower); on PostgreSQL and MySQL, a pool of four times the cores (8 there: while writes
+/// wait for the server to sync its log, a pool of 4 served fewer requests in every paired run
+/// on PostgreSQL, mixed and reads alike).
+pub fn default_connections(sqlite: bool) -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+    if sqlite { 2 * cores } else { 4 * cores }
 }
 
 impl Default for ConnectionSettings {
     fn default() -> Self {
         ConnectionSettings {
-            connections: default_connections(),
+            connections: None,
             busy_timeout: Duration::from_secs(5),
             sqlite_mmap_bytes: 256 * 1024 * 1024,
         }
@@ -97,13 +101,23 @@ impl PostRepository {
     /// writes, since SQLite runs one writer at a time anyway and waiting on a pool is cheaper
     /// than waiting on a file lock, and `settings.connections` read-only connections for reads.
     /// An in-memory SQLite database has one connection for both. PostgreSQL and MySQL get one
-    /// pool of `settings.connections`.
+    /// pool of `settings.connections`. Unset, [`default_connections`].
     pub async fn connect(url: &str, settings: &ConnectionSettings) -> Result<Self, DbErr> {
+        let sqlite = url.starts_with("sqlite:");
+        let connections = settings
+            .connections
+            .unwrap_or_else(|| default_connections(sqlite))
+            .max(1);
         let mut options = sea_orm::ConnectOptions::new(url.to_owned());
         options
-            .max_connections(settings.connections.max(1))
+            .max_connections(connections)
+            // sqlx pings a connection before lending it, by default: a round trip to the
+            // server before every query. Pinged only after a second idle instead (as HikariCP
+            // skips the check for connections used in the last 500 ms): a connection the server
+            // or a proxy dropped has been idle, and one in use a moment ago is alive.
+            .test_before_acquire_if_idle_for(Duration::from_secs(1))
             .sqlx_logging(false);
-        if !url.starts_with("sqlite:") {
+        if !sqlite {
             return Ok(Self::new(sea_orm::Database::connect(options).await?));
         }
         let base: SqliteConnectOptions = url.parse().map_err(|e: sea_orm::sqlx::Error| {
@@ -120,11 +134,8 @@ impl PostRepository {
         // The writer first: it creates the file if the URL allows, and switches it to WAL, a
         // setting kept in the file.
         let writer = sqlite_pool(1, base.clone().journal_mode(SqliteJournalMode::Wal)).await?;
-        let reader = sqlite_pool(
-            settings.connections.max(1),
-            base.read_only(true).create_if_missing(false),
-        )
-        .await?;
+        let reader =
+            sqlite_pool(connections, base.read_only(true).create_if_missing(false)).await?;
         Ok(PostRepository {
             writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
             reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
@@ -318,7 +329,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.join("posts.sqlite3").display());
         let settings = ConnectionSettings {
-            connections: 3,
+            connections: Some(3),
             ..ConnectionSettings::default()
         };
         let repository = PostRepository::connect(&url, &settings).await.unwrap();
@@ -332,7 +343,7 @@ mod tests {
         // All the readers at once, so that each is a different connection.
         let readers = repository.reader.get_sqlite_connection_pool();
         let mut held = Vec::new();
-        for _ in 0..settings.connections {
+        for _ in 0..3 {
             held.push(readers.acquire().await.unwrap());
         }
         for reader in &mut held {

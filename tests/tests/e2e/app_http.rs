@@ -5,6 +5,7 @@
 use app::repository::{ConnectionSettings, PostRepository};
 use migration::MigratorTrait as _;
 use migration_ops::runner::{self, RunnerOptions};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tests::db::{Backend, TestDb};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -124,6 +125,11 @@ pub async fn serve(db: &TestDb) -> Client {
         // before it drops the database.
         _ => PostRepository::new(db.connection.clone()),
     };
+    serve_repository(repository).await
+}
+
+/// Serves the app over `repository` on a free loopback port.
+async fn serve_repository(repository: PostRepository) -> Client {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let router = app::router(repository);
@@ -616,6 +622,109 @@ async fn racing_patches_deletes_and_reads_of_the_same_posts_answer_only_document
         .count();
     eprintln!("{backend:?}: {patched} PATCHes applied, {missed} found the post deleted");
     finish(db).await;
+}
+
+/// The server drops the app's connections while they sit idle (a restart, a proxy's idle
+/// timeout): the next requests, a moment later, are answered from new connections, never with
+/// an error. The app pings a connection before lending it only once it has been idle for a
+/// second (not before every query), so this is what that ping must still catch.
+async fn connections_the_server_dropped_are_replaced_before_the_next_request(backend: Backend) {
+    let db = TestDb::fresh(backend, "app_dropped").await;
+    runner::up::<migration::Migrator>(&db.url, &RunnerOptions::default())
+        .await
+        .unwrap();
+    // The app's own pool, connected as `cargo run -p app` connects.
+    let repository = PostRepository::connect(&db.url, &ConnectionSettings::default())
+        .await
+        .unwrap();
+    let pool = repository.connection().clone();
+    let client = std::sync::Arc::new(serve_repository(repository).await);
+    let (status, created) = client
+        .send("POST", "/posts", Some(r#"{"title": "t", "content": "c"}"#))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let path = format!("/posts/{}", created["id"]);
+    // 16 GETs at once: every connection of the pool in use.
+    let concurrently = || async {
+        let requests: Vec<_> = (0..16)
+            .map(|_| {
+                let (client, path) = (client.clone(), path.clone());
+                tokio::spawn(async move { client.send("GET", &path, None).await })
+            })
+            .collect();
+        for request in requests {
+            let (status, answer) = request.await.unwrap();
+            assert_eq!(status, 200, "{answer}");
+        }
+    };
+    concurrently().await;
+
+    // Every other session on the database ends, the app's among them.
+    let terminated = match backend {
+        Backend::Postgres => {
+            let rows = db
+                .connection
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                ))
+                .await
+                .unwrap();
+            rows.len()
+        }
+        _ => {
+            let sessions = db
+                .connection
+                .query_all_raw(Statement::from_string(
+                    DbBackend::MySql,
+                    "SELECT ID FROM information_schema.PROCESSLIST \
+                     WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
+                ))
+                .await
+                .unwrap();
+            for session in &sessions {
+                let id: i64 = session.try_get_by_index(0).unwrap();
+                // A session that ended meanwhile is no error.
+                let _ = db
+                    .connection
+                    .execute_unprepared(&format!("KILL {id}"))
+                    .await;
+            }
+            sessions.len()
+        }
+    };
+    assert!(terminated > 0, "the app held no connection to drop");
+
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    for _ in 0..3 {
+        let (status, answer) = client.send("GET", &path, None).await;
+        assert_eq!(
+            status, 200,
+            "a request after the server dropped the pool: {answer}"
+        );
+    }
+    concurrently().await;
+    pool.close().await.unwrap();
+    finish(db).await;
+}
+
+mod connections_the_server_dropped_are_replaced_before_the_next_request {
+    use super::*;
+    #[tokio::test]
+    #[cfg_attr(no_postgres, ignore = "TEST_POSTGRES_URL is not set (see README)")]
+    async fn on_postgres() {
+        super::connections_the_server_dropped_are_replaced_before_the_next_request(
+            Backend::Postgres,
+        )
+        .await;
+    }
+    #[tokio::test]
+    #[cfg_attr(no_mariadb, ignore = "TEST_MYSQL_URL is not set (see README)")]
+    async fn on_mariadb() {
+        super::connections_the_server_dropped_are_replaced_before_the_next_request(Backend::MySql)
+            .await;
+    }
 }
 
 on_each_backend!(
