@@ -1301,6 +1301,9 @@ mod load {
         /// CPU seconds the app and the load generator used during the run.
         app_cpu: f64,
         load_cpu: f64,
+        /// The share of the machine's CPU time its hypervisor gave to other guests during the
+        /// run (`steal` in `/proc/stat`): what makes the same figures move between hours.
+        stolen: f64,
     }
 
     /// What one connection saw.
@@ -1361,7 +1364,7 @@ mod load {
                     );
                     let sample = runtime.block_on(one_run(&app, backend, workload, seconds));
                     eprintln!(
-                        "  {:.0} requests/s, p99 {:.1} ms, {} 5xx, {} dropped, peak {:.1} MB, statuses {:?}; CPU: app {:.0} µs/request, load generator {:.0} µs/request",
+                        "  {:.0} requests/s, p99 {:.1} ms, {} 5xx, {} dropped, peak {:.1} MB, statuses {:?}; CPU: app {:.0} µs/request, load generator {:.0} µs/request, stolen {:.1}%",
                         sample.requests as f64 / sample.seconds,
                         sample.p99_us as f64 / 1000.0,
                         sample.server_errors,
@@ -1370,6 +1373,7 @@ mod load {
                         sample.statuses,
                         sample.app_cpu * 1e6 / sample.requests.max(1) as f64,
                         sample.load_cpu * 1e6 / sample.requests.max(1) as f64,
+                        sample.stolen * 100.0,
                     );
                     samples.push(sample);
                 }
@@ -1377,7 +1381,7 @@ mod load {
             }
         }
         let mut report = String::from(
-            "| backend | workload | requests/s | p99 latency | 5xx | dropped connections | app peak memory | memory idle before / after |\n|---|---|---|---|---|---|---|---|\n",
+            "| backend | workload | requests/s | p99 latency | 5xx | dropped connections | app peak memory | memory idle before / after | CPU stolen |\n|---|---|---|---|---|---|---|---|---|\n",
         );
         let mb = |kib: u64| format!("{:.1} MB", kib as f64 * 1024.0 / 1e6);
         for (backend, workload, samples) in &rows {
@@ -1388,13 +1392,14 @@ mod load {
             };
             let rate = median(&|r| r.requests as f64 / r.seconds);
             let p99 = median(&|r| r.p99_us as f64);
+            let stolen = median(&|r| r.stolen);
             let peak = median(&|r| r.peak_rss_kib as f64) as u64;
             let idle = median(&|r| r.idle_rss_kib as f64) as u64;
             let after = median(&|r| r.rss_after_kib as f64) as u64;
             let errors: u64 = samples.iter().map(|r| r.server_errors).sum();
             let dropped: u64 = samples.iter().map(|r| r.dropped).sum();
             report.push_str(&format!(
-                "| {} | {} | {:.0} | {:.1} ms | {errors} | {dropped} | {} | {} / {} |\n",
+                "| {} | {} | {:.0} | {:.1} ms | {errors} | {dropped} | {} | {} / {} | {:.1}% |\n",
                 match backend {
                     Backend::Sqlite => "SQLite",
                     Backend::Postgres => "PostgreSQL",
@@ -1406,6 +1411,7 @@ mod load {
                 mb(peak),
                 mb(idle),
                 mb(after),
+                stolen * 100.0,
             ));
         }
         report.push_str(&format!(
@@ -1469,6 +1475,25 @@ mod load {
                 .unwrap_or(0)
         };
         field(11) + field(12)
+    }
+
+    /// The machine's CPU time in all and the part of it stolen by the hypervisor, in clock
+    /// ticks, from the first line of Linux's `/proc/stat`.
+    fn machine_ticks() -> (u64, u64) {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let ticks: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal (guest time is counted in user)
+        (
+            ticks.iter().take(8).sum(),
+            ticks.get(7).copied().unwrap_or(0),
+        )
     }
 
     struct Server {
@@ -1543,6 +1568,7 @@ mod load {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let (idle_rss_kib, _) = memory_kib(pid);
         let cpu_before = (cpu_ticks(&pid.to_string()), cpu_ticks("self"));
+        let machine_before = machine_ticks();
         let started = Instant::now();
         let deadline = started + Duration::from_secs(seconds);
         let tasks: Vec<_> = (0..CONNECTIONS)
@@ -1566,6 +1592,9 @@ mod load {
         }
         run.seconds = started.elapsed().as_secs_f64();
         run.requests = latencies.len() as u64;
+        let machine_after = machine_ticks();
+        let total = (machine_after.0 - machine_before.0).max(1);
+        run.stolen = (machine_after.1 - machine_before.1) as f64 / total as f64;
         run.app_cpu = (cpu_ticks(&pid.to_string()) - cpu_before.0) as f64 / 100.0;
         run.load_cpu = (cpu_ticks("self") - cpu_before.1) as f64 / 100.0;
         latencies.sort_unstable();
