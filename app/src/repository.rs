@@ -279,17 +279,26 @@ async fn sqlite_pool(connections: u32, options: SqliteConnectOptions) -> Result<
 /// again: SeaORM binds every limit, `find_by_id(…).one()` included, so every read of a post was
 /// parsed anew, a fifth of the app's CPU under a read load (`perf`, sqlite3Reprepare).
 async fn keep_query_plans(connection: &mut SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
+    query_plan_stability(connection, 1).await.map(|_| ())
+}
+
+/// Sets SQLITE_DBCONFIG_ENABLE_QPSG on `connection` (1 on, 0 off, -1 as it is), and says
+/// whether it is on.
+async fn query_plan_stability(
+    connection: &mut SqliteConnection,
+    value: std::ffi::c_int,
+) -> Result<bool, sea_orm::sqlx::Error> {
     let mut handle = connection.lock_handle().await?;
-    let db = handle.as_raw_handle().as_ptr();
+    let mut on: std::ffi::c_int = -1;
     // SAFETY: the handle is locked out of the connection's worker thread for this call, and
-    // SQLITE_DBCONFIG_ENABLE_QPSG takes an int and an int pointer (which may be null):
-    // <https://www.sqlite.org/c3ref/c_dbconfig_defensive.html#sqlitedbconfigenableqpsg>.
+    // SQLITE_DBCONFIG_ENABLE_QPSG takes an int and a pointer to an int that receives the
+    // setting: <https://www.sqlite.org/c3ref/c_dbconfig_defensive.html#sqlitedbconfigenableqpsg>.
     let code = unsafe {
         libsqlite3_sys::sqlite3_db_config(
-            db,
+            handle.as_raw_handle().as_ptr(),
             libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-            1 as std::ffi::c_int,
-            std::ptr::null_mut::<std::ffi::c_int>(),
+            value,
+            &mut on as *mut std::ffi::c_int,
         )
     };
     if code != libsqlite3_sys::SQLITE_OK {
@@ -297,7 +306,7 @@ async fn keep_query_plans(connection: &mut SqliteConnection) -> Result<(), sea_o
             format!("SQLite refused SQLITE_DBCONFIG_ENABLE_QPSG (code {code})").into(),
         ));
     }
-    Ok(())
+    Ok(on == 1)
 }
 
 #[cfg(test)]
@@ -306,21 +315,8 @@ mod tests {
 
     use super::*;
 
-    /// Whether SQLite's query planner stability guarantee is on for `connection`.
     async fn keeps_query_plans(connection: &mut SqliteConnection) -> bool {
-        let mut handle = connection.lock_handle().await.unwrap();
-        let mut on: std::ffi::c_int = -1;
-        // SAFETY: as in `keep_query_plans`; -1 asks for the setting without changing it.
-        let code = unsafe {
-            libsqlite3_sys::sqlite3_db_config(
-                handle.as_raw_handle().as_ptr(),
-                libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-                -1 as std::ffi::c_int,
-                &mut on as *mut std::ffi::c_int,
-            )
-        };
-        assert_eq!(code, libsqlite3_sys::SQLITE_OK);
-        on == 1
+        query_plan_stability(connection, -1).await.unwrap()
     }
 
     #[tokio::test]
