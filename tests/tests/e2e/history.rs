@@ -177,8 +177,36 @@ async fn kill_midway(db: &TestDb, tables: usize, command: &str, delay: Duration)
         }
         Err(_) => {
             child.kill().await.unwrap();
+            until_its_statements_end(db).await;
             true
         }
+    }
+}
+
+/// Waits until no session on `db` but the test's own is running a statement: a server goes on
+/// with the statement a killed client sent (and rolls it back only once it finds the client
+/// gone), and the catalog read meanwhile can meet objects half made or half dropped
+/// (PostgreSQL's `pg_get_constraintdef` of a constraint dropped since the read began is NULL).
+/// The next run waits for the same thing, behind the killed run's lock.
+async fn until_its_statements_end(db: &TestDb) {
+    let busy = match db.backend {
+        Backend::Sqlite => return,
+        Backend::Postgres => {
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle'"
+        }
+        Backend::MySql => {
+            "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() \
+             AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'"
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(&db.connection, busy).await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the killed run's statement still runs after a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
