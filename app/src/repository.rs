@@ -108,16 +108,17 @@ impl PostRepository {
             .connections
             .unwrap_or_else(|| default_connections(sqlite))
             .max(1);
-        let mut options = sea_orm::ConnectOptions::new(url.to_owned());
-        options
-            .max_connections(connections)
-            // sqlx pings a connection before lending it, by default: a round trip to the
-            // server before every query. Pinged only after a second idle instead (as HikariCP
-            // skips the check for connections used in the last 500 ms): a connection the server
-            // or a proxy dropped has been idle, and one in use a moment ago is alive.
-            .test_before_acquire_if_idle_for(Duration::from_secs(1))
-            .sqlx_logging(false);
         if !sqlite {
+            let mut options = sea_orm::ConnectOptions::new(url.to_owned());
+            options
+                .max_connections(connections)
+                // sqlx pings a connection before lending it, by default: a round trip to the
+                // server before every query. Pinged only after a second idle instead (as
+                // HikariCP skips the check for connections used in the last 500 ms): a
+                // connection the server or a proxy dropped has been idle, and one in use a
+                // moment ago is alive.
+                .test_before_acquire_if_idle_for(Duration::from_secs(1))
+                .sqlx_logging(false);
             return Ok(Self::new(sea_orm::Database::connect(options).await?));
         }
         let base: SqliteConnectOptions = url.parse().map_err(|e: sea_orm::sqlx::Error| {

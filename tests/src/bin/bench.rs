@@ -1315,30 +1315,24 @@ mod load {
     }
 
     pub fn main(args: &[String]) {
-        let value = |flag: &str| {
-            args.iter()
-                .position(|a| a == flag)
-                .and_then(|at| args.get(at + 1))
-                .map(|v| v.parse::<u64>().unwrap_or_else(|_| panic!("{flag} N")))
-        };
-        let seconds = value("--load-seconds").unwrap_or(10);
-        let runs = value("--load-runs").unwrap_or(3).max(1) as usize;
-        // `--load-app PATH` measures that binary instead (a build kept aside, for side-by-side
-        // runs of two versions of the app).
-        let app = match args.iter().position(|a| a == "--load-app") {
-            Some(at) => std::path::PathBuf::from(args.get(at + 1).expect("--load-app PATH")),
-            None => build_app(),
-        };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
         let text = |flag: &str| {
             args.iter()
                 .position(|a| a == flag)
                 .and_then(|at| args.get(at + 1))
                 .map(String::as_str)
         };
+        let value = |flag: &str| {
+            text(flag).map(|v| v.parse::<u64>().unwrap_or_else(|_| panic!("{flag} N")))
+        };
+        let seconds = value("--load-seconds").unwrap_or(10);
+        let runs = value("--load-runs").unwrap_or(3).max(1) as usize;
+        // `--load-app PATH` measures that binary instead (a build kept aside, for side-by-side
+        // runs of two versions of the app).
+        let app = text("--load-app").map_or_else(build_app, std::path::PathBuf::from);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let mut backends = vec![Backend::Sqlite];
         if std::env::var_os("TEST_POSTGRES_URL").is_some() {
             backends.push(Backend::Postgres);
